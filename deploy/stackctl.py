@@ -1,0 +1,125 @@
+"""Readiness and health checks for deploy/stack, through the same adapters the services use.
+
+    python deploy/stackctl.py ready kafka|postgres|minio   make it ready, prove it works
+    python deploy/stackctl.py status                        one line per component
+    python deploy/stackctl.py topics                        the topics that exist
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import asyncpg
+from aiokafka.admin import AIOKafkaAdminClient
+from cognify_events.topics import ALL_TOPICS, RAW
+from cognify_kafka import KafkaSettings, ensure_topics, round_trip
+from cognify_objectstore import ObjectStore, StoreSettings
+from cognify_postgres import PostgresSettings, apply_migrations
+
+
+async def kafka_ready() -> str:
+    settings = KafkaSettings()
+    created = await ensure_topics(settings)
+    await round_trip(settings, RAW.name)
+    return f"topics created: {', '.join(created) or 'none (all present)'}; round trip ok"
+
+
+async def postgres_ready() -> str:
+    conn = await asyncpg.connect(PostgresSettings().dsn)
+    try:
+        applied = await apply_migrations(conn)
+        version = await conn.fetchval("SELECT max(version) FROM schema_migrations")
+    finally:
+        await conn.close()
+    names = ", ".join(f"{m.version:04d}_{m.name}" for m in applied) or "none pending"
+    return f"migrations applied: {names}; schema version {version}"
+
+
+def minio_ready() -> str:
+    store = ObjectStore(StoreSettings())
+    created = store.ensure_bucket()
+    key = f"_readiness/{uuid.uuid4().hex}"
+    store.put(key, b"ok", retain_until=datetime.now(UTC) + timedelta(days=1))
+    assert store.get(key) == b"ok"
+    return f"bucket {store.bucket} {'created' if created else 'present'} with Object Lock; put ok"
+
+
+async def kafka_health() -> str:
+    admin = AIOKafkaAdminClient(bootstrap_servers=KafkaSettings().bootstrap_servers,
+                                request_timeout_ms=5_000)
+    await admin.start()
+    try:
+        topics = set(await admin.list_topics())
+    finally:
+        await admin.close()
+    missing = [t.name for t in ALL_TOPICS if t.name not in topics]
+    if missing:
+        raise RuntimeError(f"missing topics {missing}")
+    return f"{len(ALL_TOPICS)} topics"
+
+
+async def postgres_health() -> str:
+    conn = await asyncpg.connect(PostgresSettings().dsn, timeout=5)
+    try:
+        version = await conn.fetchval("SELECT max(version) FROM schema_migrations")
+    finally:
+        await conn.close()
+    return f"schema version {version}"
+
+
+def minio_health() -> str:
+    store = ObjectStore(StoreSettings())
+    if not store.object_lock_enabled():
+        raise RuntimeError(f"bucket {store.bucket} lacks Object Lock")
+    return f"bucket {store.bucket} (Object Lock on)"
+
+
+async def topic_names() -> str:
+    admin = AIOKafkaAdminClient(bootstrap_servers=KafkaSettings().bootstrap_servers)
+    await admin.start()
+    try:
+        names = sorted(t for t in await admin.list_topics() if t.startswith("cognify."))
+    finally:
+        await admin.close()
+    return " ".join(names)
+
+
+def status() -> int:
+    failures = 0
+    checks = {
+        "kafka": lambda: asyncio.run(kafka_health()),
+        "postgres": lambda: asyncio.run(postgres_health()),
+        "minio": minio_health,
+    }
+    for name, check in checks.items():
+        try:
+            print(f"{name:10} up    {check()}")
+        except Exception as exc:  # noqa: BLE001 - any failure means "down", and we say why
+            failures += 1
+            print(f"{name:10} DOWN  {type(exc).__name__}: {exc}")
+    return 1 if failures else 0
+
+
+def main(argv: list[str]) -> int:
+    match argv:
+        case ["ready", "kafka"]:
+            print(f"[stack] kafka: {asyncio.run(kafka_ready())}", file=sys.stderr)
+        case ["ready", "postgres"]:
+            print(f"[stack] postgres: {asyncio.run(postgres_ready())}", file=sys.stderr)
+        case ["ready", "minio"]:
+            print(f"[stack] minio: {minio_ready()}", file=sys.stderr)
+        case ["status"]:
+            return status()
+        case ["topics"]:
+            print(asyncio.run(topic_names()))
+        case _:
+            print(__doc__, file=sys.stderr)
+            return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

@@ -1,0 +1,105 @@
+"""The closed set of event types: one discriminated union, one TypeAdapter built once."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field, TypeAdapter
+
+from .artifacts import CheckpointSaved, DatasetRegistered, ModelRegistered
+from .base import EventBase
+from .exports import (
+    AccessRecorded,
+    ExportCompleted,
+    RetentionUpdated,
+    RunSealed,
+    SealRequested,
+)
+from .hashes import HashComputed, HashFailed, HashJobRequested
+from .reviews import (
+    AnnotationAdded,
+    DatasetChanged,
+    DatasetDiffDocumented,
+    RunApproved,
+    RunRejected,
+)
+from .runs import (
+    ConfigCaptured,
+    EvaluationRecorded,
+    Heartbeat,
+    MetricsLogged,
+    RunEnded,
+    RunStarted,
+    SystemInfoCaptured,
+)
+
+Event = Annotated[
+    RunStarted
+    | ConfigCaptured
+    | SystemInfoCaptured
+    | Heartbeat
+    | MetricsLogged
+    | EvaluationRecorded
+    | RunEnded
+    | DatasetRegistered
+    | CheckpointSaved
+    | ModelRegistered
+    | HashJobRequested
+    | HashComputed
+    | HashFailed
+    | DatasetChanged
+    | DatasetDiffDocumented
+    | AnnotationAdded
+    | RunApproved
+    | RunRejected
+    | SealRequested
+    | RunSealed
+    | ExportCompleted
+    | RetentionUpdated
+    | AccessRecorded,
+    Field(discriminator="type"),
+]
+
+EVENT_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+EVENT_CLASSES: tuple[type[EventBase], ...] = (
+    RunStarted,
+    ConfigCaptured,
+    SystemInfoCaptured,
+    Heartbeat,
+    MetricsLogged,
+    EvaluationRecorded,
+    RunEnded,
+    DatasetRegistered,
+    CheckpointSaved,
+    ModelRegistered,
+    HashJobRequested,
+    HashComputed,
+    HashFailed,
+    DatasetChanged,
+    DatasetDiffDocumented,
+    AnnotationAdded,
+    RunApproved,
+    RunRejected,
+    SealRequested,
+    RunSealed,
+    ExportCompleted,
+    RetentionUpdated,
+    AccessRecorded,
+)
+
+
+def wire_name(cls: type[EventBase]) -> str:
+    default = cls.model_fields["type"].default
+    assert isinstance(default, str)
+    return default
+
+
+def current_version(cls: type[EventBase]) -> int:
+    default = cls.model_fields["schema_version"].default
+    assert isinstance(default, int)
+    return default
+
+
+BY_TYPE: dict[str, type[EventBase]] = {wire_name(cls): cls for cls in EVENT_CLASSES}
+CURRENT_VERSIONS: dict[str, int] = {name: current_version(c) for name, c in BY_TYPE.items()}

@@ -1,0 +1,49 @@
+"""JSON Schema for every event type, generated into docs/events/.
+
+Run `python -m cognify_events.schema docs/events` after changing an event; a unit test fails
+while the checked-in files are stale.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from .catalog import BY_TYPE, CURRENT_VERSIONS
+
+
+def schemas() -> dict[str, dict[str, Any]]:
+    """File name -> schema, one per event type plus an index."""
+    out: dict[str, dict[str, Any]] = {}
+    for name, cls in sorted(BY_TYPE.items()):
+        schema = cls.model_json_schema(mode="validation")
+        schema["$id"] = f"urn:cognify:event:{name}:v{CURRENT_VERSIONS[name]}"
+        out[f"{name}.json"] = schema
+    out["index.json"] = {
+        "title": "Cognify event types",
+        "events": {name: {"schema_version": v, "schema": f"{name}.json"}
+                   for name, v in sorted(CURRENT_VERSIONS.items())},
+    }
+    return out
+
+
+def render(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2, sort_keys=True) + "\n"
+
+
+def write(directory: Path) -> list[Path]:
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for filename, schema in schemas().items():
+        path = directory / filename
+        path.write_text(render(schema))
+        written.append(path)
+    return written
+
+
+if __name__ == "__main__":
+    target = Path(sys.argv[1] if len(sys.argv) > 1 else "docs/events")
+    for path in write(target):
+        print(path)

@@ -1,0 +1,10 @@
+"""Kafka adapter: the only place that knows how Cognify talks to the broker.
+
+aiokafka's defaults (acks=1, no idempotence, auto-committed offsets, offset reset "latest")
+fit an audit trail nowhere; every producer and consumer in Cognify is built here instead.
+"""
+
+from .admin import ensure_topics, round_trip
+from .settings import KafkaSettings, consumer, producer
+
+__all__ = ["KafkaSettings", "consumer", "ensure_topics", "producer", "round_trip"]

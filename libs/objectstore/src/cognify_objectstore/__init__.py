@@ -1,0 +1,7 @@
+"""S3-generic object storage with Object Lock: the one adapter Cognify uses for MinIO, AWS S3
+or Ceph RGW. Only S3 API calls are used (no MinIO admin API), so swapping the server changes
+the endpoint and credentials, nothing else."""
+
+from .store import ObjectStore, ObjectStoreError, RetentionRefused, StoreSettings, StoredObject
+
+__all__ = ["ObjectStore", "ObjectStoreError", "RetentionRefused", "StoreSettings", "StoredObject"]

@@ -1,0 +1,160 @@
+"""The object store port and its S3 implementation (the `minio` client speaks plain S3)."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from minio import Minio
+from minio.commonconfig import COMPLIANCE
+from minio.error import S3Error
+from minio.helpers import genheaders
+from minio.objectlockconfig import DAYS, ObjectLockConfig
+from minio.retention import Retention
+
+
+class ObjectStoreError(RuntimeError):
+    """The store refused or failed an operation; `code` is the S3 error code when known."""
+
+    def __init__(self, message: str, code: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+class RetentionRefused(ObjectStoreError):
+    """A delete or overwrite that Object Lock forbids: the WORM guarantee doing its job."""
+
+
+def _env(name: str, default: str) -> str:
+    return os.environ.get(name, default)
+
+
+@dataclass(frozen=True)
+class StoreSettings:
+    endpoint: str = field(default_factory=lambda: _env("COGNIFY_S3_ENDPOINT", "127.0.0.1:9000"))
+    access_key: str = field(default_factory=lambda: _env("COGNIFY_S3_ACCESS_KEY", "cognify"))
+    secret_key: str = field(
+        default_factory=lambda: _env("COGNIFY_S3_SECRET_KEY", "cognify-dev-secret")
+    )
+    bucket: str = field(default_factory=lambda: _env("COGNIFY_S3_BUCKET", "cognify-audit"))
+    secure: bool = field(default_factory=lambda: _env("COGNIFY_S3_SECURE", "0") == "1")
+    region: str = field(default_factory=lambda: _env("COGNIFY_S3_REGION", "us-east-1"))
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    key: str
+    version_id: str | None
+    etag: str
+
+
+class ObjectStore:
+    def __init__(self, settings: StoreSettings) -> None:
+        self.settings = settings
+        self.bucket = settings.bucket
+        self._client = Minio(settings.endpoint, access_key=settings.access_key,
+                             secret_key=settings.secret_key, secure=settings.secure,
+                             region=settings.region)
+
+    def ensure_bucket(self, default_retention_days: int | None = None) -> bool:
+        """Create the bucket with Object Lock enabled (it can only be enabled at creation).
+        Returns True when it was created; raises when an existing bucket lacks Object Lock."""
+        created = False
+        if not self._client.bucket_exists(self.bucket):
+            try:
+                self._client.make_bucket(self.bucket, object_lock=True)
+                created = True
+            except S3Error as exc:
+                if exc.code not in ("BucketAlreadyOwnedByYou", "BucketAlreadyExists"):
+                    raise ObjectStoreError(str(exc), exc.code) from exc
+        if not self.object_lock_enabled():
+            raise ObjectStoreError(
+                f"bucket {self.bucket!r} exists without Object Lock; WORM storage needs a "
+                "bucket created with Object Lock enabled"
+            )
+        if default_retention_days:
+            self._client.set_object_lock_config(
+                self.bucket, ObjectLockConfig(COMPLIANCE, default_retention_days, DAYS))
+        return created
+
+    def object_lock_enabled(self) -> bool:
+        try:
+            config = self._client.get_object_lock_config(self.bucket)
+        except S3Error as exc:
+            if exc.code == "ObjectLockConfigurationNotFoundError":
+                return False
+            raise ObjectStoreError(str(exc), exc.code) from exc
+        return config is not None
+
+    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream",
+            retain_until: datetime | None = None, *, overwrite: bool = False) -> StoredObject:
+        """Write an object, locked in COMPLIANCE mode until `retain_until` when given.
+
+        Unless `overwrite`, the write is conditional (`If-None-Match: *`), so the store itself
+        refuses to put anything over an existing key; with Object Lock the bucket is
+        versioned, and an unconditional put would add a new latest version on top."""
+        retention = Retention(COMPLIANCE, retain_until) if retain_until else None
+        headers = genheaders(None, None, None, retention, False)
+        headers["Content-Type"] = content_type
+        headers["Content-MD5"] = base64.b64encode(hashlib.md5(data).digest()).decode()
+        if not overwrite:
+            headers["If-None-Match"] = "*"
+        try:
+            # minio-py's public put_object turns unknown headers into user metadata, so the
+            # conditional header goes through its plain PutObject call (packages are small).
+            result = self._client._put_object(self.bucket, key, data, headers)
+        except S3Error as exc:
+            if exc.code == "PreconditionFailed":
+                raise RetentionRefused(f"object {key!r} already exists; the store refused to "
+                                       "overwrite it", exc.code) from exc
+            raise ObjectStoreError(str(exc), exc.code) from exc
+        return StoredObject(key=key, version_id=result.version_id, etag=result.etag)
+
+    def get(self, key: str, version_id: str | None = None) -> bytes:
+        try:
+            response = self._client.get_object(self.bucket, key, version_id=version_id)
+        except S3Error as exc:
+            raise ObjectStoreError(str(exc), exc.code) from exc
+        try:
+            return response.read()
+        finally:
+            response.close()
+            response.release_conn()
+
+    def exists(self, key: str) -> bool:
+        try:
+            self._client.stat_object(self.bucket, key)
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject", "ResourceNotFound"):
+                return False
+            raise ObjectStoreError(str(exc), exc.code) from exc
+        return True
+
+    def retention(self, key: str, version_id: str | None = None) -> tuple[str, datetime] | None:
+        try:
+            value = self._client.get_object_retention(self.bucket, key, version_id=version_id)
+        except S3Error as exc:
+            if exc.code == "NoSuchObjectLockConfiguration":
+                return None
+            raise ObjectStoreError(str(exc), exc.code) from exc
+        if value is None or value.retain_until_date is None:
+            return None
+        return str(value.mode), value.retain_until_date
+
+    def delete_version(self, key: str, version_id: str) -> None:
+        """Permanently delete one version: what Object Lock refuses while it is retained."""
+        try:
+            self._client.remove_object(self.bucket, key, version_id=version_id)
+        except S3Error as exc:
+            if exc.code == "AccessDenied" or "retention" in str(exc).lower():
+                raise RetentionRefused(f"delete of {key!r} refused by Object Lock: {exc.message}",
+                                       exc.code) from exc
+            raise ObjectStoreError(str(exc), exc.code) from exc
+
+    def list_keys(self, prefix: str = "") -> list[str]:
+        return [o.object_name for o in self._client.list_objects(self.bucket, prefix=prefix,
+                                                                 recursive=True)
+                if o.object_name is not None]
