@@ -1,8 +1,8 @@
 """Readiness and health checks for deploy/stack, through the same adapters the services use.
 
-    python deploy/stackctl.py ready kafka|postgres|minio   make it ready, prove it works
-    python deploy/stackctl.py status                        one line per component
-    python deploy/stackctl.py topics                        the topics that exist
+python deploy/stackctl.py ready kafka|postgres|minio   make it ready, prove it works
+python deploy/stackctl.py status                        one line per component
+python deploy/stackctl.py topics                        the topics that exist
 """
 
 from __future__ import annotations
@@ -48,8 +48,9 @@ def minio_ready() -> str:
 
 
 async def kafka_health() -> str:
-    admin = AIOKafkaAdminClient(bootstrap_servers=KafkaSettings().bootstrap_servers,
-                                request_timeout_ms=5_000)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=KafkaSettings().bootstrap_servers, request_timeout_ms=5_000
+    )
     await admin.start()
     try:
         topics = set(await admin.list_topics())

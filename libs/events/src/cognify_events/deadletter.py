@@ -20,11 +20,23 @@ class DeadLetter(Model):
     rejected_at: UtcDatetime = Field(default_factory=utcnow)
 
     @classmethod
-    def of(cls, original: bytes, reason: str, source_topic: str, rejected_by: str,
-           partition: int | None = None, offset: int | None = None) -> DeadLetter:
-        return cls(reason=reason, original_b64=base64.b64encode(original).decode(),
-                   source_topic=source_topic, partition=partition, offset=offset,
-                   rejected_by=rejected_by)
+    def of(
+        cls,
+        original: bytes,
+        reason: str,
+        source_topic: str,
+        rejected_by: str,
+        partition: int | None = None,
+        offset: int | None = None,
+    ) -> DeadLetter:
+        return cls(
+            reason=reason,
+            original_b64=base64.b64encode(original).decode(),
+            source_topic=source_topic,
+            partition=partition,
+            offset=offset,
+            rejected_by=rejected_by,
+        )
 
     @property
     def original(self) -> bytes:

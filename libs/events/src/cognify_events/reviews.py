@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
-
-from pydantic import Field
+from typing import Literal
 
 from .artifacts import HashString, PathText
 from .base import EventBase, Ident, LongText, Model, ShortText

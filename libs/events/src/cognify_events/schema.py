@@ -23,8 +23,10 @@ def schemas() -> dict[str, dict[str, Any]]:
         out[f"{name}.json"] = schema
     out["index.json"] = {
         "title": "Cognify event types",
-        "events": {name: {"schema_version": v, "schema": f"{name}.json"}
-                   for name, v in sorted(CURRENT_VERSIONS.items())},
+        "events": {
+            name: {"schema_version": v, "schema": f"{name}.json"}
+            for name, v in sorted(CURRENT_VERSIONS.items())
+        },
     }
     return out
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Iterable
 
@@ -22,20 +23,21 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[Topic] = ALL_T
         existing = set(await admin.list_topics())
         wanted = [t for t in topics if t.name not in existing]
         if wanted:
-            try:
+            # Another process may create one between our list and our create.
+            with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(
-                    [NewTopic(t.name, num_partitions=t.partitions, replication_factor=1)
-                     for t in wanted]
+                    [
+                        NewTopic(t.name, num_partitions=t.partitions, replication_factor=1)
+                        for t in wanted
+                    ]
                 )
-            except TopicAlreadyExistsError:
-                pass  # another process created it between our list and our create
         return [t.name for t in wanted]
     finally:
         await admin.close()
 
 
 async def round_trip(settings: KafkaSettings, topic: str, timeout_s: float = 30.0) -> None:
-    """Produce one message with the idempotent producer and read it back as a group member.
+    """Produce one message with the idempotent producer and read it back.
 
     Raises TimeoutError when the message does not come back in time."""
     marker = uuid.uuid4().hex.encode()

@@ -33,8 +33,9 @@ def producer(settings: KafkaSettings, **overrides: Any) -> AIOKafkaProducer:
     return AIOKafkaProducer(**options)
 
 
-def consumer(settings: KafkaSettings, *topics: str, group_id: str | None,
-             **overrides: Any) -> AIOKafkaConsumer:
+def consumer(
+    settings: KafkaSettings, *topics: str, group_id: str | None, **overrides: Any
+) -> AIOKafkaConsumer:
     """A group consumer that never commits on its own and starts from the beginning of the
     log the first time: positions are stored where the results are (or committed
     explicitly after the work is done)."""

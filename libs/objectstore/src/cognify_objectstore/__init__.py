@@ -2,6 +2,6 @@
 or Ceph RGW. Only S3 API calls are used (no MinIO admin API), so swapping the server changes
 the endpoint and credentials, nothing else."""
 
-from .store import ObjectStore, ObjectStoreError, RetentionRefused, StoreSettings, StoredObject
+from .store import ObjectStore, ObjectStoreError, RetentionRefused, StoredObject, StoreSettings
 
 __all__ = ["ObjectStore", "ObjectStoreError", "RetentionRefused", "StoreSettings", "StoredObject"]

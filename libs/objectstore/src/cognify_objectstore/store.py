@@ -48,16 +48,20 @@ class StoreSettings:
 class StoredObject:
     key: str
     version_id: str | None
-    etag: str
+    etag: str | None
 
 
 class ObjectStore:
     def __init__(self, settings: StoreSettings) -> None:
         self.settings = settings
         self.bucket = settings.bucket
-        self._client = Minio(settings.endpoint, access_key=settings.access_key,
-                             secret_key=settings.secret_key, secure=settings.secure,
-                             region=settings.region)
+        self._client = Minio(
+            settings.endpoint,
+            access_key=settings.access_key,
+            secret_key=settings.secret_key,
+            secure=settings.secure,
+            region=settings.region,
+        )
 
     def ensure_bucket(self, default_retention_days: int | None = None) -> bool:
         """Create the bucket with Object Lock enabled (it can only be enabled at creation).
@@ -77,7 +81,8 @@ class ObjectStore:
             )
         if default_retention_days:
             self._client.set_object_lock_config(
-                self.bucket, ObjectLockConfig(COMPLIANCE, default_retention_days, DAYS))
+                self.bucket, ObjectLockConfig(COMPLIANCE, default_retention_days, DAYS)
+            )
         return created
 
     def object_lock_enabled(self) -> bool:
@@ -89,8 +94,15 @@ class ObjectStore:
             raise ObjectStoreError(str(exc), exc.code) from exc
         return config is not None
 
-    def put(self, key: str, data: bytes, content_type: str = "application/octet-stream",
-            retain_until: datetime | None = None, *, overwrite: bool = False) -> StoredObject:
+    def put(
+        self,
+        key: str,
+        data: bytes,
+        content_type: str = "application/octet-stream",
+        retain_until: datetime | None = None,
+        *,
+        overwrite: bool = False,
+    ) -> StoredObject:
         """Write an object, locked in COMPLIANCE mode until `retain_until` when given.
 
         Unless `overwrite`, the write is conditional (`If-None-Match: *`), so the store itself
@@ -108,8 +120,9 @@ class ObjectStore:
             result = self._client._put_object(self.bucket, key, data, headers)
         except S3Error as exc:
             if exc.code == "PreconditionFailed":
-                raise RetentionRefused(f"object {key!r} already exists; the store refused to "
-                                       "overwrite it", exc.code) from exc
+                raise RetentionRefused(
+                    f"object {key!r} already exists; the store refused to overwrite it", exc.code
+                ) from exc
             raise ObjectStoreError(str(exc), exc.code) from exc
         return StoredObject(key=key, version_id=result.version_id, etag=result.etag)
 
@@ -149,12 +162,15 @@ class ObjectStore:
         try:
             self._client.remove_object(self.bucket, key, version_id=version_id)
         except S3Error as exc:
-            if exc.code == "AccessDenied" or "retention" in str(exc).lower():
-                raise RetentionRefused(f"delete of {key!r} refused by Object Lock: {exc.message}",
-                                       exc.code) from exc
+            if exc.code in ("AccessDenied", "InvalidRequest") or "worm" in str(exc).lower():
+                raise RetentionRefused(
+                    f"delete of {key!r} refused by Object Lock: {exc.message}", exc.code
+                ) from exc
             raise ObjectStoreError(str(exc), exc.code) from exc
 
     def list_keys(self, prefix: str = "") -> list[str]:
-        return [o.object_name for o in self._client.list_objects(self.bucket, prefix=prefix,
-                                                                 recursive=True)
-                if o.object_name is not None]
+        return [
+            o.object_name
+            for o in self._client.list_objects(self.bucket, prefix=prefix, recursive=True)
+            if o.object_name is not None
+        ]

@@ -3,5 +3,4 @@
 from .migrate import Migration, MigrationError, apply_migrations, load_migrations
 from .settings import PostgresSettings
 
-__all__ = ["Migration", "MigrationError", "PostgresSettings", "apply_migrations",
-           "load_migrations"]
+__all__ = ["Migration", "MigrationError", "PostgresSettings", "apply_migrations", "load_migrations"]

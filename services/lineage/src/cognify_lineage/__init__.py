@@ -1,1 +1,5 @@
-"""Placeholder."""
+"""cognify-lineage: event store, hash chain and lineage DAG projection.
+
+Not built yet (issue #4). The package exists so that the workspace, the Dockerfile and
+docker-compose.yml describe the whole system; running it says so instead of pretending.
+"""

@@ -1,0 +1,41 @@
+# Common tasks. `make help` lists them.
+SHELL := /bin/bash
+PY := .venv/bin/python
+
+.PHONY: help install up down status demo test test-unit test-integration lint format typecheck schemas
+
+help: ## this list
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
+
+install: ## install every package of the workspace into .venv (uv, one lock)
+	@deploy/bootstrap-python
+
+up: ## the main job: install, start the local stack (Kafka, PostgreSQL, MinIO) and prove it works
+	@deploy/stack up
+
+down: ## stop the local stack (data kept)
+	@deploy/stack down
+
+status: ## health of each stack component
+	@deploy/stack status
+
+test: install up lint typecheck ## everything CI runs: stack up, lint, types, all tests
+	@$(PY) -m pytest
+
+test-unit: install ## unit tests only (no servers)
+	@$(PY) -m pytest tests/unit
+
+test-integration: install up ## integration tests against the real stack
+	@$(PY) -m pytest tests/integration
+
+lint: install ## ruff lint and format check
+	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
+
+format: install ## ruff format and autofix
+	@.venv/bin/ruff format . && .venv/bin/ruff check --fix .
+
+typecheck: install ## mypy --strict over libs and services
+	@.venv/bin/mypy libs/*/src services/*/src
+
+schemas: install ## regenerate docs/events/*.json from libs/events
+	@$(PY) -m cognify_events.schema docs/events

@@ -1,0 +1,3 @@
+import sys
+
+sys.exit("cognify-exporter is not implemented yet (issue #6): nothing to run.")

@@ -1,0 +1,3 @@
+import sys
+
+sys.exit("cognify-hasher is not implemented yet (issue #5): nothing to run.")

@@ -1,0 +1,69 @@
+"""Integration tests run against the real local stack, every time.
+
+The test command (`make test`, run by .ci/run) brings the stack up first. If a component is
+still down here, the session fails loudly: a missing server is a failure, never a skip.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from cognify_kafka import KafkaSettings
+from cognify_objectstore import ObjectStore, StoreSettings
+from cognify_postgres import PostgresSettings
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def stack_is_up() -> None:
+    status = subprocess.run(
+        [str(ROOT / "deploy/stack"), "status"], capture_output=True, text=True, check=False
+    )
+    if status.returncode != 0:
+        pytest.fail(
+            "the local stack is not up; run `deploy/stack up` (the test command does)"
+            f"\n{status.stdout}{status.stderr}",
+            pytrace=False,
+        )
+
+
+@pytest.fixture
+def kafka() -> KafkaSettings:
+    return KafkaSettings()
+
+
+@pytest.fixture
+def store() -> ObjectStore:
+    return ObjectStore(StoreSettings())
+
+
+@pytest.fixture
+async def scratch_db() -> AsyncIterator[asyncpg.Connection]:
+    """A connection to a brand-new database, dropped afterwards."""
+    dsn = PostgresSettings().dsn
+    name = f"test_{uuid.uuid4().hex[:12]}"
+    admin = await asyncpg.connect(dsn)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    conn = await asyncpg.connect(dsn.rsplit("/", 1)[0] + "/" + name)
+    try:
+        yield conn
+    finally:
+        await conn.close()
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+
+
+@pytest.fixture
+def unique() -> Iterator[str]:
+    yield f"t{uuid.uuid4().hex[:10]}"
+
+
+def env_or(name: str, default: str) -> str:
+    return os.environ.get(name, default)

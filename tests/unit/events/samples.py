@@ -1,0 +1,235 @@
+"""One realistic instance of every event type, shared by the contract tests."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from uuid import UUID
+
+import cognify_events as ev
+
+WHEN = datetime(2025, 9, 12, 14, 30, 22, tzinfo=UTC)
+SDK = ev.Producer(kind=ev.ProducerKind.SDK, id="gpu-node-7:4242", version="0.1.0")
+SERVICE = ev.Producer(kind=ev.ProducerKind.HASHER, id="hasher-1:17", version="0.1.0")
+ROOT = "sha256:" + "8f4a2c" + "0" * 58
+CKPT = "sha256:" + "c7f9a4" + "0" * 58
+REVIEWER = ev.Reviewer(name="Dr. Ana Ortiz", role="compliance officer")
+
+
+def _env(n: int, producer: ev.Producer = SDK, seq: int | None = None) -> dict[str, object]:
+    return {
+        "event_id": UUID(int=n),
+        "workspace_id": "ws-clinical",
+        "project": "clinical-nlp-v2",
+        "run_id": "run_20250912_143022_a7f3c",
+        "seq": seq,
+        "time": WHEN,
+        "producer": producer,
+    }
+
+
+def all_samples() -> list[ev.EventBase]:
+    files = [ev.FileEntry(path="model.safetensors", size=1024), ev.FileEntry(path="c.json", size=9)]
+    return [
+        ev.RunStarted(
+            **_env(1, seq=0),
+            payload=ev.RunStartedPayload(
+                run_name="discharge-summary", tags={"team": "ml-platform"}, sdk_version="0.1.0"
+            ),
+        ),
+        ev.ConfigCaptured(
+            **_env(2, seq=1),
+            payload=ev.ConfigCapturedPayload(
+                config_id="cfg_llama3_8b_lora_r16",
+                training_args={"learning_rate": 2e-5, "hub_token": "<redacted>"},
+                model_architecture={"model_type": "llama"},
+                parameter_count=8_030_261_248,
+                optimizer="adamw_torch",
+                lr_scheduler="cosine",
+                redacted_keys=["hub_token"],
+            ),
+        ),
+        ev.SystemInfoCaptured(
+            **_env(3, seq=2),
+            payload=ev.SystemInfoPayload(
+                host="gpu-node-7",
+                os="Linux-6.1",
+                python_version="3.11.7",
+                packages={"torch": "2.9.1"},
+                gpu_model="NVIDIA H100",
+                gpu_count=8,
+                cuda_version="12.8",
+                git_commit="a" * 40,
+                git_dirty=False,
+                world_size=8,
+            ),
+        ),
+        ev.Heartbeat(**_env(4, seq=3), payload=ev.HeartbeatPayload(step=10, interval_s=5.0)),
+        ev.MetricsLogged(
+            **_env(5, seq=4),
+            payload=ev.MetricsLoggedPayload(
+                step=10, epoch=0.5, metrics={"loss": 1.25, "learning_rate": 1.9e-5}
+            ),
+        ),
+        ev.EvaluationRecorded(
+            **_env(6, seq=5),
+            payload=ev.EvaluationRecordedPayload(
+                eval_id="eval_clinical-safety-v2_2.3",
+                source=ev.EvaluationSource.BENCHMARK,
+                metrics={"accuracy": 0.921, "false_negative_rate": 0.041},
+                benchmark_name="clinical-safety-v2",
+                benchmark_version="2.3",
+                eval_dataset_id="ds_clinical-notes-eval_3.1",
+                notes="FNR within policy.",
+            ),
+        ),
+        ev.RunEnded(
+            **_env(7, seq=9),
+            payload=ev.RunEndedPayload(status=ev.RunStatus.COMPLETED, global_step=2500, last_seq=9),
+        ),
+        ev.DatasetRegistered(
+            **_env(8, seq=6),
+            payload=ev.DatasetRegisteredPayload(
+                dataset_id="ds_clinical-notes_3.1",
+                name="clinical-notes",
+                version="3.1",
+                role="train",
+                source_uri="/data/clinical-notes-v3.1/train",
+                record_count=142000,
+                record_schema={"text": "string"},
+                provenance={"deidentification_method": "safe_harbor", "record_count": 142000},
+                format="save_to_disk",
+            ),
+        ),
+        ev.CheckpointSaved(
+            **_env(9, seq=7),
+            payload=ev.CheckpointSavedPayload(
+                checkpoint_id="ckpt_step_2500",
+                step=2500,
+                path="/out/checkpoint-2500",
+                files=files,
+                total_bytes=1033,
+            ),
+        ),
+        ev.ModelRegistered(
+            **_env(10, seq=8),
+            payload=ev.ModelRegisteredPayload(
+                model_id="model_final",
+                path="/out/final",
+                checkpoint_id="ckpt_step_2500",
+                files=files,
+            ),
+        ),
+        ev.HashJobRequested(
+            **_env(11, ev.Producer(kind="ingest", id="ingest-1")),
+            payload=ev.HashJobRequestedPayload(
+                job_id="job-ckpt_step_2500",
+                target=ev.HashTarget.CHECKPOINT,
+                target_id="ckpt_step_2500",
+                source_uri="/out/checkpoint-2500",
+            ),
+        ),
+        ev.HashComputed(
+            **_env(12, SERVICE),
+            payload=ev.HashComputedPayload(
+                job_id="job-ckpt_step_2500",
+                target=ev.HashTarget.CHECKPOINT,
+                target_id="ckpt_step_2500",
+                hash=CKPT,
+                algorithm="checkpoint-manifest-v1",
+                files=[ev.FileHash(path="model.safetensors", size=1024, sha256="ab" * 32)],
+                bytes_hashed=1024,
+                duration_s=0.01,
+            ),
+        ),
+        ev.HashFailed(
+            **_env(13, SERVICE),
+            payload=ev.HashFailedPayload(
+                job_id="job-ckpt_step_500",
+                target=ev.HashTarget.CHECKPOINT,
+                target_id="ckpt_step_500",
+                reason="checkpoint directory no longer exists "
+                "(rotated away by save_total_limit before it was hashed)",
+            ),
+        ),
+        ev.DatasetChanged(
+            **_env(14, ev.Producer(kind="lineage", id="lineage-1")),
+            payload=ev.DatasetChangedPayload(
+                dataset_id="ds_clinical-notes_3.1",
+                name="clinical-notes",
+                previous_root=ROOT,
+                new_root=CKPT,
+                previous_run_id="run_20250801_090000_b1b1b",
+            ),
+        ),
+        ev.DatasetDiffDocumented(
+            **_env(15, ev.Producer(kind="api", id="ingest-1")),
+            payload=ev.DatasetDiffDocumentedPayload(
+                dataset_id="ds_clinical-notes_3.1",
+                description="Removed 12 duplicated notes.",
+                documented_by="Sam Lee",
+            ),
+        ),
+        ev.AnnotationAdded(
+            **_env(16, ev.Producer(kind="api", id="ingest-1")),
+            payload=ev.AnnotationAddedPayload(
+                annotation_id="ann-1",
+                node_id="ds_clinical-notes_3.1",
+                author=REVIEWER,
+                text="Please confirm the extraction date.",
+            ),
+        ),
+        ev.RunApproved(
+            **_env(17, ev.Producer(kind="api", id="ingest-1")),
+            payload=ev.DecisionPayload(reviewer=REVIEWER, comment="Approved for release."),
+        ),
+        ev.RunRejected(
+            **_env(18, ev.Producer(kind="api", id="ingest-1")),
+            payload=ev.DecisionPayload(reviewer=REVIEWER, comment="FNR too high."),
+        ),
+        ev.SealRequested(
+            **_env(19, ev.Producer(kind="api", id="ingest-1")),
+            payload=ev.SealRequestedPayload(
+                requested_by="Sam Lee",
+                formats=["pdf", "json"],
+                template=ev.ExportTemplate.HEALTHCARE,
+            ),
+        ),
+        ev.RunSealed(
+            **_env(20, ev.Producer(kind="exporter", id="exporter-1")),
+            payload=ev.RunSealedPayload(
+                sealed_at=WHEN, sealed_by="Sam Lee", chain_head=ROOT, event_count=42
+            ),
+        ),
+        ev.ExportCompleted(
+            **_env(21, ev.Producer(kind="exporter", id="exporter-1")),
+            payload=ev.ExportCompletedPayload(
+                format=ev.ExportFormat.PDF,
+                template=ev.ExportTemplate.HEALTHCARE,
+                bucket="cognify-audit",
+                object_key="ws-clinical/run_20250912_143022_a7f3c/audit.pdf",
+                package_hash=ROOT,
+                size=123456,
+                retain_until=datetime(2032, 9, 12, tzinfo=UTC),
+            ),
+        ),
+        ev.RetentionUpdated(
+            **{**_env(22, ev.Producer(kind="api", id="ingest-1")), "run_id": None},
+            payload=ev.RetentionUpdatedPayload(
+                retention_years=7,
+                archive_after_days=90,
+                auto_export_on_seal=True,
+                auto_export_format="json",
+                updated_by="admin",
+            ),
+        ),
+        ev.AccessRecorded(
+            **_env(23, ev.Producer(kind="api", id="ingest-1")),
+            payload=ev.AccessRecordedPayload(
+                actor="Dr. Ana Ortiz",
+                role="reviewer",
+                action="run.read",
+                object_id="run_20250912_143022_a7f3c",
+                address="198.51.100.7",
+            ),
+        ),
+    ]

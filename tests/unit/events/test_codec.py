@@ -1,0 +1,126 @@
+"""The event contract: every event round-trips, and bad bytes are refused by name."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import cognify_events as ev
+import pytest
+from cognify_events.codec import MAX_EVENT_BYTES, InvalidEvent, decode, decode_strict, encode
+
+from .samples import all_samples
+
+
+def _sample_json(type_name: str) -> dict[str, Any]:
+    sample = next(s for s in all_samples() if s.type == type_name)  # type: ignore[attr-defined]
+    return json.loads(encode(sample))  # type: ignore[arg-type]
+
+
+def _problems(raw: dict[str, Any] | bytes) -> list[str]:
+    data = raw if isinstance(raw, bytes) else json.dumps(raw).encode()
+    with pytest.raises(InvalidEvent) as info:
+        decode_strict(data)
+    return info.value.problems
+
+
+def test_the_samples_cover_every_event_type() -> None:
+    assert {s.type for s in all_samples()} == set(ev.BY_TYPE)  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("event", all_samples(), ids=lambda e: e.type)
+def test_every_event_type_round_trips_through_the_codec(event: ev.EventBase) -> None:
+    data = encode(event)  # type: ignore[arg-type]
+    assert decode(data) == event
+    assert decode_strict(data) == event
+    assert encode(decode(data)) == data
+
+
+def test_a_missing_field_is_named() -> None:
+    raw = _sample_json("checkpoint.saved")
+    del raw["payload"]["step"]
+    assert _problems(raw) == ["payload.step: Field required"]
+
+
+def test_a_wrong_type_is_named_and_not_coerced_at_ingest() -> None:
+    raw = _sample_json("checkpoint.saved")
+    raw["payload"]["step"] = "2500"
+    assert _problems(raw) == ["payload.step: Input should be a valid integer"]
+
+
+def test_downstream_reading_is_tolerant_of_coercible_values() -> None:
+    raw = _sample_json("checkpoint.saved")
+    raw["payload"]["step"] = "2500"
+    event = decode(json.dumps(raw).encode())
+    assert isinstance(event, ev.CheckpointSaved) and event.payload.step == 2500
+
+
+def test_an_unknown_type_is_refused_naming_the_type() -> None:
+    raw = _sample_json("run.started")
+    raw["type"] = "run.exploded"
+    assert _problems(raw) == ["type: unknown event type 'run.exploded'"]
+    with pytest.raises(InvalidEvent):
+        decode(json.dumps(raw).encode())
+
+
+def test_unknown_fields_are_refused_at_ingest_and_ignored_downstream() -> None:
+    raw = _sample_json("checkpoint.saved")
+    raw["payload"]["files"][1]["owner"] = "mallory"
+    raw["debug"] = True
+    assert sorted(_problems(raw)) == [
+        "debug: unknown field",
+        "payload.files[1].owner: unknown field",
+    ]
+    assert decode(json.dumps(raw).encode()).payload.files[1].path == "c.json"  # type: ignore[union-attr]
+
+
+def test_an_oversized_event_is_refused_before_parsing() -> None:
+    raw = _sample_json("metrics.logged")
+    raw["padding"] = "x" * MAX_EVENT_BYTES
+    (problem,) = _problems(raw)
+    assert problem.startswith("event: ") and "over the limit of 1,048,576 bytes" in problem
+
+
+def test_an_oversized_field_is_named() -> None:
+    raw = _sample_json("evaluation.recorded")
+    raw["payload"]["notes"] = "n" * 20_000
+    assert _problems(raw) == ["payload.notes: String should have at most 16384 characters"]
+
+
+def test_too_many_metrics_in_one_event_are_refused() -> None:
+    raw = _sample_json("metrics.logged")
+    raw["payload"]["metrics"] = {f"m{i}": 1.0 for i in range(2_000)}
+    (problem,) = _problems(raw)
+    assert problem.startswith("payload.metrics: ")
+
+
+def test_bytes_that_are_not_json_are_refused_with_a_reason() -> None:
+    (problem,) = _problems(b"\xff\xfe not json")
+    assert problem.startswith("event: not valid UTF-8 JSON")
+    assert _problems(b"[1, 2]") == ["event: expected a JSON object, got list"]
+
+
+def test_naive_timestamps_are_refused() -> None:
+    raw = _sample_json("run.started")
+    raw["time"] = "2025-09-12T14:30:22"
+    (problem,) = _problems(raw)
+    assert problem.startswith("time: ") and "timezone" in problem
+
+
+def test_identifiers_cannot_carry_path_separators() -> None:
+    raw = _sample_json("run.started")
+    raw["run_id"] = "../../etc"
+    (problem,) = _problems(raw)
+    assert problem.startswith("run_id: String should match pattern")
+
+
+def test_events_are_frozen_facts() -> None:
+    event = all_samples()[0]
+    with pytest.raises(ValueError):
+        event.seq = 99  # type: ignore[misc]
+
+
+def test_run_events_are_keyed_by_run_and_workspace_events_by_workspace() -> None:
+    by_type = {s.type: s for s in all_samples()}  # type: ignore[attr-defined]
+    assert ev.partition_key(by_type["checkpoint.saved"]) == b"run_20250912_143022_a7f3c"
+    assert ev.partition_key(by_type["retention.updated"]) == b"workspace:ws-clinical"
