@@ -1,9 +1,11 @@
 """HMAC-SHA256 signatures that let ingest reject forged events.
 
-The signed bytes are the canonical JSON of the event object without its `signature` member:
-keys sorted, no insignificant whitespace, non-ASCII kept as UTF-8 (docs/spec/events.md). The
-verifier recomputes them from the JSON object it received, so nothing depends on how the
-producer happened to order or space its output.
+The key is derived from the workspace API key (`signing_key`), so the server can store the
+derived key instead of the API key itself: a stolen database then cannot be used to call the
+API, only (as any symmetric scheme allows) to verify. The signed bytes are the canonical JSON
+of the event object without its `signature` member: keys sorted, no insignificant whitespace,
+non-ASCII kept as UTF-8 (docs/spec/events.md). The verifier recomputes them from the JSON
+object it received, so nothing depends on how the producer ordered or spaced its output.
 """
 
 from __future__ import annotations
@@ -16,7 +18,13 @@ from typing import Any, TypeVar
 from .base import EventBase
 
 PREFIX = "hmac-sha256:"
+_DERIVATION = b"cognify-event-signing-v1:"
 E = TypeVar("E", bound=EventBase)
+
+
+def signing_key(api_key: str) -> bytes:
+    """The HMAC key for events signed with `api_key`: SHA-256 of a fixed prefix and the key."""
+    return hashlib.sha256(_DERIVATION + api_key.encode()).digest()
 
 
 def canonical_bytes(obj: dict[str, Any]) -> bytes:
@@ -24,18 +32,18 @@ def canonical_bytes(obj: dict[str, Any]) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-def signature_for(obj: dict[str, Any], key: str) -> str:
-    digest = hmac.new(key.encode(), canonical_bytes(obj), hashlib.sha256).hexdigest()
-    return PREFIX + digest
+def signature_for(obj: dict[str, Any], key: bytes) -> str:
+    return PREFIX + hmac.new(key, canonical_bytes(obj), hashlib.sha256).hexdigest()
 
 
-def sign(event: E, key: str) -> E:
+def sign(event: E, api_key: str) -> E:
     obj = event.model_dump(mode="json")
-    return event.model_copy(update={"signature": signature_for(obj, key)})
+    return event.model_copy(update={"signature": signature_for(obj, signing_key(api_key))})
 
 
-def verify(obj: dict[str, Any], key: str) -> bool:
-    """True when `obj` (a parsed event) carries a valid signature made with `key`."""
+def verify(obj: dict[str, Any], key: bytes) -> bool:
+    """True when `obj` (a parsed event) carries a valid signature made with `key`, the
+    derived signing key (`signing_key(api_key)`)."""
     claimed = obj.get("signature")
     if not isinstance(claimed, str):
         return False
