@@ -88,6 +88,12 @@ class MetricsLoggedPayload(Model):
     step: Annotated[int, Field(ge=0)]
     epoch: float | None = None
     metrics: Metrics
+    # NaN and infinities cannot be JSON numbers, and a NaN loss is exactly what an auditor
+    # must see: they are kept here by name, as "nan", "inf" or "-inf".
+    nonfinite_metrics: Annotated[
+        dict[Annotated[str, Field(max_length=256)], Annotated[str, Field(max_length=8)]],
+        Field(max_length=1_024),
+    ] = {}
 
 
 class MetricsLogged(EventBase):

@@ -72,8 +72,8 @@ def _to_utf8(out: list[str], record: Mapping[str, object] | None) -> bytes:
         return "".join(out).encode("utf-8")
     except UnicodeEncodeError:
         # Only lone surrogates fail here; find the column to name it (slow path, error only).
-        for column in record or {}:
-            if not _encodes(column) or not _encodes("".join(_encoded(record[column]))):
+        for column, value in (record or {}).items():
+            if not _encodes(column) or not _encodes("".join(_encoded(value))):
                 raise CanonicalEncodingError(
                     f"column {column!r}: lone surrogate, not valid Unicode text"
                 ) from None
@@ -99,7 +99,7 @@ def _encode(value: object, out: list[str]) -> None:
     if kind is str:
         out.append(encode_basestring(value))  # type: ignore[arg-type]
     elif kind is int:
-        out.append(format_int(value))  # type: ignore[arg-type]
+        _append_int(value, out)  # type: ignore[arg-type]
     elif kind is float:
         _append_float(value, out)  # type: ignore[arg-type]
     elif value is None:
@@ -114,6 +114,13 @@ def _encode(value: object, out: list[str]) -> None:
         _encode_array(value, out)  # type: ignore[arg-type]
     else:
         _encode_other(value, out)
+
+
+def _append_int(value: int, out: list[str]) -> None:
+    try:
+        out.append(format_int(value))
+    except ValueError as exc:
+        raise _Problem(str(exc)) from None
 
 
 def _append_float(value: float, out: list[str]) -> None:
@@ -171,7 +178,7 @@ def _encode_other(value: object, out: list[str]) -> None:
     if isinstance(value, bool):
         out.append("true" if value else "false")
     elif isinstance(value, int):
-        out.append(format_int(int(value)))
+        _append_int(int(value), out)
     elif isinstance(value, float):
         _append_float(float(value), out)
     elif isinstance(value, str):

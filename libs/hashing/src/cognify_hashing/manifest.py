@@ -12,6 +12,7 @@ Reading the files lives in `cognify_hashing.filesystem`; this module is pure.
 """
 
 import hashlib
+import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -73,7 +74,7 @@ class Manifest:
     @classmethod
     def from_entries(cls, entries: Iterable[ManifestEntry]) -> "Manifest":
         ordered = sorted(entries, key=lambda entry: entry.path.encode("utf-8"))
-        for before, after in zip(ordered, ordered[1:], strict=False):
+        for before, after in itertools.pairwise(ordered):
             if before.path == after.path:
                 raise ManifestError(f"path listed twice: {before.path!r}")
         return cls(tuple(ordered))

@@ -115,7 +115,11 @@ class MerkleBuilder:
 
     def add_leaf(self, data: bytes) -> None:
         """Add one leaf by its data (SHA-256(0x00 || data) is computed here)."""
-        self.add_leaves((data,))
+        h = _LEAF_PREFIX.copy()
+        h.update(data)
+        self._pending.append(h.digest())
+        if len(self._pending) == _BLOCK_LEAVES:
+            self._seal_block()
 
     def add_leaves(self, datas: Iterable[bytes]) -> None:
         """Add many leaves by their data: the fast path for large inputs."""
@@ -134,7 +138,7 @@ class MerkleBuilder:
             self._seal_block()
 
     def add_record(self, record: Mapping[str, object]) -> None:
-        self.add_leaves((canonical_record(record),))
+        self.add_leaf(canonical_record(record))
 
     def add_records(self, records: Iterable[Mapping[str, object]]) -> None:
         self.add_leaves(map(canonical_record, records))

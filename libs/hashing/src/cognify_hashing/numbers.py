@@ -24,6 +24,10 @@ def format_float(value: float) -> str:
         return "0"  # also -0.0: ECMAScript prints both zeros as "0"
     if value.is_integer() and -_EXACT_INTEGER_LIMIT < value < _EXACT_INTEGER_LIMIT:
         return str(int(value))
+    if 1e-4 <= abs(value) < 1e16:
+        # Here repr() is positional with the same shortest digits ECMAScript would print.
+        text = repr(value)
+        return text[:-2] if text.endswith(".0") else text
     if value < 0.0:
         return "-" + _format_positive(-value)
     return _format_positive(value)

@@ -1,0 +1,41 @@
+"""A dataset's identity: its Merkle root, record count and schema, from records or a path."""
+
+import os
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+
+from cognify_hashing.digest import format_digest
+from cognify_hashing.merkle import MerkleBuilder
+from cognify_hashing.schema import SchemaInference
+from cognify_hashing.sources import open_source
+
+__all__ = ["DatasetDigest", "hash_dataset", "hash_records"]
+
+
+@dataclass(frozen=True)
+class DatasetDigest:
+    root: str  # "sha256:<hex>"
+    record_count: int
+    schema: dict[str, object]
+
+
+def hash_records(records: Iterable[Mapping[str, object]]) -> tuple[int, bytes]:
+    """(number of records, RFC 6962 root over their canonical bytes)."""
+    builder = MerkleBuilder()
+    builder.add_records(records)
+    return builder.size, builder.root()
+
+
+def hash_dataset(path: str | os.PathLike[str]) -> DatasetDigest:
+    """Read a dataset once and return its root, count and schema description."""
+    source = open_source(path)
+    builder = MerkleBuilder()
+    inference = None if source.schema_is_cheap else SchemaInference()
+    for batch in source.batches():
+        builder.add_records(batch)
+        if inference is not None:
+            inference.add_records(batch)
+    schema = inference.describe() if inference is not None else source.schema()
+    return DatasetDigest(
+        root=format_digest(builder.root()), record_count=builder.size, schema=schema
+    )

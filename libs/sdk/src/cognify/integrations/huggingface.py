@@ -1,0 +1,175 @@
+"""`CognifyTrainerCallback`: the audit trail of a `transformers.Trainer` (or TRL `SFTTrainer`,
+or anything else built on the callback protocol).
+
+Every hook does the least it can on the training thread: it reads a few fields of `state`
+and enqueues a tuple. Building payloads (TrainingArguments to dict, parameter counts, the
+checkpoint's file list, git state) happens on the SDK's publisher thread. Only world process
+zero records anything, so a distributed job has one run record.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+import cognify_events as ev
+from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
+
+from .. import api, system
+from ..dataset_ref import DatasetRef
+from ..redaction import jsonable, redact
+from ..run import Run
+
+log = logging.getLogger("cognify")
+
+
+def _config_payload(args: TrainingArguments, model: Any, optimizer: Any, scheduler: Any,
+                    trainer_class: str | None, capture: bool) -> ev.ConfigCapturedPayload:
+    training_args, redacted = redact(args.to_dict()) if capture else ({}, [])
+    config = getattr(model, "config", None)
+    architecture: dict[str, Any] = {}
+    if config is not None and hasattr(config, "to_dict"):
+        architecture, more = redact(config.to_dict())
+        redacted += [f"model_config.{k}" for k in more]
+    params = list(model.parameters()) if model is not None and hasattr(model, "parameters") else []
+    peft = getattr(model, "peft_config", None)
+    peft_config = None
+    if isinstance(peft, dict) and peft:
+        peft_config = {name: jsonable(getattr(c, "to_dict", lambda c=c: vars(c))())
+                       for name, c in peft.items()}
+    return ev.ConfigCapturedPayload(
+        config_id=f"cfg_{getattr(config, 'model_type', None) or 'model'}_{args.run_name or 'run'}"
+        .replace("/", "-")[:128].replace(" ", "-"),
+        training_args=training_args,
+        model_architecture=architecture,
+        model_type=getattr(config, "model_type", None),
+        parameter_count=sum(p.numel() for p in params) if params else None,
+        trainable_parameter_count=sum(p.numel() for p in params if p.requires_grad)
+        if params else None,
+        peft_config=peft_config,
+        optimizer=type(optimizer).__name__ if optimizer is not None else str(args.optim),
+        lr_scheduler=str(args.lr_scheduler_type) if scheduler is None
+        else f"{args.lr_scheduler_type} ({type(scheduler).__name__})",
+        trainer_class=trainer_class,
+        redacted_keys=redacted,
+    )
+
+
+def _checkpoint_payload(path: Path, step: int, checkpoint_id: str) -> ev.CheckpointSavedPayload:
+    files = []
+    if path.is_dir():
+        for file in sorted(p for p in path.rglob("*") if p.is_file()):
+            files.append(ev.FileEntry(path=file.relative_to(path).as_posix(),
+                                      size=file.stat().st_size))
+    return ev.CheckpointSavedPayload(checkpoint_id=checkpoint_id, step=step, path=str(path),
+                                     files=files, total_bytes=sum(f.size for f in files))
+
+
+def _metrics_payload(step: int, epoch: float | None, logs: dict[str, Any]
+                     ) -> ev.MetricsLoggedPayload | None:
+    metrics = {k: float(v) for k, v in logs.items()
+               if isinstance(v, int | float) and not isinstance(v, bool)}
+    if not metrics:
+        return None
+    finite = {k: v for k, v in metrics.items() if v == v and abs(v) != float("inf")}
+    nonfinite = {k: str(v) for k, v in metrics.items() if k not in finite}
+    return ev.MetricsLoggedPayload(step=step, epoch=epoch, metrics=finite,
+                                   nonfinite_metrics=nonfinite)
+
+
+class CognifyTrainerCallback(TrainerCallback):  # type: ignore[misc]
+    def __init__(self, train_dataset_ref: DatasetRef | None = None,
+                 eval_dataset_ref: DatasetRef | None = None, capture_hyperparams: bool = True,
+                 capture_checkpoints: bool = True, capture_system_info: bool = True,
+                 run: Run | None = None) -> None:
+        self.train_dataset_ref = train_dataset_ref
+        self.eval_dataset_ref = eval_dataset_ref
+        self.capture_hyperparams = capture_hyperparams
+        self.capture_checkpoints = capture_checkpoints
+        self.capture_system_info = capture_system_info
+        self._run = run
+        self._trainer_class: str | None = None
+        self._evals = 0
+        self._last_checkpoint_path: Path | None = None
+
+    @property
+    def run(self) -> Run | None:
+        return self._run or api.current_run()
+
+    def _active(self, state: TrainerState) -> Run | None:
+        if not state.is_world_process_zero:
+            return None
+        return self.run
+
+    def on_init_end(self, args: TrainingArguments, state: TrainerState,
+                    control: TrainerControl, **kwargs: Any) -> None:
+        if self.run is None and state.is_world_process_zero:
+            log.warning("cognify: CognifyTrainerCallback has no run; call cognify.init() "
+                        "before creating the Trainer. Nothing will be recorded.")
+
+    def on_train_begin(self, args: TrainingArguments, state: TrainerState,
+                       control: TrainerControl, model: Any = None, optimizer: Any = None,
+                       lr_scheduler: Any = None, **kwargs: Any) -> None:
+        run = self._active(state)
+        if run is None:
+            return
+        run.emit(ev.ConfigCaptured, partial(_config_payload, args, model, optimizer,
+                                            lr_scheduler, self._trainer_class,
+                                            self.capture_hyperparams))
+        if self.capture_system_info:
+            run.emit(ev.SystemInfoCaptured, lambda: ev.SystemInfoPayload(**system.collect()))
+
+    def on_log(self, args: TrainingArguments, state: TrainerState, control: TrainerControl,
+               logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+        run = self._active(state)
+        if run is None or not logs:
+            return
+        run.last_step = state.global_step
+        run.emit(ev.MetricsLogged, partial(_metrics_payload, state.global_step, state.epoch,
+                                           dict(logs)))
+
+    def on_evaluate(self, args: TrainingArguments, state: TrainerState,
+                    control: TrainerControl, metrics: dict[str, Any] | None = None,
+                    **kwargs: Any) -> None:
+        run = self._active(state)
+        if run is None or not metrics:
+            return
+        self._evals += 1
+        values = {k: float(v) for k, v in metrics.items()
+                  if isinstance(v, int | float) and not isinstance(v, bool) and v == v}
+        run.emit(ev.EvaluationRecorded, ev.EvaluationRecordedPayload(
+            eval_id=f"eval_trainer_step_{state.global_step}_{self._evals}",
+            source=ev.EvaluationSource.TRAINER, step=state.global_step, metrics=values,
+            eval_dataset_id=self.eval_dataset_ref.dataset_id if self.eval_dataset_ref else None,
+            checkpoint_id=run.last_checkpoint_id))
+
+    def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl,
+                **kwargs: Any) -> None:
+        run = self._active(state)
+        if run is None or not self.capture_checkpoints:
+            return
+        checkpoint_id = f"ckpt_step_{state.global_step}"
+        path = Path(args.output_dir or ".").resolve() / f"checkpoint-{state.global_step}"
+        run.last_checkpoint_id, self._last_checkpoint_path = checkpoint_id, path
+        run.emit(ev.CheckpointSaved, partial(_checkpoint_payload, path, state.global_step,
+                                             checkpoint_id))
+
+    def on_train_end(self, args: TrainingArguments, state: TrainerState,
+                     control: TrainerControl, **kwargs: Any) -> None:
+        run = self._active(state)
+        if run is None:
+            return
+        run.last_step = state.global_step
+        path = self._last_checkpoint_path
+        if state.best_model_checkpoint:  # load_best_model_at_end: that one is the model
+            path = Path(state.best_model_checkpoint).resolve()
+        if path is not None:
+            checkpoint_id = f"ckpt_step_{path.name.removeprefix('checkpoint-')}"
+            run.emit(ev.ModelRegistered, ev.ModelRegisteredPayload(
+                model_id=f"model_{run.run_id}", path=str(path), checkpoint_id=checkpoint_id))
+        run.end(ev.RunStatus.COMPLETED)
+
+
+__all__ = ["CognifyTrainerCallback"]

@@ -1,0 +1,207 @@
+"""The background publisher: the only place where the SDK does I/O.
+
+The training thread calls `submit`, which puts an item on an in-memory queue and returns in
+about a microsecond. A daemon thread with its own event loop builds each item into an
+encoded event, appends it to the spool (fsynced) and then sends it, in order, through the
+transport. When the broker is unreachable or slow the events simply stay in the spool and the
+thread retries with backoff; nothing raises into training, nothing blocks it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from queue import Empty, SimpleQueue
+from typing import Any
+
+from .spool import Segment, adopt_orphans
+from .transport import Transport
+
+log = logging.getLogger("cognify")
+
+Record = tuple[bytes, bytes]  # (Kafka key, encoded event)
+Builder = Callable[[Any], Record | None]
+# Spooled as key + b"\n" + event: identifiers never contain a newline (see cognify_events).
+_SEP = b"\n"
+
+
+@dataclass
+class Stats:
+    built: int = 0
+    sent: int = 0
+    dropped: int = 0
+    failed_builds: int = 0
+    outages: int = 0
+
+
+class Publisher:
+    def __init__(self, spool_dir: Path, make_transport: Callable[[], Transport],
+                 build: Builder, *, max_spool_bytes: int = 1 << 30,
+                 tick: Callable[[], None] | None = None, tick_interval_s: float = 5.0) -> None:
+        self.spool_dir = spool_dir
+        self.stats = Stats()
+        self._make_transport = make_transport
+        self._build = build
+        self._max_spool_bytes = max_spool_bytes
+        self._tick = tick
+        self._tick_interval_s = tick_interval_s
+        self._queue: SimpleQueue[Any] = SimpleQueue()
+        self._waiters: list[threading.Event] = []
+        self._stopping = threading.Event()
+        self._deadline = float("inf")
+        self._segment = Segment.create(spool_dir)
+        self._orphans: list[Segment] = []
+        self._thread = threading.Thread(target=self._main, name="cognify-publisher", daemon=True)
+
+    # --- called from the training thread -----------------------------------------------
+    def start(self) -> None:
+        self._thread.start()
+
+    def submit(self, item: Any) -> None:
+        self._queue.put(item)
+
+    def flush(self, timeout_s: float) -> bool:
+        """Wait until everything submitted so far is acknowledged by the broker."""
+        done = threading.Event()
+        self._queue.put(done)
+        return done.wait(timeout_s)
+
+    def close(self, timeout_s: float) -> int:
+        """Deliver what can be delivered within `timeout_s`; returns the bytes still spooled."""
+        self._deadline = time.monotonic() + timeout_s
+        self._stopping.set()
+        self._thread.join(timeout_s + 5.0)
+        return self.pending_bytes
+
+    @property
+    def pending_bytes(self) -> int:
+        return self._segment.pending_bytes + sum(s.pending_bytes for s in self._orphans)
+
+    @property
+    def segment_path(self) -> Path:
+        return self._segment.path
+
+    # --- the publisher thread ------------------------------------------------------------
+    def _main(self) -> None:
+        try:
+            asyncio.run(self._run())
+        except Exception:  # noqa: BLE001 - the thread must never die silently
+            log.exception("cognify publisher stopped; unsent events stay in %s", self.spool_dir)
+
+    async def _run(self) -> None:
+        self._orphans = [s for s in adopt_orphans(self.spool_dir) if s.pending_bytes]
+        if self._orphans:
+            log.warning("cognify: delivering %d bytes spooled by earlier processes",
+                        sum(s.pending_bytes for s in self._orphans))
+        transport: Transport | None = None
+        retry_at, backoff, next_tick = 0.0, 0.5, time.monotonic() + self._tick_interval_s
+        while True:
+            busy = self._drain_queue()
+            now = time.monotonic()
+            if self._tick is not None and now >= next_tick and not self._stopping.is_set():
+                self._tick()
+                next_tick = now + self._tick_interval_s
+            if self.pending_bytes and transport is None and now >= retry_at:
+                transport = await self._connect()
+                if transport is None:
+                    retry_at, backoff = now + backoff, min(backoff * 2, 10.0)
+                else:
+                    backoff = 0.5
+            if transport is not None and self.pending_bytes:
+                busy = True
+                if not await self._send_pending(transport):
+                    await transport.stop()
+                    transport, retry_at = None, time.monotonic() + backoff
+            self._release_waiters()
+            if self._stopping.is_set() and self._queue.empty() and (
+                not self.pending_bytes or time.monotonic() >= self._deadline
+            ):
+                break
+            if not busy:
+                await asyncio.sleep(0.01)
+        if transport is not None:
+            await transport.stop()
+        for segment in [*self._orphans, self._segment]:
+            segment.close()
+
+    def _drain_queue(self, limit: int = 5_000) -> bool:
+        records: list[bytes] = []
+        for _ in range(limit):
+            try:
+                item = self._queue.get_nowait()
+            except Empty:
+                break
+            if isinstance(item, threading.Event):
+                self._waiters.append(item)
+                continue
+            try:
+                built = self._build(item)
+            except Exception as exc:  # noqa: BLE001 - a bad metric must not stop the audit
+                self.stats.failed_builds += 1
+                log.warning("cognify: could not record an event (%s: %s)", type(exc).__name__, exc)
+                continue
+            if built is not None:
+                records.append(built[0] + _SEP + built[1])
+        if not records:
+            return False
+        room = self._max_spool_bytes - self._segment.pending_bytes
+        kept: list[bytes] = []
+        for record in records:
+            if len(record) + 8 > room:
+                self.stats.dropped += 1
+                continue
+            room -= len(record) + 8
+            kept.append(record)
+        if len(kept) < len(records):
+            log.warning("cognify: spool %s is full (%d MiB unsent); dropped %d events so far: "
+                        "the audit will show a sequence gap", self._segment.path,
+                        self._max_spool_bytes >> 20, self.stats.dropped)
+        self._segment.append(kept)
+        self.stats.built += len(kept)
+        return True
+
+    async def _connect(self) -> Transport | None:
+        transport = self._make_transport()
+        try:
+            await transport.start()
+        except Exception as exc:  # noqa: BLE001 - any failure means "not now, try later"
+            if self.stats.outages == 0 or not self._stopping.is_set():
+                log.debug("cognify: broker unreachable (%s); events stay spooled", exc)
+            self.stats.outages += 1
+            await transport.stop()
+            return None
+        return transport
+
+    async def _send_pending(self, transport: Transport) -> bool:
+        for segment in [*self._orphans, self._segment]:
+            records = segment.unacked(1_000)
+            if not records:
+                continue
+            try:
+                await transport.send([_split(r.data) for r in records])
+            except Exception as exc:  # noqa: BLE001 - resend later from the spool
+                self.stats.outages += 1
+                log.debug("cognify: send failed (%s: %s); will resend", type(exc).__name__, exc)
+                return False
+            segment.ack(records[-1].end)
+            self.stats.sent += len(records)
+        for drained in [s for s in self._orphans if not s.pending_bytes]:
+            drained.close()
+            self._orphans.remove(drained)
+        return True
+
+    def _release_waiters(self) -> None:
+        if self._waiters and not self.pending_bytes:
+            for waiter in self._waiters:
+                waiter.set()
+            self._waiters.clear()
+
+
+def _split(data: bytes) -> Record:
+    key, _, value = data.partition(_SEP)
+    return key, value

@@ -1,0 +1,56 @@
+"""The transport port: how encoded events leave the machine.
+
+An adapter implements three coroutines. `start` connects (raising when the broker cannot be
+reached), `send` delivers one ordered batch of (key, value) records and returns only when
+every record is acknowledged (raising otherwise: the caller resends from its spool), `stop`
+releases resources. The Kafka adapter below is the production one; tests may pass another
+through `cognify.init(transport=...)`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Protocol
+
+from aiokafka import AIOKafkaProducer
+from cognify_events.topics import RAW
+
+
+class Transport(Protocol):
+    async def start(self) -> None: ...
+    async def send(self, records: list[tuple[bytes, bytes]]) -> None: ...
+    async def stop(self) -> None: ...
+
+
+class KafkaTransport:
+    """Idempotent, acks=all producer onto the raw topic (aiokafka's defaults are neither)."""
+
+    def __init__(self, bootstrap: str, timeout_s: float, topic: str = RAW.name) -> None:
+        self.topic = topic
+        self.timeout_s = timeout_s
+        self._producer = AIOKafkaProducer(
+            bootstrap_servers=bootstrap,
+            client_id="cognify-sdk",
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=5,
+            request_timeout_ms=int(timeout_s * 1000),
+            retry_backoff_ms=200,
+        )
+
+    async def start(self) -> None:
+        async with asyncio.timeout(self.timeout_s):
+            await self._producer.start()
+
+    async def send(self, records: list[tuple[bytes, bytes]]) -> None:
+        async with asyncio.timeout(self.timeout_s):
+            futures = [await self._producer.send(self.topic, value, key=key)
+                       for key, value in records]
+            await asyncio.gather(*futures)
+
+    async def stop(self) -> None:
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                await self._producer.stop()
+        except (TimeoutError, OSError):
+            pass  # a broker that is gone cannot be told goodbye; the spool keeps the rest

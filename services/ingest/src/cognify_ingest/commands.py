@@ -1,0 +1,178 @@
+"""Reviewer and admin commands made into events (pure: no I/O).
+
+The HTTP front door authenticates the caller, checks the object, and records what was
+asked as a fact: an annotation, a decision, a seal request, a documented dataset diff, a
+retention change, and an access record for every call. Those events come from Cognify
+itself (producer kind `api`, no SDK sequence number, no signature) and go straight to the
+canonical topic.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from cognify_events import (
+    AccessRecorded,
+    AccessRecordedPayload,
+    AnnotationAdded,
+    AnnotationAddedPayload,
+    DatasetDiffDocumented,
+    DatasetDiffDocumentedPayload,
+    DecisionPayload,
+    ExportFormat,
+    ExportTemplate,
+    Producer,
+    RetentionUpdated,
+    RetentionUpdatedPayload,
+    Reviewer,
+    RunApproved,
+    RunRejected,
+    SealRequested,
+    SealRequestedPayload,
+)
+from cognify_events.base import IDENT_PATTERN
+from pydantic import BaseModel, ConfigDict, Field
+
+from .credentials import Principal
+from .retention import Retention
+
+WORKSPACE_PROJECT = "workspace"  # the project of workspace-level events (run_id is null)
+
+
+class ReviewerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: Annotated[str, Field(min_length=1, max_length=256)]
+    role: Annotated[str, Field(min_length=1, max_length=256)]
+
+
+class AnnotationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    node_id: Annotated[str, Field(pattern=IDENT_PATTERN)]
+    text: Annotated[str, Field(min_length=1, max_length=16_384)]
+    author: ReviewerIn | None = None
+
+
+class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reviewer: ReviewerIn | None = None
+    comment: Annotated[str, Field(max_length=16_384)] | None = None
+
+
+class SealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    formats: Annotated[list[ExportFormat], Field(max_length=3)] = []
+    template: ExportTemplate = ExportTemplate.DEFAULT
+
+
+class DiffIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    description: Annotated[str, Field(min_length=1, max_length=16_384)]
+
+
+def reviewer(principal: Principal, given: ReviewerIn | None) -> Reviewer:
+    """The person acting: as the caller states it, else the key's label and role."""
+    if given is not None:
+        return Reviewer(name=given.name, role=given.role)
+    return Reviewer(name=principal.actor, role=principal.role.value)
+
+
+def annotation(
+    p: Principal, project: str, run_id: str, body: AnnotationIn, producer: Producer
+) -> AnnotationAdded:
+    return AnnotationAdded(
+        workspace_id=p.workspace_id,
+        project=project,
+        run_id=run_id,
+        producer=producer,
+        payload=AnnotationAddedPayload(
+            annotation_id=f"ann-{uuid.uuid4().hex[:16]}",
+            node_id=body.node_id,
+            author=reviewer(p, body.author),
+            text=body.text,
+        ),
+    )
+
+
+def decision(
+    p: Principal, project: str, run_id: str, approve: bool, body: DecisionIn, producer: Producer
+) -> RunApproved | RunRejected:
+    payload = DecisionPayload(reviewer=reviewer(p, body.reviewer), comment=body.comment)
+    cls = RunApproved if approve else RunRejected
+    return cls(
+        workspace_id=p.workspace_id,
+        project=project,
+        run_id=run_id,
+        producer=producer,
+        payload=payload,
+    )
+
+
+def seal_request(
+    p: Principal, project: str, run_id: str, body: SealIn, producer: Producer
+) -> SealRequested:
+    return SealRequested(
+        workspace_id=p.workspace_id,
+        project=project,
+        run_id=run_id,
+        producer=producer,
+        payload=SealRequestedPayload(
+            requested_by=p.actor, formats=body.formats, template=body.template
+        ),
+    )
+
+
+def diff_documented(
+    p: Principal, project: str, run_id: str, dataset_id: str, body: DiffIn, producer: Producer
+) -> DatasetDiffDocumented:
+    return DatasetDiffDocumented(
+        workspace_id=p.workspace_id,
+        project=project,
+        run_id=run_id,
+        producer=producer,
+        payload=DatasetDiffDocumentedPayload(
+            dataset_id=dataset_id, description=body.description, documented_by=p.actor
+        ),
+    )
+
+
+def retention_updated(p: Principal, new: Retention, producer: Producer) -> RetentionUpdated:
+    return RetentionUpdated(
+        workspace_id=p.workspace_id,
+        project=WORKSPACE_PROJECT,
+        run_id=None,
+        producer=producer,
+        payload=RetentionUpdatedPayload(
+            retention_years=new.retention_years,
+            archive_after_days=new.archive_after_days,
+            auto_export_on_seal=new.auto_export_on_seal,
+            auto_export_format=new.auto_export_format,
+            updated_by=p.actor,
+        ),
+    )
+
+
+def access(
+    p: Principal,
+    action: str,
+    object_id: str,
+    address: str | None,
+    allowed: bool,
+    producer: Producer,
+) -> AccessRecorded:
+    """A workspace-level record (never in a run's chain, which a seal has fixed): who did
+    what to which object, from where, and whether it was allowed."""
+    return AccessRecorded(
+        workspace_id=p.workspace_id,
+        project=WORKSPACE_PROJECT,
+        run_id=None,
+        producer=producer,
+        payload=AccessRecordedPayload(
+            actor=p.actor,
+            role=p.role.value,
+            action=action,
+            object_id=object_id[:256],
+            address=address,
+            allowed=allowed,
+        ),
+    )

@@ -1,0 +1,104 @@
+"""Where an accepted or rejected event goes (pure: no I/O).
+
+An accepted event is forwarded to the canonical topic with its original bytes (they carry
+the signature the SDK made). Dataset registrations without a root, checkpoint saves and
+model registrations also yield a `hash.job_requested` event, sent both to the canonical
+topic (so the lineage DAG shows the hash as pending) and to the hasher pool's topic. Its job
+id and event id are derived from the target, so a redelivered event makes the same job
+again, which downstream consumers drop as a duplicate, rather than a second job.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+
+from cognify_events import (
+    CheckpointSaved,
+    DatasetRegistered,
+    DeadLetter,
+    Event,
+    HashJobRequested,
+    HashJobRequestedPayload,
+    HashTarget,
+    ModelRegistered,
+    Producer,
+    encode,
+    partition_key,
+)
+
+from .settings import Topics
+
+_JOB_NAMESPACE = uuid.UUID("6d1f3c2e-4b7a-5e21-9c0d-2f8e7a6b5c41")
+
+
+@dataclass(frozen=True)
+class Output:
+    topic: str
+    key: bytes
+    value: bytes
+
+
+def job_id(run_id: str, target_id: str) -> str:
+    """`job-<run>-<target>`, or a digest of both when that would not fit an identifier."""
+    readable = f"job-{run_id}-{target_id}"
+    if len(readable) <= 128:
+        return readable
+    return "job-" + hashlib.sha256(f"{run_id}\0{target_id}".encode()).hexdigest()[:40]
+
+
+def hash_job(event: Event, producer: Producer) -> HashJobRequested | None:
+    """The hash job an accepted event calls for, if any."""
+    match event:
+        case DatasetRegistered(payload=p) if p.merkle_root is None and p.source_uri:
+            target, target_id, uri = HashTarget.DATASET, p.dataset_id, p.source_uri
+        case CheckpointSaved(payload=p):
+            target, target_id, uri = HashTarget.CHECKPOINT, p.checkpoint_id, p.path
+        case ModelRegistered(payload=p):
+            target, target_id, uri = HashTarget.MODEL, p.model_id, p.path
+        case _:
+            return None
+    assert event.run_id is not None  # training events always name their run (validate.check)
+    jid = job_id(event.run_id, target_id)
+    return HashJobRequested(
+        event_id=uuid.uuid5(_JOB_NAMESPACE, f"{event.workspace_id}/{jid}"),
+        workspace_id=event.workspace_id,
+        project=event.project,
+        run_id=event.run_id,
+        seq=None,
+        time=event.time,  # deterministic, like the id: a redelivery yields identical bytes
+        producer=producer,
+        payload=HashJobRequestedPayload(
+            job_id=jid,
+            target=target,
+            target_id=target_id,
+            source_uri=uri,
+            requested_by_event=str(event.event_id),
+        ),
+    )
+
+
+def accepted(event: Event, original: bytes, producer: Producer, topics: Topics) -> list[Output]:
+    key = partition_key(event)
+    out = [Output(topics.events, key, original)]
+    job = hash_job(event, producer)
+    if job is not None:
+        body = encode(job)
+        out.append(Output(topics.events, key, body))
+        out.append(Output(topics.hash_jobs, job.payload.job_id.encode(), body))
+    return out
+
+
+def rejected(
+    topics: Topics,
+    original: bytes,
+    reason: str,
+    key: bytes | None,
+    source_topic: str,
+    rejected_by: str,
+    partition: int | None = None,
+    offset: int | None = None,
+) -> Output:
+    letter = DeadLetter.of(original, reason, source_topic, rejected_by, partition, offset)
+    return Output(topics.dlq, key or b"", letter.model_dump_json().encode())
