@@ -16,8 +16,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import cognify  # noqa: E402
-from examples import tinylm  # noqa: E402
+import cognify
+
+from examples import tinylm
 
 DATA = Path(sys.argv[1] if len(sys.argv) > 1 else tempfile.mkdtemp(prefix="cognify-walk-"))
 tinylm.save_notes(DATA / "clinical-notes-v3.1")

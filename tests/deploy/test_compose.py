@@ -13,8 +13,14 @@ ROOT = Path(__file__).resolve().parents[2]
 def _compose(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
     import os
 
-    return subprocess.run(["docker", "compose", *args], cwd=ROOT, capture_output=True,
-                          text=True, check=False, env={**os.environ, **(env or {})})
+    return subprocess.run(
+        ["docker", "compose", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        env={**os.environ, **(env or {})},
+    )
 
 
 def _config(env: dict[str, str] | None = None) -> dict[str, Any]:
@@ -30,8 +36,16 @@ def test_compose_file_is_valid() -> None:
 
 def test_every_service_and_server_of_the_topology_is_described() -> None:
     services = _config()["services"]
-    assert {"kafka", "postgres", "minio", "prometheus", "ingest", "lineage", "hasher",
-            "exporter"} <= set(services)
+    assert {
+        "kafka",
+        "postgres",
+        "minio",
+        "prometheus",
+        "ingest",
+        "lineage",
+        "hasher",
+        "exporter",
+    } <= set(services)
 
 
 def test_each_cognify_service_is_built_from_its_own_dockerfile() -> None:
@@ -45,7 +59,9 @@ def test_each_cognify_service_is_built_from_its_own_dockerfile() -> None:
 
 def test_the_hasher_pool_scales_to_n_replicas() -> None:
     assert _config()["services"]["hasher"]["deploy"]["replicas"] == 2
-    assert _config({"COGNIFY_HASHER_REPLICAS": "8"})["services"]["hasher"]["deploy"]["replicas"] == 8
+    assert (
+        _config({"COGNIFY_HASHER_REPLICAS": "8"})["services"]["hasher"]["deploy"]["replicas"] == 8
+    )
 
 
 def test_a_broken_compose_file_is_caught(tmp_path: Path) -> None:

@@ -16,31 +16,51 @@ def test_up_fails_with_a_clear_reason_when_a_port_is_taken(tmp_path: Path) -> No
         squatter.listen()
         port = squatter.getsockname()[1]
         env = {**os.environ, "COGNIFY_STATE": str(tmp_path), "COGNIFY_MINIO_PORT": str(port)}
-        result = subprocess.run([str(ROOT / "deploy/stack"), "up", "minio"], env=env,
-                                capture_output=True, text=True, check=False, timeout=300)
+        result = subprocess.run(
+            [str(ROOT / "deploy/stack"), "up", "minio"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
     assert result.returncode != 0
     assert f"port {port} is taken by another process" in result.stderr
 
 
 def test_an_unknown_component_is_refused() -> None:
-    result = subprocess.run([str(ROOT / "deploy/stack"), "up", "redis"], capture_output=True,
-                            text=True, check=False, timeout=300)
+    result = subprocess.run(
+        [str(ROOT / "deploy/stack"), "up", "redis"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
     assert result.returncode != 0
     assert "unknown component 'redis'" in result.stderr
 
 
 def test_status_reports_every_component_up() -> None:
-    result = subprocess.run([str(ROOT / "deploy/stack"), "status"], capture_output=True,
-                            text=True, check=False, timeout=120)
+    result = subprocess.run(
+        [str(ROOT / "deploy/stack"), "status"],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
-    assert [line.split()[:2] for line in lines] == [["kafka", "up"], ["postgres", "up"],
-                                                    ["minio", "up"]]
+    assert [line.split()[:2] for line in lines] == [
+        ["kafka", "up"],
+        ["postgres", "up"],
+        ["minio", "up"],
+    ]
 
 
 def test_a_second_up_changes_nothing() -> None:
-    result = subprocess.run([str(ROOT / "deploy/stack"), "up"], capture_output=True, text=True,
-                            check=False, timeout=300)
+    result = subprocess.run(
+        [str(ROOT / "deploy/stack"), "up"], capture_output=True, text=True, check=False, timeout=300
+    )
     assert result.returncode == 0, result.stderr
     assert "topics created: none (all present)" in result.stderr
     assert "migrations applied: none pending" in result.stderr

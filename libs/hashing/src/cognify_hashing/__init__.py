@@ -7,7 +7,7 @@ docs/spec/hashing-vectors.json. Everything here is pure except `sources`, `files
 
 from cognify_hashing.canonical import CanonicalEncodingError, canonical_json, canonical_record
 from cognify_hashing.chunks import combine_chunks, plan_chunks
-from cognify_hashing.dataset import DatasetDigest, hash_dataset, hash_records
+from cognify_hashing.dataset import DatasetDigest, hash_dataset, hash_records, iter_records
 from cognify_hashing.digest import format_digest, parse_digest
 from cognify_hashing.filesystem import hash_file, scan_checkpoint
 from cognify_hashing.manifest import Manifest, ManifestEntry, ManifestError
@@ -25,7 +25,7 @@ from cognify_hashing.proofs import (
     prove_inclusion,
     verify_inclusion,
 )
-from cognify_hashing.sources import RecordSource, SourceError, iter_records, open_source
+from cognify_hashing.sources import RecordSource, SourceError, open_source
 
 __all__ = [
     "EMPTY_ROOT",

@@ -1,15 +1,15 @@
 """A dataset's identity: its Merkle root, record count and schema, from records or a path."""
 
 import os
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
 from cognify_hashing.digest import format_digest
 from cognify_hashing.merkle import MerkleBuilder
 from cognify_hashing.schema import SchemaInference
-from cognify_hashing.sources import open_source
+from cognify_hashing.sources import Record, open_source
 
-__all__ = ["DatasetDigest", "hash_dataset", "hash_records"]
+__all__ = ["DatasetDigest", "hash_dataset", "hash_records", "iter_records"]
 
 
 @dataclass(frozen=True)
@@ -24,6 +24,11 @@ def hash_records(records: Iterable[Mapping[str, object]]) -> tuple[int, bytes]:
     builder = MerkleBuilder()
     builder.add_records(records)
     return builder.size, builder.root()
+
+
+def iter_records(path: str | os.PathLike[str]) -> Iterator[Record]:
+    """The records of the dataset at `path`, in order (any format `open_source` reads)."""
+    return open_source(path).records()
 
 
 def hash_dataset(path: str | os.PathLike[str]) -> DatasetDigest:

@@ -92,8 +92,10 @@ class MerkleBuilder:
 
     Leaves arrive in order (`add_record`, `add_leaf`, `add_leaf_hash` or their batch forms);
     every full block of 2**14 leaves collapses to one perfect-subtree root, and those roots
-    sit on a stack merged like a binary counter, so 10**9 records need about 30 stack slots.
-    `root()` may be called at any time and does not disturb the builder.
+    sit on a stack merged like a binary counter (one slot per bit of the block count: 10**9
+    records need at most 16). `root()` may be called at any time and changes nothing.
+    A failing `add_records` (a record with no canonical form) leaves the records before it
+    added: callers that retry should start a new builder.
     """
 
     def __init__(self) -> None:

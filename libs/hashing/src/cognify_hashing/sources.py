@@ -1,18 +1,19 @@
-"""Dataset records from files: JSON Lines, Parquet, Arrow IPC (file and stream), a Hugging
-Face `save_to_disk` directory, or a directory of such files. The only I/O in the package
-besides `filesystem`.
+"""Dataset records from files: JSON Lines, Parquet, Arrow IPC (file and stream format), a
+Hugging Face `save_to_disk` directory, or a directory of such files. With `filesystem`, the
+only I/O in the package.
 
-Every source yields plain dict records, in order, in batches, with values that
+Every source yields plain dict records in order, a batch at a time, holding values that
 `canonical_record` accepts, so the same rows in any format give the same Merkle root
-(docs/spec/hashing.md, "Dataset sources"). Arrow data goes through `to_pylist` a batch at a
-time; JSON Lines through the standard `json` parser (ints stay ints, 1.0 is a float).
+(docs/spec/hashing.md, "Dataset sources").
 """
 
 import json
 import os
 from abc import ABC, abstractmethod
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TypeAlias
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -29,7 +30,6 @@ __all__ = [
     "RecordSource",
     "SaveToDiskDataset",
     "SourceError",
-    "iter_records",
     "open_source",
 ]
 
@@ -40,6 +40,7 @@ _ARROW = {".arrow", ".arrows", ".ipc", ".feather"}
 _ARROW_FILE_MAGIC = b"ARROW1"
 
 Record = dict[str, object]
+_IpcReader: TypeAlias = ipc.RecordBatchFileReader | ipc.RecordBatchStreamReader
 
 
 class SourceError(ValueError):
@@ -82,12 +83,12 @@ def open_source(path: str | os.PathLike[str]) -> RecordSource:
     return _open_file(target)
 
 
-def iter_records(path: str | os.PathLike[str]) -> Iterator[Record]:
-    return open_source(path).records()
+def _suffix(name: str | Path) -> str:
+    return Path(name).suffix.lower()
 
 
 def _open_file(path: Path) -> RecordSource:
-    suffix = path.suffix.lower()
+    suffix = _suffix(path)
     if not path.is_file():
         raise SourceError(f"no such dataset file: {path}")
     if suffix in _JSONL:
@@ -140,8 +141,7 @@ class JsonLinesFile(RecordSource):
 def _unique_keys(pairs: list[tuple[str, object]]) -> dict[str, object]:
     record = dict(pairs)
     if len(record) != len(pairs):
-        seen = [key for key, _ in pairs]
-        twice = sorted({key for key in seen if seen.count(key) > 1})
+        twice = sorted(key for key, seen in Counter(key for key, _ in pairs).items() if seen > 1)
         raise ValueError(f"duplicate keys {twice} make the object ambiguous")
     return record
 
@@ -157,12 +157,10 @@ class ParquetFile(RecordSource):
                 yield batch_records(batch)
 
     def count(self) -> int:
-        with pq.ParquetFile(self.path) as reader:
-            return int(reader.metadata.num_rows)
+        return int(pq.read_metadata(self.path).num_rows)
 
     def schema(self) -> dict[str, object]:
-        with pq.ParquetFile(self.path) as reader:
-            return describe_arrow_schema(reader.schema_arrow)
+        return describe_arrow_schema(pq.read_schema(self.path))
 
 
 class ArrowFile(RecordSource):
@@ -190,9 +188,7 @@ class ArrowFile(RecordSource):
             else:
                 yield from reader
 
-    def _reader(
-        self, source: pa.MemoryMappedFile
-    ) -> ipc.RecordBatchFileReader | ipc.RecordBatchStreamReader:
+    def _reader(self, source: pa.MemoryMappedFile) -> _IpcReader:
         is_file_format = source.read(len(_ARROW_FILE_MAGIC)) == _ARROW_FILE_MAGIC
         source.seek(0)
         try:
@@ -204,8 +200,8 @@ class ArrowFile(RecordSource):
 class _MultiFileSource(RecordSource):
     """Several files read one after the other, in a fixed order."""
 
-    def parts(self) -> list[RecordSource]:
-        raise NotImplementedError
+    @abstractmethod
+    def parts(self) -> list[RecordSource]: ...
 
     def batches(self) -> Iterator[list[Record]]:
         for part in self.parts():
@@ -245,16 +241,10 @@ class DataFileDirectory(_MultiFileSource):
 
     def parts(self) -> list[RecordSource]:
         known = _JSONL | _PARQUET | _ARROW
-        names = sorted(
-            (
-                entry.name
-                for entry in os.scandir(self.path)
-                if entry.is_file()
-                and entry.name[:1] not in (".", "_")
-                and Path(entry.name).suffix.lower() in known
-            ),
-            key=lambda name: name.encode("utf-8", "surrogateescape"),
-        )
+        with os.scandir(self.path) as listing:
+            names = [entry.name for entry in listing if entry.is_file()]
+        names = [name for name in names if name[0] not in "._" and _suffix(name) in known]
+        names.sort(key=lambda name: name.encode("utf-8", "surrogateescape"))
         if not names:
             raise SourceError(f"no .jsonl, .parquet or .arrow files in {self.path}")
         return [_open_file(self.path / name) for name in names]

@@ -28,27 +28,42 @@ def current_run() -> Run | None:
     return _current
 
 
-def init(workspace_id: str | None = None, api_key: str | None = None,
-         project: str | None = None, run_tags: Mapping[str, str] | None = None, *,
-         run_name: str | None = None, kafka_bootstrap: str | None = None,
-         spool_dir: str | os.PathLike[str] | None = None, compliance_tier: str | None = None,
-         transport: Callable[[], Transport] | None = None) -> Run | None:
+def init(
+    workspace_id: str | None = None,
+    api_key: str | None = None,
+    project: str | None = None,
+    run_tags: Mapping[str, str] | None = None,
+    *,
+    run_name: str | None = None,
+    kafka_bootstrap: str | None = None,
+    spool_dir: str | os.PathLike[str] | None = None,
+    compliance_tier: str | None = None,
+    transport: Callable[[], Transport] | None = None,
+) -> Run | None:
     """Start an audited run. Arguments override `COGNIFY_*` environment variables.
 
     On ranks other than 0 of a distributed job this returns None and records nothing: one
     run record per job."""
     global _current
-    settings = Settings.resolve(workspace_id, api_key, project, kafka_bootstrap, spool_dir,
-                                compliance_tier)
+    settings = Settings.resolve(
+        workspace_id, api_key, project, kafka_bootstrap, spool_dir, compliance_tier
+    )
     if not is_world_process_zero():
         return None
     if _current is not None:
         _current.close()
     run = Run(settings, transport=transport)
     tags = {str(k): str(v) for k, v in (run_tags or {}).items()}
-    run.emit(ev.RunStarted, ev.RunStartedPayload(
-        run_name=run_name, tags=tags, sdk_version=run.publisher_version,
-        started_by=os.environ.get("USER"), host=run.host))
+    run.emit(
+        ev.RunStarted,
+        ev.RunStartedPayload(
+            run_name=run_name,
+            tags=tags,
+            sdk_version=run.publisher_version,
+            started_by=os.environ.get("USER"),
+            host=run.host,
+        ),
+    )
     _current = run
     log.info("cognify: run %s started (project %s)", run.run_id, settings.project)
     return run
@@ -62,9 +77,15 @@ def _require_run(what: str) -> Run | None:
     return _current
 
 
-def dataset(dataset: Any, name: str, version: str,
-            source_path: str | os.PathLike[str] | None = None,
-            provenance: Mapping[str, Any] | None = None, *, role: str | None = None) -> DatasetRef:
+def dataset(
+    dataset: Any,
+    name: str,
+    version: str,
+    source_path: str | os.PathLike[str] | None = None,
+    provenance: Mapping[str, Any] | None = None,
+    *,
+    role: str | None = None,
+) -> DatasetRef:
     """Register a dataset version: count, schema, provenance; its Merkle root follows."""
     run = _require_run("cognify.dataset")
     tier = run.settings.compliance_tier if run else "standard"
@@ -73,13 +94,19 @@ def dataset(dataset: Any, name: str, version: str,
     if splits is not None:
         refs = {}
         for split, part, path in splits:
-            refs[split] = _register(run, describe(part, name, version, path, provenance, tier,
-                                                  role, split))
+            refs[split] = _register(
+                run, describe(part, name, version, path, provenance, tier, role, split)
+            )
         total = sum(r.record_count or 0 for r in refs.values())
         first = next(iter(refs.values()))
-        return DatasetRef(dataset_id=first.dataset_id.rsplit("_", 1)[0], name=name,
-                          version=version, record_count=total, splits=refs,
-                          warnings=first.warnings)
+        return DatasetRef(
+            dataset_id=first.dataset_id.rsplit("_", 1)[0],
+            name=name,
+            version=version,
+            record_count=total,
+            splits=refs,
+            warnings=first.warnings,
+        )
     return _register(run, describe(dataset, name, version, source_path, provenance, tier, role))
 
 
@@ -90,9 +117,14 @@ def _register(run: Run | None, registration: Any) -> DatasetRef:
     return ref
 
 
-def eval(benchmark_name: str, benchmark_version: str, results: Mapping[str, float],  # noqa: A001
-         eval_dataset_ref: DatasetRef | None = None, notes: str | None = None,
-         checkpoint_id: str | None = None) -> str:
+def eval(
+    benchmark_name: str,
+    benchmark_version: str,
+    results: Mapping[str, float],
+    eval_dataset_ref: DatasetRef | None = None,
+    notes: str | None = None,
+    checkpoint_id: str | None = None,
+) -> str:
     """Record a compliance-relevant benchmark result, linked to the dataset version it was
     evaluated on and to the run's latest checkpoint. Returns the evaluation's id."""
     run = _require_run("cognify.eval")
@@ -102,21 +134,34 @@ def eval(benchmark_name: str, benchmark_version: str, results: Mapping[str, floa
     eval_id = re.sub(r"[^A-Za-z0-9._:@-]", "-", f"eval_{benchmark_name}_{benchmark_version}")
     if run is not None:
         eval_id = f"{eval_id}_{run.eval_counter()}"[:128]
-        run.emit(ev.EvaluationRecorded, ev.EvaluationRecordedPayload(
-            eval_id=eval_id, source=ev.EvaluationSource.BENCHMARK,
-            step=run.last_step, metrics={k: float(v) for k, v in results.items()},
-            benchmark_name=benchmark_name, benchmark_version=benchmark_version,
-            eval_dataset_id=eval_dataset_ref.dataset_id if eval_dataset_ref else None,
-            checkpoint_id=checkpoint_id or run.last_checkpoint_id, notes=notes))
+        run.emit(
+            ev.EvaluationRecorded,
+            ev.EvaluationRecordedPayload(
+                eval_id=eval_id,
+                source=ev.EvaluationSource.BENCHMARK,
+                step=run.last_step,
+                metrics={k: float(v) for k, v in results.items()},
+                benchmark_name=benchmark_name,
+                benchmark_version=benchmark_version,
+                eval_dataset_id=eval_dataset_ref.dataset_id if eval_dataset_ref else None,
+                checkpoint_id=checkpoint_id or run.last_checkpoint_id,
+                notes=notes,
+            ),
+        )
     return eval_id
 
 
-def export_audit(run_id: str | None = None, format: str = "pdf",  # noqa: A002
-                 template: str = "default", output: str | os.PathLike[str] | None = None) -> Any:
+def export_audit(
+    run_id: str | None = None,
+    format: str = "pdf",
+    template: str = "default",
+    output: str | os.PathLike[str] | None = None,
+) -> Any:
     """Seal the run and export its audit package (pdf, json or xlsx)."""
     raise CognifyError(
         "cognify.export_audit needs the exporter service, which is not built yet (issue #6): "
-        "the run's events are recorded and will be exportable once it lands")
+        "the run's events are recorded and will be exportable once it lands"
+    )
 
 
 def finish(timeout_s: float | None = None) -> int:
@@ -130,5 +175,13 @@ def finish(timeout_s: float | None = None) -> int:
     return left
 
 
-__all__ = ["CognifyError", "ConfigurationError", "current_run", "dataset", "eval",
-           "export_audit", "finish", "init"]
+__all__ = [
+    "CognifyError",
+    "ConfigurationError",
+    "current_run",
+    "dataset",
+    "eval",
+    "export_audit",
+    "finish",
+    "init",
+]

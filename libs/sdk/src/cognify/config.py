@@ -32,6 +32,10 @@ def _float_env(name: str, default: float) -> float:
         raise ConfigurationError(f"{name}={raw!r} is not a number") from None
 
 
+def default_spool_dir() -> Path:
+    return Path(_env("COGNIFY_SPOOL_DIR") or Path.home() / ".cognify" / "spool")
+
+
 @dataclass(frozen=True)
 class Settings:
     workspace_id: str
@@ -46,11 +50,20 @@ class Settings:
     delivery_timeout_s: float = 15.0
     exporter_url: str | None = None
 
+    @staticmethod
+    def bootstrap_from_env() -> str:
+        return _env("COGNIFY_KAFKA_BOOTSTRAP") or "127.0.0.1:9092"
+
     @classmethod
-    def resolve(cls, workspace_id: str | None = None, api_key: str | None = None,
-                project: str | None = None, kafka_bootstrap: str | None = None,
-                spool_dir: str | os.PathLike[str] | None = None,
-                compliance_tier: str | None = None) -> Settings:
+    def resolve(
+        cls,
+        workspace_id: str | None = None,
+        api_key: str | None = None,
+        project: str | None = None,
+        kafka_bootstrap: str | None = None,
+        spool_dir: str | os.PathLike[str] | None = None,
+        compliance_tier: str | None = None,
+    ) -> Settings:
         missing = []
         workspace = workspace_id or _env("COGNIFY_WORKSPACE_ID")
         key = api_key or _env("COGNIFY_API_KEY")
@@ -66,13 +79,13 @@ class Settings:
         tier = compliance_tier or _env("COGNIFY_COMPLIANCE_TIER") or "standard"
         if tier not in TIERS:
             raise ConfigurationError(f"compliance tier {tier!r} is not one of {', '.join(TIERS)}")
-        spool = Path(spool_dir or _env("COGNIFY_SPOOL_DIR") or Path.home() / ".cognify" / "spool")
+        spool = Path(spool_dir or default_spool_dir())
         assert workspace and key and proj
         return cls(
             workspace_id=workspace,
             api_key=key,
             project=proj,
-            kafka_bootstrap=kafka_bootstrap or _env("COGNIFY_KAFKA_BOOTSTRAP") or "127.0.0.1:9092",
+            kafka_bootstrap=kafka_bootstrap or cls.bootstrap_from_env(),
             spool_dir=spool,
             compliance_tier=tier,
             spool_max_bytes=int(_float_env("COGNIFY_SPOOL_MAX_BYTES", float(1 << 30))),

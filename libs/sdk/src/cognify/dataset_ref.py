@@ -52,7 +52,9 @@ def dataset_id(name: str, version: str, split: str | None = None) -> str:
 
 
 def _is_hf(obj: Any, kind: str) -> bool:
-    return any(c.__name__ == kind and c.__module__.startswith("datasets") for c in type(obj).__mro__)
+    return any(
+        c.__name__ == kind and c.__module__.startswith("datasets") for c in type(obj).__mro__
+    )
 
 
 def _hf_batches(ds: Any) -> Iterator[list[dict[str, object]]]:
@@ -77,9 +79,16 @@ class Registration:
     ref: DatasetRef
 
 
-def describe(dataset: Any, name: str, version: str, source_path: str | os.PathLike[str] | None,
-             provenance: Mapping[str, Any] | None, tier: str,
-             role: str = "other", split: str | None = None) -> Registration:
+def describe(
+    dataset: Any,
+    name: str,
+    version: str,
+    source_path: str | os.PathLike[str] | None,
+    provenance: Mapping[str, Any] | None,
+    tier: str,
+    role: str = "other",
+    split: str | None = None,
+) -> Registration:
     provenance = dict(provenance or {})
     source = str(Path(source_path).resolve()) if source_path else None
     if isinstance(dataset, str | os.PathLike):
@@ -100,27 +109,46 @@ def describe(dataset: Any, name: str, version: str, source_path: str | os.PathLi
     else:
         raise DatasetError(
             f"cognify.dataset got a {type(dataset).__name__}; expected a datasets.Dataset or "
-            "DatasetDict, or a path to a save_to_disk directory, Parquet, Arrow or JSONL data")
+            "DatasetDict, or a path to a save_to_disk directory, Parquet, Arrow or JSONL data"
+        )
     warnings = prov.check(provenance, tier, name)
     ident = dataset_id(name, version, split)
     payload = ev.DatasetRegisteredPayload(
-        dataset_id=ident, name=name, version=version,
-        role=role if role in ("train", "eval") else "other",  # type: ignore[arg-type]
-        source_uri=source, record_count=count, record_schema=jsonable(schema),
-        provenance=jsonable(provenance), provenance_warnings=warnings, merkle_root=root,
-        format=fmt)
-    ref = DatasetRef(dataset_id=ident, name=name, version=version, record_count=count,
-                     merkle_root=root, source_uri=source, warnings=tuple(warnings))
+        dataset_id=ident,
+        name=name,
+        version=version,
+        role=role if role in ("train", "eval") else "other",
+        source_uri=source,
+        record_count=count,
+        record_schema=jsonable(schema),
+        provenance=jsonable(provenance),
+        provenance_warnings=warnings,
+        merkle_root=root,
+        format=fmt,
+    )
+    ref = DatasetRef(
+        dataset_id=ident,
+        name=name,
+        version=version,
+        record_count=count,
+        merkle_root=root,
+        source_uri=source,
+        warnings=tuple(warnings),
+    )
     return Registration(payload, ref)
 
 
-def split_items(dataset: Any, source_path: str | os.PathLike[str] | None
-                ) -> list[tuple[str, Any, str | None]] | None:
+def split_items(
+    dataset: Any, source_path: str | os.PathLike[str] | None
+) -> list[tuple[str, Any, str | None]] | None:
     """For a DatasetDict (object or on disk): (split, dataset, split source path) each."""
     if _is_hf(dataset, "DatasetDict"):
         base = Path(source_path) if source_path else None
         return [(s, dataset[s], str(base / s) if base else None) for s in sorted(dataset)]
     if isinstance(dataset, str | os.PathLike) and (Path(dataset) / "dataset_dict.json").exists():
-        return [(p.name, str(p), str(p)) for p in sorted(Path(dataset).iterdir())
-                if p.is_dir() and (p / "state.json").exists()]
+        return [
+            (p.name, str(p), str(p))
+            for p in sorted(Path(dataset).iterdir())
+            if p.is_dir() and (p / "state.json").exists()
+        ]
     return None

@@ -26,7 +26,9 @@ def check(provenance: Mapping[str, object], tier: str, dataset_name: str) -> lis
     missing = missing_fields(provenance, tier)
     if not missing:
         return []
-    message = (f"dataset {dataset_name!r}: provenance is missing {', '.join(missing)}, "
-               f"required for the {tier} compliance tier")
+    message = (
+        f"dataset {dataset_name!r}: provenance is missing {', '.join(missing)}, "
+        f"required for the {tier} compliance tier"
+    )
     warnings.warn(message, ProvenanceWarning, stacklevel=3)
     return [message]

@@ -40,9 +40,16 @@ class Stats:
 
 
 class Publisher:
-    def __init__(self, spool_dir: Path, make_transport: Callable[[], Transport],
-                 build: Builder, *, max_spool_bytes: int = 1 << 30,
-                 tick: Callable[[], None] | None = None, tick_interval_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        spool_dir: Path,
+        make_transport: Callable[[], Transport],
+        build: Builder,
+        *,
+        max_spool_bytes: int = 1 << 30,
+        tick: Callable[[], None] | None = None,
+        tick_interval_s: float = 5.0,
+    ) -> None:
         self.spool_dir = spool_dir
         self.stats = Stats()
         self._make_transport = make_transport
@@ -90,14 +97,16 @@ class Publisher:
     def _main(self) -> None:
         try:
             asyncio.run(self._run())
-        except Exception:  # noqa: BLE001 - the thread must never die silently
+        except Exception:
             log.exception("cognify publisher stopped; unsent events stay in %s", self.spool_dir)
 
     async def _run(self) -> None:
         self._orphans = [s for s in adopt_orphans(self.spool_dir) if s.pending_bytes]
         if self._orphans:
-            log.warning("cognify: delivering %d bytes spooled by earlier processes",
-                        sum(s.pending_bytes for s in self._orphans))
+            log.warning(
+                "cognify: delivering %d bytes spooled by earlier processes",
+                sum(s.pending_bytes for s in self._orphans),
+            )
         transport: Transport | None = None
         retry_at, backoff, next_tick = 0.0, 0.5, time.monotonic() + self._tick_interval_s
         while True:
@@ -118,8 +127,10 @@ class Publisher:
                     await transport.stop()
                     transport, retry_at = None, time.monotonic() + backoff
             self._release_waiters()
-            if self._stopping.is_set() and self._queue.empty() and (
-                not self.pending_bytes or time.monotonic() >= self._deadline
+            if (
+                self._stopping.is_set()
+                and self._queue.empty()
+                and (not self.pending_bytes or time.monotonic() >= self._deadline)
             ):
                 break
             if not busy:
@@ -158,9 +169,13 @@ class Publisher:
             room -= len(record) + 8
             kept.append(record)
         if len(kept) < len(records):
-            log.warning("cognify: spool %s is full (%d MiB unsent); dropped %d events so far: "
-                        "the audit will show a sequence gap", self._segment.path,
-                        self._max_spool_bytes >> 20, self.stats.dropped)
+            log.warning(
+                "cognify: spool %s is full (%d MiB unsent); dropped %d events so far: "
+                "the audit will show a sequence gap",
+                self._segment.path,
+                self._max_spool_bytes >> 20,
+                self.stats.dropped,
+            )
         self._segment.append(kept)
         self.stats.built += len(kept)
         return True
@@ -183,7 +198,7 @@ class Publisher:
             if not records:
                 continue
             try:
-                await transport.send([_split(r.data) for r in records])
+                await transport.send([split_record(r.data) for r in records])
             except Exception as exc:  # noqa: BLE001 - resend later from the spool
                 self.stats.outages += 1
                 log.debug("cognify: send failed (%s: %s); will resend", type(exc).__name__, exc)
@@ -202,6 +217,6 @@ class Publisher:
             self._waiters.clear()
 
 
-def _split(data: bytes) -> Record:
+def split_record(data: bytes) -> Record:
     key, _, value = data.partition(_SEP)
     return key, value

@@ -13,9 +13,19 @@ _SECRET_NAME = re.compile(
     re.IGNORECASE,
 )
 # Names that match the pattern but carry no secret.
-_ALLOWED = {"max_tokens", "pad_token_id", "eos_token_id", "bos_token_id", "hub_private_repo",
-            "hub_always_push", "include_num_input_tokens_seen", "average_tokens_across_devices",
-            "hub_model_id", "hub_strategy", "include_tokens_per_second"}
+_ALLOWED = {
+    "max_tokens",
+    "pad_token_id",
+    "eos_token_id",
+    "bos_token_id",
+    "hub_private_repo",
+    "hub_always_push",
+    "include_num_input_tokens_seen",
+    "average_tokens_across_devices",
+    "hub_model_id",
+    "hub_strategy",
+    "include_tokens_per_second",
+}
 
 
 def is_secret_name(name: str) -> bool:

@@ -47,8 +47,12 @@ def is_world_process_zero() -> bool:
 class Run:
     """One run: its settings, its publisher, and what the callback needs to link events."""
 
-    def __init__(self, settings: Settings, run_id: str | None = None,
-                 transport: Callable[[], Transport] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        run_id: str | None = None,
+        transport: Callable[[], Transport] | None = None,
+    ) -> None:
         self.settings = settings
         self.run_id = run_id or new_run_id()
         self.ended = False
@@ -59,14 +63,20 @@ class Run:
         self.host = socket.gethostname()
         self.publisher_version = __version__
         self._exception: type[BaseException] | None = None
-        self._producer = ev.Producer(kind=ev.ProducerKind.SDK,
-                                     id=f"{socket.gethostname()}:{os.getpid()}"[:256],
-                                     version=__version__)
+        self._producer = ev.Producer(
+            kind=ev.ProducerKind.SDK,
+            id=f"{socket.gethostname()}:{os.getpid()}"[:256],
+            version=__version__,
+        )
         make_transport = transport or (
-            lambda: KafkaTransport(settings.kafka_bootstrap, settings.delivery_timeout_s))
+            lambda: KafkaTransport(settings.kafka_bootstrap, settings.delivery_timeout_s)
+        )
         self.publisher = Publisher(
-            settings.spool_dir, make_transport, self._build,
-            max_spool_bytes=settings.spool_max_bytes, tick=self._heartbeat,
+            settings.spool_dir,
+            make_transport,
+            self._build,
+            max_spool_bytes=settings.spool_max_bytes,
+            tick=self._heartbeat,
             tick_interval_s=settings.heartbeat_interval_s,
         )
         self.publisher.start()
@@ -84,38 +94,59 @@ class Run:
         payload = source() if callable(source) else source
         if payload is None:
             return None
-        event = cls(workspace_id=self.settings.workspace_id, project=self.settings.project,
-                    run_id=self.run_id, seq=self._next_seq,
-                    time=datetime.fromtimestamp(at, UTC), producer=self._producer,
-                    payload=payload)
+        event = cls(
+            workspace_id=self.settings.workspace_id,
+            project=self.settings.project,
+            run_id=self.run_id,
+            seq=self._next_seq,
+            time=datetime.fromtimestamp(at, UTC),
+            producer=self._producer,
+            payload=payload,
+        )
         self._next_seq += 1
         signed = sign(event, self.settings.api_key)
         return ev.partition_key(signed), encode(signed)  # type: ignore[arg-type]
 
     def _heartbeat(self) -> None:
         if not self.ended:
-            self.emit(ev.Heartbeat, ev.HeartbeatPayload(
-                step=self.last_step, interval_s=self.settings.heartbeat_interval_s))
+            self.emit(
+                ev.Heartbeat,
+                ev.HeartbeatPayload(
+                    step=self.last_step, interval_s=self.settings.heartbeat_interval_s
+                ),
+            )
 
     def eval_counter(self) -> int:
         self._evals += 1
         return self._evals
 
     # --- ending --------------------------------------------------------------------------
-    def end(self, status: ev.RunStatus, error: BaseException | type[BaseException] | None = None,
-            message: str | None = None) -> None:
+    def end(
+        self,
+        status: ev.RunStatus,
+        error: BaseException | type[BaseException] | None = None,
+        message: str | None = None,
+    ) -> None:
         if self.ended:
             return
         self.ended = True
         error_type = None
         if error is not None:
             error_type = (error if isinstance(error, type) else type(error)).__name__
-        self.emit(ev.RunEnded, lambda: ev.RunEndedPayload(
-            status=status, error_type=error_type, error_message=message,
-            global_step=self.last_step, last_seq=self._next_seq))
+        self.emit(
+            ev.RunEnded,
+            lambda: ev.RunEndedPayload(
+                status=status,
+                error_type=error_type,
+                error_message=message,
+                global_step=self.last_step,
+                last_seq=self._next_seq,
+            ),
+        )
 
-    def _excepthook(self, kind: type[BaseException], value: BaseException,
-                    tb: TracebackType | None) -> None:
+    def _excepthook(
+        self, kind: type[BaseException], value: BaseException, tb: TracebackType | None
+    ) -> None:
         self._exception = kind
         self._previous_excepthook(kind, value, tb)
 
@@ -131,15 +162,18 @@ class Run:
             elif kind is not None:
                 self.end(ev.RunStatus.FAILED, kind, "the training process raised")
             else:
-                self.end(ev.RunStatus.INTERRUPTED, None,
-                         "the process exited before training ended")
+                self.end(ev.RunStatus.INTERRUPTED, None, "the process exited before training ended")
         atexit.unregister(self.close)
         if sys.excepthook == self._excepthook:
             sys.excepthook = self._previous_excepthook
         wait = self.settings.flush_timeout_s if timeout_s is None else timeout_s
         left = self.publisher.close(wait)
         if left:
-            log.warning("cognify: %d bytes of events for run %s are still spooled in %s; they "
-                        "will be delivered by the next process using the SDK or `cognify sync`",
-                        left, self.run_id, self.publisher.spool_dir)
+            log.warning(
+                "cognify: %d bytes of events for run %s are still spooled in %s; they "
+                "will be delivered by the next process using the SDK or `cognify sync`",
+                left,
+                self.run_id,
+                self.publisher.spool_dir,
+            )
         return left

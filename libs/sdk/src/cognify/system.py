@@ -14,8 +14,16 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-_PACKAGES = ("torch", "transformers", "trl", "datasets", "peft", "accelerate", "deepspeed",
-             "cognify-sdk")
+_PACKAGES = (
+    "torch",
+    "transformers",
+    "trl",
+    "datasets",
+    "peft",
+    "accelerate",
+    "deepspeed",
+    "cognify-sdk",
+)
 
 
 def package_versions() -> dict[str, str]:
@@ -46,8 +54,13 @@ def git_state(start: Path) -> tuple[str | None, bool | None]:
 
     def git(*args: str) -> str | None:
         try:
-            done = subprocess.run(["git", "-C", str(start), *args], capture_output=True,
-                                  text=True, timeout=5, check=False)
+            done = subprocess.run(
+                ["git", "-C", str(start), *args],
+                capture_output=True,
+                text=True,
+                timeout=5,
+                check=False,
+            )
         except (OSError, subprocess.TimeoutExpired):
             return None
         return done.stdout.strip() if done.returncode == 0 else None

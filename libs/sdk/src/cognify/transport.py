@@ -44,8 +44,9 @@ class KafkaTransport:
 
     async def send(self, records: list[tuple[bytes, bytes]]) -> None:
         async with asyncio.timeout(self.timeout_s):
-            futures = [await self._producer.send(self.topic, value, key=key)
-                       for key, value in records]
+            futures = [
+                await self._producer.send(self.topic, value, key=key) for key, value in records
+            ]
             await asyncio.gather(*futures)
 
     async def stop(self) -> None:

@@ -1,3 +1,27 @@
-import sys
+"""`python -m cognify_ingest`: the raw-topic worker and the HTTP front door, until SIGTERM."""
 
-sys.exit("cognify-ingest is not implemented yet (issue #4): nothing to run.")
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from .app import serve
+from .settings import IngestSettings
+
+
+async def _main() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    await serve(IngestSettings(), stop)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    asyncio.run(_main())
+
+
+if __name__ == "__main__":
+    main()

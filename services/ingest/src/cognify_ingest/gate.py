@@ -89,9 +89,8 @@ class Gate:
         claimed first (in this batch or concurrently) is rejected after all."""
         claims: dict[str, tuple[str, str, str]] = {}
         for v in verdicts:
-            if isinstance(v, Accepted) and v.needs_claim and v.event.run_id is not None:
-                e = v.event
-                claims.setdefault(e.run_id, (e.run_id, e.workspace_id, e.project))
+            if isinstance(v, Accepted) and v.needs_claim and (run := v.event.run_id) is not None:
+                claims.setdefault(run, (run, v.event.workspace_id, v.event.project))
         if not claims:
             return verdicts
         owners = await self.registry.claim(list(claims.values()))

@@ -68,7 +68,7 @@ class RawWorker:
             with metrics.BATCH_SECONDS.time():
                 await self.gate.admit(items)
             await cons.commit({tp: records[-1].offset + 1 for tp, records in batches.items()})
-        except Exception:  # noqa: BLE001 - any failure: retry the batch, never skip it
+        except Exception:
             log.exception("batch of %d raw events failed; retrying it", len(items))
             for tp, records in batches.items():
                 cons.seek(tp, records[0].offset)

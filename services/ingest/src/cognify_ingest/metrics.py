@@ -25,6 +25,7 @@ HTTP_REQUESTS = Counter(
     "cognify_ingest_http_requests_total", "API requests, by route and status.", ["route", "status"]
 )
 ACCESS = Counter(
-    "cognify_ingest_access_total", "Access records emitted, by action and outcome.",
+    "cognify_ingest_access_total",
+    "Access records emitted, by action and outcome.",
     ["action", "allowed"],
 )

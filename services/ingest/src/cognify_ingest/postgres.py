@@ -10,13 +10,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, TypeAlias
 
 import asyncpg
 from cognify_events import Event
 
 from .credentials import Principal, Role, key_id_of, matches
 from .validate import Directory, KeyInfo
+
+# A plain connection or one borrowed from a pool: both run the same queries.
+Conn: TypeAlias = (
+    "asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
+)
 
 
 class Registry:
@@ -49,7 +54,7 @@ class Registry:
 
     async def _refresh(
         self,
-        conn: asyncpg.Connection,
+        conn: Conn,
         stale_ws: list[str],
         stale_keys: list[str],
         unowned: list[str],

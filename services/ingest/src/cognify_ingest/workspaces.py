@@ -4,15 +4,15 @@ endpoint change. (An adapter: the only ingest module besides postgres.py that ru
 
 from __future__ import annotations
 
-import asyncpg  # noqa: TID251 (adapter module)
 from cognify_events import ExportFormat
 
 from .credentials import IssuedKey, Role, issue
+from .postgres import Conn
 from .retention import Retention, default_for
 
 
 async def create_workspace(
-    conn: asyncpg.Connection, workspace_id: str, name: str, tier: str = "standard"
+    conn: Conn, workspace_id: str, name: str, tier: str = "standard"
 ) -> None:
     defaults = default_for(tier)
     async with conn.transaction():
@@ -35,9 +35,7 @@ async def create_workspace(
         )
 
 
-async def issue_key(
-    conn: asyncpg.Connection, workspace_id: str, role: Role, label: str = ""
-) -> IssuedKey:
+async def issue_key(conn: Conn, workspace_id: str, role: Role, label: str = "") -> IssuedKey:
     issued = issue()
     await conn.execute(
         """INSERT INTO api_keys (key_id, workspace_id, role, key_hash, signing_key, label)
@@ -52,14 +50,14 @@ async def issue_key(
     return issued
 
 
-async def revoke_key(conn: asyncpg.Connection, key_id: str) -> bool:
+async def revoke_key(conn: Conn, key_id: str) -> bool:
     status = await conn.execute(
         "UPDATE api_keys SET revoked_at = now() WHERE key_id = $1 AND revoked_at IS NULL", key_id
     )
     return bool(status.endswith(" 1"))
 
 
-async def set_floor(conn: asyncpg.Connection, workspace_id: str, years: int) -> None:
+async def set_floor(conn: Conn, workspace_id: str, years: int) -> None:
     """An admin's floor; the current retention is raised to it when it is lower."""
     await conn.execute(
         """UPDATE retention_settings SET floor_years = $2,
@@ -72,7 +70,7 @@ async def set_floor(conn: asyncpg.Connection, workspace_id: str, years: int) -> 
 
 
 async def load_retention(
-    conn: asyncpg.Connection, workspace_id: str, *, for_update: bool = False
+    conn: Conn, workspace_id: str, *, for_update: bool = False
 ) -> Retention | None:
     row = await conn.fetchrow(
         """SELECT retention_years, archive_after_days, auto_export_on_seal, auto_export_format,
@@ -91,9 +89,7 @@ async def load_retention(
     )
 
 
-async def store_retention(
-    conn: asyncpg.Connection, workspace_id: str, new: Retention, updated_by: str
-) -> None:
+async def store_retention(conn: Conn, workspace_id: str, new: Retention, updated_by: str) -> None:
     await conn.execute(
         """UPDATE retention_settings SET retention_years = $2, archive_after_days = $3,
                auto_export_on_seal = $4, auto_export_format = $5, updated_by = $6,

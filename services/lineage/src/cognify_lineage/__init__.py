@@ -1,5 +1,8 @@
-"""cognify-lineage: event store, hash chain and lineage DAG projection.
+"""cognify-lineage: the event store, its hash chain, and the lineage DAG projection.
 
-Not built yet (issue #4). The package exists so that the workspace, the Dockerfile and
-docker-compose.yml describe the whole system; running it says so instead of pretending.
+`dag` (the pure fold, with `nodes` and `sequence`), `model` (its values), `chain` (the hash
+chain), `graph` (JSON views), `postgres` and `projection` (the store and the tables),
+`kafka` (the canonical-topic worker), `api` (the read API), `app` (the composition root).
 """
+
+__version__ = "0.1.0"

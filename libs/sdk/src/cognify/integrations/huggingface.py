@@ -9,25 +9,34 @@ zero records anything, so a distributed job has one run record.
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import re
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import cognify_events as ev
+from cognify_hashing import canonical_json
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
-from .. import api, system
-from ..dataset_ref import DatasetRef
-from ..redaction import jsonable, redact
-from ..run import Run
+from cognify import api, system
+from cognify.dataset_ref import DatasetRef
+from cognify.redaction import jsonable, redact
+from cognify.run import Run
 
 log = logging.getLogger("cognify")
 
 
-def _config_payload(args: TrainingArguments, model: Any, optimizer: Any, scheduler: Any,
-                    trainer_class: str | None, capture: bool) -> ev.ConfigCapturedPayload:
-    training_args, redacted = redact(args.to_dict()) if capture else ({}, [])
+def _config_payload(
+    args: TrainingArguments,
+    model: Any,
+    optimizer: Any,
+    scheduler: Any,
+    trainer_class: str | None,
+    capture: bool,
+) -> ev.ConfigCapturedPayload:
+    training_args, redacted = redact(args.to_dict())  # type: ignore[no-untyped-call] if capture else ({}, [])
     config = getattr(model, "config", None)
     architecture: dict[str, Any] = {}
     if config is not None and hasattr(config, "to_dict"):
@@ -37,20 +46,29 @@ def _config_payload(args: TrainingArguments, model: Any, optimizer: Any, schedul
     peft = getattr(model, "peft_config", None)
     peft_config = None
     if isinstance(peft, dict) and peft:
-        peft_config = {name: jsonable(getattr(c, "to_dict", lambda c=c: vars(c))())
-                       for name, c in peft.items()}
+        peft_config = {
+            name: jsonable(getattr(c, "to_dict", lambda c=c: vars(c))()) for name, c in peft.items()
+        }
+    # The config node's identity is the hash of what was configured (RFC 8785 JSON), so the
+    # same configuration in two runs is recognisably the same node content.
+    digest = hashlib.sha256(
+        canonical_json({"training_args": training_args, "model": architecture, "peft": peft_config})
+    ).hexdigest()
+    model_type = re.sub(r"[^A-Za-z0-9._-]", "-", str(getattr(config, "model_type", "model")))
     return ev.ConfigCapturedPayload(
-        config_id=f"cfg_{getattr(config, 'model_type', None) or 'model'}_{args.run_name or 'run'}"
-        .replace("/", "-")[:128].replace(" ", "-"),
+        config_id=f"cfg_{model_type}_{digest[:12]}",
+        config_hash=f"sha256:{digest}",
         training_args=training_args,
         model_architecture=architecture,
         model_type=getattr(config, "model_type", None),
         parameter_count=sum(p.numel() for p in params) if params else None,
         trainable_parameter_count=sum(p.numel() for p in params if p.requires_grad)
-        if params else None,
+        if params
+        else None,
         peft_config=peft_config,
         optimizer=type(optimizer).__name__ if optimizer is not None else str(args.optim),
-        lr_scheduler=str(args.lr_scheduler_type) if scheduler is None
+        lr_scheduler=str(args.lr_scheduler_type)
+        if scheduler is None
         else f"{args.lr_scheduler_type} ({type(scheduler).__name__})",
         trainer_class=trainer_class,
         redacted_keys=redacted,
@@ -61,29 +79,45 @@ def _checkpoint_payload(path: Path, step: int, checkpoint_id: str) -> ev.Checkpo
     files = []
     if path.is_dir():
         for file in sorted(p for p in path.rglob("*") if p.is_file()):
-            files.append(ev.FileEntry(path=file.relative_to(path).as_posix(),
-                                      size=file.stat().st_size))
-    return ev.CheckpointSavedPayload(checkpoint_id=checkpoint_id, step=step, path=str(path),
-                                     files=files, total_bytes=sum(f.size for f in files))
+            files.append(
+                ev.FileEntry(path=file.relative_to(path).as_posix(), size=file.stat().st_size)
+            )
+    return ev.CheckpointSavedPayload(
+        checkpoint_id=checkpoint_id,
+        step=step,
+        path=str(path),
+        files=files,
+        total_bytes=sum(f.size for f in files),
+    )
 
 
-def _metrics_payload(step: int, epoch: float | None, logs: dict[str, Any]
-                     ) -> ev.MetricsLoggedPayload | None:
-    metrics = {k: float(v) for k, v in logs.items()
-               if isinstance(v, int | float) and not isinstance(v, bool)}
+def _metrics_payload(
+    step: int, epoch: float | None, logs: dict[str, Any]
+) -> ev.MetricsLoggedPayload | None:
+    metrics = {
+        k: float(v)
+        for k, v in logs.items()
+        if isinstance(v, int | float) and not isinstance(v, bool)
+    }
     if not metrics:
         return None
     finite = {k: v for k, v in metrics.items() if v == v and abs(v) != float("inf")}
     nonfinite = {k: str(v) for k, v in metrics.items() if k not in finite}
-    return ev.MetricsLoggedPayload(step=step, epoch=epoch, metrics=finite,
-                                   nonfinite_metrics=nonfinite)
+    return ev.MetricsLoggedPayload(
+        step=step, epoch=epoch, metrics=finite, nonfinite_metrics=nonfinite
+    )
 
 
-class CognifyTrainerCallback(TrainerCallback):  # type: ignore[misc]
-    def __init__(self, train_dataset_ref: DatasetRef | None = None,
-                 eval_dataset_ref: DatasetRef | None = None, capture_hyperparams: bool = True,
-                 capture_checkpoints: bool = True, capture_system_info: bool = True,
-                 run: Run | None = None) -> None:
+class CognifyTrainerCallback(TrainerCallback):
+    def __init__(
+        self,
+        train_dataset_ref: DatasetRef | None = None,
+        eval_dataset_ref: DatasetRef | None = None,
+        capture_hyperparams: bool = True,
+        capture_checkpoints: bool = True,
+        capture_system_info: bool = True,
+        run: Run | None = None,
+    ) -> None:
         self.train_dataset_ref = train_dataset_ref
         self.eval_dataset_ref = eval_dataset_ref
         self.capture_hyperparams = capture_hyperparams
@@ -103,61 +137,114 @@ class CognifyTrainerCallback(TrainerCallback):  # type: ignore[misc]
             return None
         return self.run
 
-    def on_init_end(self, args: TrainingArguments, state: TrainerState,
-                    control: TrainerControl, **kwargs: Any) -> None:
+    def on_init_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
         if self.run is None and state.is_world_process_zero:
-            log.warning("cognify: CognifyTrainerCallback has no run; call cognify.init() "
-                        "before creating the Trainer. Nothing will be recorded.")
+            log.warning(
+                "cognify: CognifyTrainerCallback has no run; call cognify.init() "
+                "before creating the Trainer. Nothing will be recorded."
+            )
 
-    def on_train_begin(self, args: TrainingArguments, state: TrainerState,
-                       control: TrainerControl, model: Any = None, optimizer: Any = None,
-                       lr_scheduler: Any = None, **kwargs: Any) -> None:
+    def on_train_begin(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        model: Any = None,
+        optimizer: Any = None,
+        lr_scheduler: Any = None,
+        **kwargs: Any,
+    ) -> None:
         run = self._active(state)
         if run is None:
             return
-        run.emit(ev.ConfigCaptured, partial(_config_payload, args, model, optimizer,
-                                            lr_scheduler, self._trainer_class,
-                                            self.capture_hyperparams))
+        run.emit(
+            ev.ConfigCaptured,
+            partial(
+                _config_payload,
+                args,
+                model,
+                optimizer,
+                lr_scheduler,
+                self._trainer_class,
+                self.capture_hyperparams,
+            ),
+        )
         if self.capture_system_info:
             run.emit(ev.SystemInfoCaptured, lambda: ev.SystemInfoPayload(**system.collect()))
 
-    def on_log(self, args: TrainingArguments, state: TrainerState, control: TrainerControl,
-               logs: dict[str, Any] | None = None, **kwargs: Any) -> None:
+    def on_log(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        logs: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         run = self._active(state)
         if run is None or not logs:
             return
         run.last_step = state.global_step
-        run.emit(ev.MetricsLogged, partial(_metrics_payload, state.global_step, state.epoch,
-                                           dict(logs)))
+        # The Trainer appends a copy of `logs` to log_history before calling back; callbacks
+        # earlier in the list (PrinterCallback) may have turned `logs` itself into strings.
+        history = state.log_history
+        values = history[-1] if history and history[-1].get("step") == state.global_step else logs
+        run.emit(
+            ev.MetricsLogged,
+            partial(
+                _metrics_payload,
+                state.global_step,
+                state.epoch,
+                {k: v for k, v in values.items() if k != "step"},
+            ),
+        )
 
-    def on_evaluate(self, args: TrainingArguments, state: TrainerState,
-                    control: TrainerControl, metrics: dict[str, Any] | None = None,
-                    **kwargs: Any) -> None:
+    def on_evaluate(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        metrics: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         run = self._active(state)
         if run is None or not metrics:
             return
         self._evals += 1
-        values = {k: float(v) for k, v in metrics.items()
-                  if isinstance(v, int | float) and not isinstance(v, bool) and v == v}
-        run.emit(ev.EvaluationRecorded, ev.EvaluationRecordedPayload(
-            eval_id=f"eval_trainer_step_{state.global_step}_{self._evals}",
-            source=ev.EvaluationSource.TRAINER, step=state.global_step, metrics=values,
-            eval_dataset_id=self.eval_dataset_ref.dataset_id if self.eval_dataset_ref else None,
-            checkpoint_id=run.last_checkpoint_id))
+        values = {
+            k: float(v)
+            for k, v in metrics.items()
+            if isinstance(v, int | float) and not isinstance(v, bool) and v == v
+        }
+        run.emit(
+            ev.EvaluationRecorded,
+            ev.EvaluationRecordedPayload(
+                eval_id=f"eval_trainer_step_{state.global_step}_{self._evals}",
+                source=ev.EvaluationSource.TRAINER,
+                step=state.global_step,
+                metrics=values,
+                eval_dataset_id=self.eval_dataset_ref.dataset_id if self.eval_dataset_ref else None,
+                checkpoint_id=run.last_checkpoint_id,
+            ),
+        )
 
-    def on_save(self, args: TrainingArguments, state: TrainerState, control: TrainerControl,
-                **kwargs: Any) -> None:
+    def on_save(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
         run = self._active(state)
         if run is None or not self.capture_checkpoints:
             return
         checkpoint_id = f"ckpt_step_{state.global_step}"
         path = Path(args.output_dir or ".").resolve() / f"checkpoint-{state.global_step}"
         run.last_checkpoint_id, self._last_checkpoint_path = checkpoint_id, path
-        run.emit(ev.CheckpointSaved, partial(_checkpoint_payload, path, state.global_step,
-                                             checkpoint_id))
+        run.emit(
+            ev.CheckpointSaved, partial(_checkpoint_payload, path, state.global_step, checkpoint_id)
+        )
 
-    def on_train_end(self, args: TrainingArguments, state: TrainerState,
-                     control: TrainerControl, **kwargs: Any) -> None:
+    def on_train_end(
+        self, args: TrainingArguments, state: TrainerState, control: TrainerControl, **kwargs: Any
+    ) -> None:
         run = self._active(state)
         if run is None:
             return
@@ -167,8 +254,12 @@ class CognifyTrainerCallback(TrainerCallback):  # type: ignore[misc]
             path = Path(state.best_model_checkpoint).resolve()
         if path is not None:
             checkpoint_id = f"ckpt_step_{path.name.removeprefix('checkpoint-')}"
-            run.emit(ev.ModelRegistered, ev.ModelRegisteredPayload(
-                model_id=f"model_{run.run_id}", path=str(path), checkpoint_id=checkpoint_id))
+            run.emit(
+                ev.ModelRegistered,
+                ev.ModelRegisteredPayload(
+                    model_id=f"model_{run.run_id}", path=str(path), checkpoint_id=checkpoint_id
+                ),
+            )
         run.end(ev.RunStatus.COMPLETED)
 
 

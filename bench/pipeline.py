@@ -1,0 +1,311 @@
+"""Benchmark: events from N concurrent runs through ingest and lineage into PostgreSQL.
+
+    .venv/bin/python bench/pipeline.py [--runs 50] [--events 100000] [--rate 1000] [--seconds 20]
+
+Everything real, on the local stack (deploy/stack up): a database and topics of the
+benchmark's own, ingest and lineage started as their own processes (as in production), and
+events signed as the SDK signs them and published to the raw topic keyed by run.
+
+Three figures:
+1. pipeline throughput: a backlog of --events on the raw topic, drained through ingest
+   (validate, verify HMAC, route) and lineage (store, chain, fold) into PostgreSQL;
+   events/s from the first to the last folded event.
+2. lineage throughput: the same number of events already on the canonical topic, folded by
+   lineage alone (the fold's own ceiling).
+3. latency at --rate events/s for --seconds: p50/p99 from emit (the SDK handing the signed
+   event to its producer) to the event being visible in the projection (polled every 10 ms).
+
+With MLflow installed it also times MLflow's tracking client against a local file store
+for comparison (synchronous log_metric and log_batch); without it, it prints the
+reference figures from the issue. Targets (issue #4, 2 cores): >= 20,000 events/s sustained,
+p99 < 1 s at 1,000 events/s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import statistics
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import cognify_events as ev
+from aiokafka.admin import AIOKafkaAdminClient
+from cognify_ingest import workspaces
+from cognify_ingest.credentials import Role
+from cognify_kafka import KafkaSettings, ensure_topics, producer
+from cognify_postgres import PostgresSettings, apply_migrations
+
+ROOT = Path(__file__).resolve().parents[1]
+SDK = ev.Producer(kind=ev.ProducerKind.SDK, id="bench:1", version="0.1.0")
+
+
+class Runs:
+    """N simulated runs: each sends run.started, then metrics.logged, numbered per run."""
+
+    def __init__(self, workspace: str, n: int, key: str) -> None:
+        self.workspace, self.key = workspace, key
+        self.ids = [f"bench-{uuid.uuid4().hex[:8]}-{i}" for i in range(n)]
+        self.seq = dict.fromkeys(self.ids, 0)
+
+    def next(self, i: int) -> tuple[str, int, bytes]:
+        run_id = self.ids[i % len(self.ids)]
+        seq = self.seq[run_id]
+        self.seq[run_id] = seq + 1
+        env = {
+            "workspace_id": self.workspace,
+            "project": "bench",
+            "run_id": run_id,
+            "seq": seq,
+            "producer": SDK,
+        }
+        event: ev.EventBase
+        if seq == 0:
+            event = ev.RunStarted(**env, payload=ev.RunStartedPayload(sdk_version="0.1.0"))  # type: ignore[arg-type]
+        else:
+            metrics = {"loss": 1.0 / seq, "learning_rate": 2e-5, "grad_norm": 0.5}
+            payload = ev.MetricsLoggedPayload(step=seq, epoch=seq / 1000, metrics=metrics)
+            event = ev.MetricsLogged(**env, payload=payload)  # type: ignore[arg-type]
+        return run_id, seq, ev.sign(event, self.key).model_dump_json().encode()
+
+
+@contextlib.asynccontextmanager
+async def environment(kafka: KafkaSettings) -> AsyncIterator[tuple[str, str, str]]:
+    """A database and topics of the benchmark's own; yields (dsn, topic prefix, writer key)."""
+    base = PostgresSettings().dsn
+    name = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = await asyncpg.connect(base)
+    await admin.execute(f'CREATE DATABASE "{name}"')
+    dsn = base.rsplit("/", 1)[0] + "/" + name
+    prefix = f"b{uuid.uuid4().hex[:8]}."
+    topics = [t.__class__(prefix + t.name, t.partitions, t.purpose) for t in ev.ALL_TOPICS]
+    await ensure_topics(kafka, topics)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await apply_migrations(conn)
+        await workspaces.create_workspace(conn, "ws-bench", "Benchmark")
+        key = (await workspaces.issue_key(conn, "ws-bench", Role.WRITER, "bench")).key
+    finally:
+        await conn.close()
+    try:
+        yield dsn, prefix, key
+    finally:
+        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await admin.close()
+        client = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
+        await client.start()
+        try:
+            await client.delete_topics([t.name for t in topics])
+        finally:
+            await client.close()
+
+
+def start(module: str, dsn: str, prefix: str, kafka: KafkaSettings) -> subprocess.Popen[bytes]:
+    env = {
+        **os.environ,
+        "COGNIFY_PG_DSN": dsn,
+        "COGNIFY_KAFKA_BOOTSTRAP": kafka.bootstrap_servers,
+        "COGNIFY_TOPIC_PREFIX": prefix,
+        "COGNIFY_INGEST_GROUP": f"bench-ingest-{prefix}",
+        "COGNIFY_LINEAGE_GROUP": f"bench-lineage-{prefix}",
+        "COGNIFY_INGEST_HTTP_PORT": "0",
+        "COGNIFY_LINEAGE_HTTP_PORT": "0",
+        "COGNIFY_MIGRATE": "0",
+    }
+    return subprocess.Popen(
+        [sys.executable, "-m", module], env=env, cwd=ROOT, stderr=subprocess.DEVNULL
+    )
+
+
+async def publish(kafka: KafkaSettings, topic: str, items: list[tuple[str, bytes]]) -> None:
+    prod = producer(kafka, linger_ms=20)
+    await prod.start()
+    try:
+        futures = [await prod.send(topic, value, key=run.encode()) for run, value in items]
+        await asyncio.gather(*futures)
+    finally:
+        await prod.stop()
+
+
+async def stored(pool: asyncpg.Pool, workspace: str = "ws-bench") -> int:
+    # chain_heads is one row per run: cheap to poll, unlike count(*) over the store.
+    value = await pool.fetchval(
+        "SELECT coalesce(sum(length), 0) FROM chain_heads WHERE workspace_id = $1", workspace
+    )
+    return int(value)
+
+
+async def drain_rate(pool: asyncpg.Pool, total: int, timeout: float = 600) -> tuple[float, float]:
+    """Events/s from the first folded event to the last, and over the middle 80 %."""
+    samples: list[tuple[float, int]] = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        n = await stored(pool)
+        samples.append((time.monotonic(), n))
+        if n >= total:
+            break
+        await asyncio.sleep(0.05)
+    else:
+        raise TimeoutError(f"only {samples[-1][1]} of {total} events folded in {timeout} s")
+    started = next(t for t, n in samples if n > 0)
+    overall = total / (samples[-1][0] - started)
+    lo = next(s for s in samples if s[1] >= 0.1 * total)
+    hi = next(s for s in samples if s[1] >= 0.9 * total)
+    middle = (hi[1] - lo[1]) / (hi[0] - lo[0]) if hi[0] > lo[0] else overall
+    return overall, middle
+
+
+async def throughput(
+    kafka: KafkaSettings, runs: int, total: int, through_ingest: bool
+) -> tuple[float, float]:
+    async with environment(kafka) as (dsn, prefix, key):
+        sim = Runs("ws-bench", runs, key)
+        items = [sim.next(i)[::2] for i in range(total)]
+        topic = prefix + (ev.RAW.name if through_ingest else ev.EVENTS.name)
+        await publish(kafka, topic, items)  # type: ignore[arg-type]
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
+        procs = [start("cognify_lineage", dsn, prefix, kafka)]
+        if through_ingest:
+            procs.append(start("cognify_ingest", dsn, prefix, kafka))
+        try:
+            return await drain_rate(pool, total)
+        finally:
+            for p in procs:
+                p.terminate()
+                p.wait(30)
+            await pool.close()
+
+
+async def latency(kafka: KafkaSettings, runs: int, rate: float, seconds: float) -> list[float]:
+    async with environment(kafka) as (dsn, prefix, key):
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
+        procs = [start(m, dsn, prefix, kafka) for m in ("cognify_lineage", "cognify_ingest")]
+        sim = Runs("ws-bench", runs, key)
+        emitted: dict[tuple[str, int], float] = {}
+        seen: dict[str, int] = {}
+        latencies: list[float] = []
+        try:
+            # Warm up: both services joined and folding before the clock starts.
+            await publish(kafka, prefix + ev.RAW.name, [sim.next(i)[::2] for i in range(runs)])  # type: ignore[misc]
+            while await stored(pool) < runs:
+                await asyncio.sleep(0.1)
+            seen = {r: 0 for r in sim.ids}
+            prod = producer(kafka, linger_ms=1)
+            await prod.start()
+            poller = asyncio.create_task(_poll(pool, sim, emitted, seen, latencies))
+            try:
+                count, begin = int(rate * seconds), time.monotonic()
+                for i in range(count):
+                    delay = begin + i / rate - time.monotonic()
+                    if delay > 0:
+                        await asyncio.sleep(delay)
+                    run, seq, value = sim.next(runs + i)
+                    emitted[(run, seq)] = time.monotonic()
+                    await prod.send(prefix + ev.RAW.name, value, key=run.encode())
+                await prod.flush()
+                while len(latencies) < count and time.monotonic() < begin + seconds + 30:
+                    await asyncio.sleep(0.05)
+            finally:
+                poller.cancel()
+                await prod.stop()
+            return latencies
+        finally:
+            for p in procs:
+                p.terminate()
+                p.wait(30)
+            await pool.close()
+
+
+async def _poll(
+    pool: asyncpg.Pool, sim: Runs, emitted: dict[tuple[str, int], float],
+    seen: dict[str, int], latencies: list[float],
+) -> None:  # fmt: skip
+    """Every 10 ms: which sequence numbers of each run are in the projection now."""
+    while True:
+        rows = await pool.fetch(
+            "SELECT run_id, (doc->>'seq_high')::int AS high FROM runs WHERE workspace_id = 'ws-bench'"
+        )
+        now = time.monotonic()
+        for r in rows:
+            for seq in range(seen.get(r["run_id"], 0) + 1, (r["high"] or 0) + 1):
+                sent = emitted.pop((r["run_id"], seq), None)
+                if sent is not None:
+                    latencies.append(now - sent)
+            seen[r["run_id"]] = max(seen.get(r["run_id"], 0), r["high"] or 0)
+        await asyncio.sleep(0.01)
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+def mlflow_comparison(n: int = 200) -> str:
+    try:
+        import mlflow  # type: ignore[import-not-found]
+    except ImportError:
+        return (
+            "MLflow not installed: reference from the issue, MLflow 3.17 tracking server on the "
+            "same kind of machine: ~19 log_metric calls/s (52 ms each), ~4,900 metrics/s log_batch"
+        )
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as store:
+        mlflow.set_tracking_uri(f"file://{store}")
+        with mlflow.start_run():
+            t = time.perf_counter()
+            for i in range(n):
+                mlflow.log_metric("loss", 1.0 / (i + 1), step=i)
+            single = n / (time.perf_counter() - t)
+            metrics = [mlflow.entities.Metric("loss", 1.0 / (i + 1), 0, i) for i in range(1000)]
+            t = time.perf_counter()
+            for _ in range(5):
+                mlflow.tracking.MlflowClient().log_batch(
+                    mlflow.active_run().info.run_id, metrics=metrics
+                )
+            batch = 5000 / (time.perf_counter() - t)
+    return f"MLflow (local file store): {single:,.0f} log_metric calls/s, {batch:,.0f} metrics/s via log_batch"
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=50, help="concurrent simulated runs")
+    parser.add_argument("--events", type=int, default=100_000, help="events per throughput figure")
+    parser.add_argument("--rate", type=float, default=1_000, help="events/s for the latency figure")
+    parser.add_argument("--seconds", type=float, default=20, help="duration of the latency figure")
+    args = parser.parse_args()
+    kafka = KafkaSettings()
+    print(
+        f"cognify pipeline benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores"
+    )
+    overall, middle = await throughput(kafka, args.runs, args.events, through_ingest=True)
+    print(
+        f"pipeline (raw -> ingest -> lineage -> PostgreSQL), {args.events:,} events, {args.runs} runs: "
+        f"{overall:,.0f} events/s overall, {middle:,.0f} events/s sustained (middle 80 %)"
+    )
+    overall, middle = await throughput(kafka, args.runs, args.events, through_ingest=False)
+    print(
+        f"lineage alone (canonical topic -> PostgreSQL), {args.events:,} events: "
+        f"{overall:,.0f} events/s overall, {middle:,.0f} events/s sustained (middle 80 %)"
+    )
+    lat = await latency(kafka, args.runs, args.rate, args.seconds)
+    print(
+        f"latency at {args.rate:,.0f} events/s for {args.seconds:.0f} s, emit -> projection "
+        f"({len(lat):,} events): p50 {percentile(lat, 50) * 1000:.0f} ms, "
+        f"p99 {percentile(lat, 99) * 1000:.0f} ms, max {max(lat) * 1000:.0f} ms, "
+        f"mean {statistics.fmean(lat) * 1000:.0f} ms"
+    )
+    print(mlflow_comparison())
+    print("targets (issue #4): >= 20,000 events/s sustained; p99 < 1,000 ms at 1,000 events/s")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -1,0 +1,215 @@
+"""The HTTP front door: events over HTTP, reviewer and admin commands, retention.
+
+Every route authenticates a bearer key, checks the role (403), then the workspace of the
+object it touches (404: another workspace's run looks exactly like a missing one), and
+records the call as an `access.recorded` event, allowed or not. Commands become events on
+the canonical topic; nothing here writes the lineage projection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from cognify_events import Event, Producer, encode, partition_key
+from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from . import commands, metrics, workspaces
+from .credentials import Action, Principal, may
+from .gate import Gate, Incoming, Publisher
+from .postgres import Registry
+from .retention import RetentionPatch, apply_patch
+from .routing import Output
+from .settings import Topics
+from .validate import Accepted
+
+
+@dataclass
+class Door:
+    registry: Registry
+    gate: Gate
+    publisher: Publisher
+    topics: Topics
+    producer: Producer
+
+    async def emit(self, *events: Event) -> None:
+        await self.publisher.publish(
+            [Output(self.topics.events, partition_key(e), encode(e)) for e in events]
+        )
+
+    async def refuse(
+        self, p: Principal, request: Request, action: str, obj: str, status: int, why: str
+    ) -> HTTPException:
+        await self.emit(commands.access(p, action, obj, _address(request), False, self.producer))
+        metrics.ACCESS.labels(action, "false").inc()
+        return HTTPException(status, why)
+
+    async def allow(self, p: Principal, request: Request, action: str, obj: str) -> Event:
+        metrics.ACCESS.labels(action, "true").inc()
+        return commands.access(p, action, obj, _address(request), True, self.producer)
+
+    async def run_for(
+        self, p: Principal, request: Request, need: Action, action: str, run_id: str
+    ) -> str:
+        """The project of a run the caller may act on, or the refusal to raise."""
+        obj = f"run:{run_id}"
+        if not may(p.role, need):
+            raise await self.refuse(p, request, action, obj, 403, f"role {p.role} may not {need}")
+        run = await self.registry.run(run_id)
+        if run is None or run["workspace_id"] != p.workspace_id:
+            raise await self.refuse(p, request, action, obj, 404, "no such run")
+        if run["sealed"] and need is not Action.READ:
+            raise await self.refuse(p, request, action, obj, 409, "the run is sealed")
+        return str(run["project"])
+
+
+def _address(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+async def _principal(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> Principal:
+    door: Door = request.app.state.door
+    token = (authorization or "").removeprefix("Bearer ").strip()
+    found = await door.registry.principal(token) if token else None
+    if found is None:
+        raise HTTPException(401, "a valid API key is needed", {"WWW-Authenticate": "Bearer"})
+    return found
+
+
+Caller = Annotated[Principal, Depends(_principal)]
+
+
+def create_app(door: Door) -> FastAPI:
+    app = FastAPI(title="Cognify ingest", version="0.1.0")
+    app.state.door = door
+
+    @app.middleware("http")
+    async def count(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        route = request.scope.get("route")
+        metrics.HTTP_REQUESTS.labels(getattr(route, "path", "other"), response.status_code).inc()
+        return response
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/metrics")
+    async def prometheus() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.post("/v1/events", status_code=202)
+    async def post_event(request: Request, p: Caller) -> Any:
+        if not may(p.role, Action.WRITE_EVENTS):
+            raise await door.refuse(p, request, "events.write", "events", 403, "not a writer key")
+        body = await request.body()
+        (verdict,) = await door.gate.admit(
+            [Incoming(body, None, "http")], bearer_workspace=p.workspace_id
+        )
+        if not isinstance(verdict, Accepted):
+            raise await door.refuse(p, request, "events.write", "events", 422, verdict.reason)
+        obj = f"run:{verdict.event.run_id}"
+        await door.emit(await door.allow(p, request, "events.write", obj))
+        return {"accepted": True, "event_id": str(verdict.event.event_id)}
+
+    @app.post("/v1/runs/{run_id}/annotations", status_code=201)
+    async def annotate(
+        run_id: str, body: commands.AnnotationIn, request: Request, p: Caller
+    ) -> Any:
+        project = await door.run_for(p, request, Action.REVIEW, "annotate", run_id)
+        if body.node_id != run_id and not await door.registry.node_exists(run_id, body.node_id):
+            raise await door.refuse(p, request, "annotate", f"run:{run_id}", 404, "no such node")
+        event = commands.annotation(p, project, run_id, body, door.producer)
+        await door.emit(event, await door.allow(p, request, "annotate", f"run:{run_id}"))
+        return {"event_id": str(event.event_id), "annotation_id": event.payload.annotation_id}
+
+    async def decide(
+        run_id: str, body: commands.DecisionIn, request: Request, p: Principal, approve: bool
+    ) -> Any:
+        action = "approve" if approve else "reject"
+        project = await door.run_for(p, request, Action.REVIEW, action, run_id)
+        event = commands.decision(p, project, run_id, approve, body, door.producer)
+        await door.emit(event, await door.allow(p, request, action, f"run:{run_id}"))
+        return {"event_id": str(event.event_id), "decision": event.type, "time": event.time}
+
+    @app.post("/v1/runs/{run_id}/approve", status_code=201)
+    async def approve(run_id: str, body: commands.DecisionIn, request: Request, p: Caller) -> Any:
+        return await decide(run_id, body, request, p, approve=True)
+
+    @app.post("/v1/runs/{run_id}/reject", status_code=201)
+    async def reject(run_id: str, body: commands.DecisionIn, request: Request, p: Caller) -> Any:
+        return await decide(run_id, body, request, p, approve=False)
+
+    @app.post("/v1/runs/{run_id}/seal", status_code=202)
+    async def seal(run_id: str, body: commands.SealIn, request: Request, p: Caller) -> Any:
+        project = await door.run_for(p, request, Action.REVIEW, "seal", run_id)
+        undocumented = await door.registry.open_findings(run_id, "dataset-changed")
+        if undocumented:
+            why = f"datasets changed without a documented diff: {', '.join(undocumented)}"
+            raise await door.refuse(p, request, "seal", f"run:{run_id}", 409, why)
+        event = commands.seal_request(p, project, run_id, body, door.producer)
+        await door.emit(event, await door.allow(p, request, "seal", f"run:{run_id}"))
+        return {"event_id": str(event.event_id), "status": "seal requested"}
+
+    @app.post("/v1/runs/{run_id}/datasets/{dataset_id}/diff", status_code=201)
+    async def diff(
+        run_id: str, dataset_id: str, body: commands.DiffIn, request: Request, p: Caller
+    ) -> Any:
+        project = await door.run_for(p, request, Action.REVIEW, "document-diff", run_id)
+        obj = f"run:{run_id}/dataset:{dataset_id}"
+        if not await door.registry.dataset_finding_exists(run_id, dataset_id):
+            raise await door.refuse(p, request, "document-diff", obj, 404, "no such finding")
+        event = commands.diff_documented(p, project, run_id, dataset_id, body, door.producer)
+        await door.emit(event, await door.allow(p, request, "document-diff", obj))
+        return {"event_id": str(event.event_id)}
+
+    async def workspace_for(
+        p: Principal, request: Request, need: Action, action: str, ws: str
+    ) -> None:
+        obj = f"workspace:{ws}"
+        if not may(p.role, need):
+            raise await door.refuse(p, request, action, obj, 403, f"role {p.role} may not {need}")
+        if ws != p.workspace_id:
+            raise await door.refuse(p, request, action, obj, 404, "no such workspace")
+
+    @app.get("/v2/workspaces/{workspace_id}/retention")
+    async def get_retention(workspace_id: str, request: Request, p: Caller) -> Any:
+        await workspace_for(p, request, Action.READ, "retention.read", workspace_id)
+        async with door.registry.pool.acquire() as conn:
+            current = await workspaces.load_retention(conn, workspace_id)
+        if current is None:
+            raise HTTPException(404, "no retention settings")
+        await door.emit(await door.allow(p, request, "retention.read", f"workspace:{workspace_id}"))
+        return current.public()
+
+    @app.patch("/v2/workspaces/{workspace_id}/retention")
+    async def patch_retention(
+        workspace_id: str, body: RetentionPatch, request: Request, p: Caller
+    ) -> Any:
+        action, obj = "retention.update", f"workspace:{workspace_id}"
+        await workspace_for(p, request, Action.ADMINISTER, action, workspace_id)
+        async with door.registry.pool.acquire() as conn, conn.transaction():
+            current = await workspaces.load_retention(conn, workspace_id, for_update=True)
+            if current is None:
+                raise HTTPException(404, "no retention settings")
+            new = apply_patch(current, body)
+            if isinstance(new, list):
+                raise await door.refuse(p, request, action, obj, 409, "; ".join(new))
+            # The fact is published before the row commits: a crash in between leaves an
+            # event the settings lack (and a retry fixes), never a change nobody recorded.
+            await door.emit(
+                commands.retention_updated(p, new, door.producer),
+                await door.allow(p, request, action, obj),
+            )
+            await workspaces.store_retention(conn, workspace_id, new, p.actor)
+        return new.public()
+
+    @app.exception_handler(HTTPException)
+    async def problem(request: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse({"error": exc.detail}, exc.status_code, headers=exc.headers)
+
+    return app

@@ -1,0 +1,157 @@
+"""The read API over HTTP (JSON): runs, one run, its lineage graph, metric series, events
+with the chain verified, findings, annotations, approvals.
+
+Any key of a workspace (writer, reviewer, admin) may read that workspace; a run of another
+workspace is answered exactly like a missing one (404). Every read, allowed or refused, is
+recorded as an `access.recorded` event (the HIPAA template needs who read what, when, from
+where).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from cognify_events import Producer
+from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from . import graph, metrics, queries
+from .auth import Principal, access
+from .kafka import Publisher
+from .model import Run
+from .postgres import Pool
+
+
+@dataclass
+class Reader:
+    pool: Pool
+    publisher: Publisher
+    producer: Producer
+
+    async def record(self, p: Principal, request: Request, action: str, obj: str, ok: bool) -> None:
+        address = request.client.host if request.client else None
+        await self.publisher.emit(access(p, action, obj, address, ok, self.producer))
+
+    async def run(self, p: Principal, request: Request, action: str, run_id: str) -> Run:
+        """The run, if the caller may read it; the refusal otherwise (recorded either way)."""
+        obj = f"run:{run_id}"
+        if not p.may_read:
+            await self.record(p, request, action, obj, False)
+            raise HTTPException(403, f"role {p.role} may not read")
+        found = await queries.run(self.pool, run_id)
+        if found is None or found.workspace_id != p.workspace_id:
+            await self.record(p, request, action, obj, False)
+            raise HTTPException(404, "no such run")
+        await self.record(p, request, action, obj, True)
+        return found
+
+
+async def _principal(
+    request: Request, authorization: Annotated[str | None, Header()] = None
+) -> Principal:
+    reader: Reader = request.app.state.reader
+    token = (authorization or "").removeprefix("Bearer ").strip()
+    found = await queries.principal(reader.pool, token) if token else None
+    if found is None:
+        raise HTTPException(401, "a valid API key is needed", {"WWW-Authenticate": "Bearer"})
+    return found
+
+
+Caller = Annotated[Principal, Depends(_principal)]
+
+
+def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = None) -> FastAPI:
+    app = FastAPI(title="Cognify lineage", version="0.1.0")
+    app.state.reader = reader
+
+    @app.middleware("http")
+    async def count(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "other")
+        metrics.HTTP_REQUESTS.labels(route, response.status_code).inc()
+        return response
+
+    @app.get("/healthz")
+    async def healthz() -> Response:
+        ok = await ready() if ready is not None else True
+        return JSONResponse({"status": "ok" if ok else "starting"}, 200 if ok else 503)
+
+    @app.get("/metrics")
+    async def prometheus() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.get("/v1/runs")
+    async def list_runs(
+        request: Request,
+        p: Caller,
+        project: str | None = None,
+        status: str | None = None,
+        tag: Annotated[list[str] | None, Query(description="key:value, repeatable")] = None,
+        limit: Annotated[int, Query(ge=1, le=1_000)] = 100,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> Any:
+        if not p.may_read:
+            await reader.record(p, request, "runs.list", f"workspace:{p.workspace_id}", False)
+            raise HTTPException(403, f"role {p.role} may not read")
+        tags = dict(_tag(t) for t in tag or [])
+        runs = await queries.list_runs(
+            reader.pool, p.workspace_id, project, status, tags, limit, offset
+        )
+        await reader.record(p, request, "runs.list", f"workspace:{p.workspace_id}", True)
+        return {"runs": runs, "limit": limit, "offset": offset}
+
+    @app.get("/v1/runs/{run_id}")
+    async def get_run(run_id: str, request: Request, p: Caller) -> Any:
+        run = await reader.run(p, request, "run.read", run_id)
+        return {**graph.summary(run), "findings": queries.findings(run)}
+
+    @app.get("/v1/runs/{run_id}/lineage")
+    async def lineage(run_id: str, request: Request, p: Caller) -> Any:
+        return graph.lineage(await reader.run(p, request, "lineage.read", run_id))
+
+    @app.get("/v1/runs/{run_id}/findings")
+    async def findings(run_id: str, request: Request, p: Caller) -> Any:
+        run = await reader.run(p, request, "findings.read", run_id)
+        return {"run_id": run_id, "findings": queries.findings(run)}
+
+    @app.get("/v1/runs/{run_id}/metrics")
+    async def metric_series(
+        run_id: str, request: Request, p: Caller, name: str | None = None
+    ) -> Any:
+        await reader.run(p, request, "metrics.read", run_id)
+        return {"run_id": run_id, "series": await queries.metric_series(reader.pool, run_id, name)}
+
+    @app.get("/v1/runs/{run_id}/events")
+    async def events(
+        run_id: str,
+        request: Request,
+        p: Caller,
+        limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
+        offset: Annotated[int, Query(ge=0)] = 0,
+    ) -> Any:
+        await reader.run(p, request, "events.read", run_id)
+        return await queries.events(reader.pool, run_id, limit, offset)
+
+    @app.get("/v1/runs/{run_id}/annotations")
+    async def annotations(run_id: str, request: Request, p: Caller) -> Any:
+        await reader.run(p, request, "annotations.read", run_id)
+        return {"run_id": run_id, "annotations": await queries.annotation_list(reader.pool, run_id)}
+
+    @app.get("/v1/runs/{run_id}/approvals")
+    async def approvals(run_id: str, request: Request, p: Caller) -> Any:
+        await reader.run(p, request, "approvals.read", run_id)
+        return {"run_id": run_id, "approvals": await queries.approval_list(reader.pool, run_id)}
+
+    @app.exception_handler(HTTPException)
+    async def problem(request: Request, exc: HTTPException) -> JSONResponse:
+        return JSONResponse({"error": exc.detail}, exc.status_code, headers=exc.headers)
+
+    return app
+
+
+def _tag(text: str) -> tuple[str, str]:
+    key, _, value = text.partition(":")
+    return key, value

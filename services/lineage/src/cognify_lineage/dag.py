@@ -1,0 +1,225 @@
+"""The lineage fold: `fold(state, event) -> state` (pure: no I/O, no clock).
+
+This is the specification of the projection. The PostgreSQL adapter applies exactly this
+function to the events it stores; `rebuild` replays the store through it again; the tests
+compare the tables with `fold_all` of the same events. Time only enters through the event
+(`event.time`) and through `sweep(state, now, timeout)`, the abandonment rule, which the
+service calls periodically.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import replace
+from datetime import datetime, timedelta
+
+from cognify_events import (
+    AccessRecorded,
+    AnnotationAdded,
+    CheckpointSaved,
+    ConfigCaptured,
+    DatasetChanged,
+    DatasetDiffDocumented,
+    DatasetRegistered,
+    EvaluationRecorded,
+    Event,
+    ExportCompleted,
+    HashComputed,
+    HashFailed,
+    Heartbeat,
+    MetricsLogged,
+    ModelRegistered,
+    ProducerKind,
+    RunApproved,
+    RunEnded,
+    RunRejected,
+    RunSealed,
+    RunStarted,
+    SealRequested,
+    SystemInfoCaptured,
+)
+
+from . import nodes, sequence
+from .model import (
+    ABANDONED,
+    RUNNING,
+    SEALED,
+    Access,
+    Annotation,
+    Approval,
+    DatasetKey,
+    Finding,
+    MetricPoint,
+    Projection,
+    Run,
+    iso,
+)
+
+
+def fold(state: Projection, event: Event) -> Projection:
+    if isinstance(event, AccessRecorded):
+        p = event.payload
+        access = Access(
+            str(event.event_id),
+            event.workspace_id,
+            p.actor,
+            p.role,
+            p.action,
+            p.object_id,
+            p.address,
+            p.allowed,
+            event.time,
+        )
+        return replace(state, access=(*state.access, access))
+    if event.run_id is None:  # other workspace-level facts (retention) live in the store only
+        return state
+    run = state.runs.get(event.run_id) or Run(
+        event.run_id, event.workspace_id, event.project, last_event_at=event.time
+    )
+    run = _observe(run, event)
+    datasets = state.datasets
+    if isinstance(event, DatasetRegistered | HashComputed):
+        datasets = dict(datasets)  # the only cross-run state: the latest root per dataset
+        run = _fold_artifact(run, event, datasets)
+    else:
+        run = _fold_run(run, event)
+    return replace(state, runs={**state.runs, run.run_id: run}, datasets=datasets)
+
+
+def fold_all(events: Iterable[Event], state: Projection | None = None) -> Projection:
+    state = state or Projection()
+    for event in events:
+        state = fold(state, event)
+    return state
+
+
+def sweep(state: Projection, now: datetime, timeout: timedelta) -> Projection:
+    """Runs still `running` with no event for `timeout` become `abandoned`."""
+    stale = {
+        run_id: replace(run, status=ABANDONED)
+        for run_id, run in state.runs.items()
+        if run.status == RUNNING and run.last_event_at < now - timeout
+    }
+    return replace(state, runs={**state.runs, **stale}) if stale else state
+
+
+def dataset_keys(events: Iterable[Event], runs: dict[str, Run]) -> set[DatasetKey]:
+    """The dataset roots a batch may read or change, for the adapter to load beforehand."""
+    keys: set[DatasetKey] = set()
+    registered: dict[tuple[str, str], DatasetKey] = {}
+    for e in events:
+        if isinstance(e, DatasetRegistered):
+            key = (e.workspace_id, e.payload.name, e.payload.source_uri or "")
+            registered[(e.run_id or "", e.payload.dataset_id)] = key
+            keys.add(key)
+        elif isinstance(e, HashComputed) and e.payload.target.value == "dataset":
+            found = registered.get((e.run_id or "", e.payload.target_id))
+            run = runs.get(e.run_id or "")
+            found = found or (nodes.dataset_key(run, e.payload.target_id) if run else None)
+            if found is not None:
+                keys.add(found)
+    return keys
+
+
+def _observe(run: Run, event: Event) -> Run:
+    """What every event of a run says: it is alive (an SDK event revives an abandoned run),
+    and where it sits in the producer's sequence."""
+    run = replace(run, last_event_at=max(run.last_event_at, event.time))
+    if event.producer.kind is ProducerKind.SDK and run.status == ABANDONED:
+        run = replace(run, status=RUNNING)
+    if event.seq is not None:
+        run = sequence.saw(run, event.seq, event.time)
+    return run
+
+
+def _fold_artifact(
+    run: Run, event: DatasetRegistered | HashComputed, datasets: nodes.Datasets
+) -> Run:
+    if isinstance(event, DatasetRegistered):
+        return nodes.dataset(run, event, datasets)
+    return nodes.hash_computed(run, event, datasets)
+
+
+def _fold_run(run: Run, e: Event) -> Run:
+    match e:
+        case RunStarted(payload=p):
+            info = {
+                **run.info,
+                "sdk_version": p.sdk_version,
+                "started_by": p.started_by,
+                "host": p.host,
+            }
+            return replace(run, name=p.run_name, tags=dict(p.tags), started_at=e.time, info=info)
+        case ConfigCaptured():
+            return nodes.config(run, e)
+        case SystemInfoCaptured(payload=p):
+            return replace(run, info={**run.info, "system": p.model_dump(mode="json")})
+        case Heartbeat(payload=p):
+            beat = {"last_heartbeat_at": iso(e.time), "step": p.step}
+            return replace(run, info={**run.info, **beat})
+        case MetricsLogged(payload=p):
+            points = {
+                (name, p.step): MetricPoint(name, p.step, value, p.epoch, e.time)
+                for name, value in p.metrics.items()
+            }
+            return replace(run, metrics={**run.metrics, **points})
+        case EvaluationRecorded():
+            return nodes.evaluation(run, e)
+        case CheckpointSaved():
+            return nodes.checkpoint(run, e)
+        case ModelRegistered():
+            return nodes.model(run, e)
+        case HashFailed():
+            return nodes.hash_failed(run, e)
+        case RunEnded(payload=p):
+            end = {**p.model_dump(mode="json"), "ended_at": iso(e.time)}
+            run = replace(run, info={**run.info, "end": end})
+            if p.last_seq is not None:
+                run = sequence.saw_tail(run, p.last_seq, e.time)
+            return run if run.status == SEALED else replace(run, status=p.status.value)
+        case DatasetChanged(payload=p):
+            detail = p.model_dump(mode="json")
+            finding = Finding(
+                f"dataset-changed:{p.dataset_id}", "dataset-changed", p.dataset_id, e.time, detail
+            )
+            return run if finding.id in run.findings else nodes.put_finding(run, finding)
+        case DatasetDiffDocumented(payload=p):
+            open_ = run.findings.get(f"dataset-changed:{p.dataset_id}")
+            if open_ is None:
+                return run
+            resolution = {"description": p.description, "documented_by": p.documented_by}
+            return nodes.put_finding(run, replace(open_, resolved_at=e.time, resolution=resolution))
+        case AnnotationAdded(payload=p):
+            if p.annotation_id in run.annotations:
+                return run
+            note = Annotation(
+                p.annotation_id, p.node_id, p.author.name, p.author.role, p.text, e.time
+            )
+            return replace(run, annotations={**run.annotations, note.id: note})
+        case RunApproved(payload=p) | RunRejected(payload=p):
+            decision = "approved" if isinstance(e, RunApproved) else "rejected"
+            approval = Approval(
+                str(e.event_id), decision, p.reviewer.name, p.reviewer.role, p.comment, e.time
+            )
+            review = {
+                "decision": decision,
+                "reviewer": p.reviewer.name,
+                "role": p.reviewer.role,
+                "at": iso(e.time),
+            }
+            return replace(
+                run, approvals=(*run.approvals, approval), info={**run.info, "review": review}
+            )
+        case SealRequested(payload=p):
+            request = {**p.model_dump(mode="json"), "at": iso(e.time)}
+            return replace(run, info={**run.info, "seal_requested": request})
+        case RunSealed(payload=p):
+            seal = p.model_dump(mode="json")
+            return replace(
+                run, status=SEALED, sealed_at=p.sealed_at, info={**run.info, "seal": seal}
+            )
+        case ExportCompleted(payload=p):
+            exports = [*run.info.get("exports", []), p.model_dump(mode="json")]
+            return replace(run, info={**run.info, "exports": exports})
+        case _:  # hash.job_requested and anything newer: stored, nothing to fold
+            return run

@@ -1,0 +1,160 @@
+"""Lineage's Kafka adapter: the canonical-topic worker and the publisher it shares with the API.
+
+Offsets live in PostgreSQL, in the transaction that folds the events (postgres.apply_batch);
+Kafka's committed offsets are never used. On every assignment the worker seeks each
+partition to the offset stored with the projection, so after a crash or a rebalance it
+resumes exactly where the last committed transaction ended.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Iterable
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka.errors import IllegalStateError
+from cognify_events import DeadLetter, Event, InvalidEvent, encode, partition_key
+from cognify_kafka import KafkaSettings, consumer
+
+from . import metrics, postgres
+from .postgres import Decoded, Message, Pool
+
+log = logging.getLogger(__name__)
+
+
+class Publisher:
+    """Publishes events the lineage service makes itself (access records, dead letters)."""
+
+    def __init__(self, producer: AIOKafkaProducer, events_topic: str, dlq_topic: str) -> None:
+        self.producer = producer
+        self.events_topic = events_topic
+        self.dlq_topic = dlq_topic
+
+    async def emit(self, *events: Event) -> None:
+        futures = [
+            await self.producer.send(self.events_topic, encode(e), key=partition_key(e))
+            for e in events
+        ]
+        await asyncio.gather(*futures)
+
+    async def dead_letter(self, letters: Iterable[tuple[bytes | None, DeadLetter]]) -> None:
+        futures = [
+            await self.producer.send(self.dlq_topic, letter.model_dump_json().encode(), key=key)
+            for key, letter in letters
+        ]
+        await asyncio.gather(*futures)
+
+
+class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
+    def __init__(self, worker: EventsWorker) -> None:
+        self.worker = worker
+
+    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
+        pass  # nothing to save: positions are stored with every batch
+
+    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
+        await self.worker.seek_to_stored(assigned)
+
+
+class EventsWorker:
+    def __init__(
+        self,
+        kafka: KafkaSettings,
+        topic: str,
+        group_id: str,
+        pool: Pool,
+        publisher: Publisher,
+        max_batch: int,
+        group_instance_id: str | None = None,
+    ) -> None:
+        self.kafka = kafka
+        self.topic = topic
+        self.group_id = group_id
+        self.pool = pool
+        self.publisher = publisher
+        self.max_batch = max_batch
+        self.group_instance_id = group_instance_id
+        self._consumer: AIOKafkaConsumer | None = None
+
+    async def seek_to_stored(self, partitions: Iterable[TopicPartition]) -> None:
+        assert self._consumer is not None
+        stored = await postgres.stored_offsets(self.pool, self.group_id, self.topic)
+        for tp in partitions:
+            if tp.partition in stored:
+                self._consumer.seek(tp, stored[tp.partition])
+            else:
+                await self._consumer.seek_to_beginning(tp)
+
+    async def run(self, stop: asyncio.Event) -> None:
+        self._consumer = cons = consumer(
+            self.kafka, group_id=self.group_id, group_instance_id=self.group_instance_id
+        )
+        cons.subscribe([self.topic], listener=_SeekToStored(self))
+        await cons.start()
+        try:
+            while not stop.is_set():
+                batches = await cons.getmany(timeout_ms=200, max_records=self.max_batch)
+                if batches:
+                    await self._handle(cons, batches)
+        finally:
+            await cons.stop()
+
+    async def _handle(
+        self, cons: AIOKafkaConsumer, batches: dict[TopicPartition, list[ConsumerRecord]]
+    ) -> None:
+        batch: dict[int, list[tuple[Message, Decoded | None]]] = {}
+        letters = []
+        for tp, records in batches.items():
+            for m in records:
+                value = m.value or b""
+                try:
+                    decoded: Decoded | None = postgres.decode(value)
+                except InvalidEvent as exc:
+                    decoded = None
+                    letter = DeadLetter.of(
+                        value, str(exc), tp.topic, "lineage", tp.partition, m.offset
+                    )
+                    letters.append((m.key, letter))
+                batch.setdefault(tp.partition, []).append(
+                    (Message(tp.topic, tp.partition, m.offset, value), decoded)
+                )
+        try:
+            if letters:
+                await self.publisher.dead_letter(letters)
+            with metrics.BATCH_SECONDS.time():
+                applied = await postgres.apply_batch(self.pool, self.group_id, self.topic, batch)
+        except Exception:
+            # Nothing was committed: go back to the stored positions and try again.
+            log.exception("batch failed; resuming from the stored offsets")
+            await asyncio.sleep(1.0)
+            with contextlib.suppress(IllegalStateError):
+                await self.seek_to_stored(cons.assignment())
+            return
+        self._count(batch, applied, len(letters))
+        for tp, records in batches.items():
+            high = cons.highwater(tp)
+            if high is not None:
+                metrics.LAG.labels(str(tp.partition)).set(max(0, high - records[-1].offset - 1))
+
+    @staticmethod
+    def _count(
+        batch: dict[int, list[tuple[Message, Decoded | None]]],
+        applied: postgres.Applied,
+        rejected: int,
+    ) -> None:
+        total = sum(len(items) for items in batch.values())
+        metrics.BATCH_EVENTS.observe(total)
+        metrics.REPLAYED.inc(applied.replayed)
+        metrics.REJECTS.inc(rejected)
+        if applied.duplicates:
+            metrics.EVENTS.labels("any", "duplicate").inc(applied.duplicates)
+        counts: dict[str, int] = {}
+        for items in batch.values():
+            for _, decoded in items:
+                if decoded is not None:
+                    counts[decoded.event.type] = counts.get(decoded.event.type, 0) + 1
+        for kind, n in counts.items():
+            metrics.EVENTS.labels(kind, "consumed").inc(n)

@@ -1,0 +1,33 @@
+"""Every Prometheus metric of the lineage service, in one place."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+EVENTS = Counter(
+    "cognify_lineage_events_total",
+    "Events consumed, by type and outcome (stored, duplicate, rejected).",
+    ["type", "outcome"],
+)
+REPLAYED = Counter(
+    "cognify_lineage_replayed_total",
+    "Messages delivered again below the stored offset (after a crash or rebalance): skipped.",
+)
+REJECTS = Counter(
+    "cognify_lineage_rejects_total", "Messages on the canonical topic that are not events."
+)
+BATCH_SECONDS = Histogram(
+    "cognify_lineage_batch_seconds",
+    "Time to store and fold one poll batch (one transaction).",
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
+)
+BATCH_EVENTS = Histogram(
+    "cognify_lineage_batch_events",
+    "Events per poll batch.",
+    buckets=(1, 10, 50, 100, 500, 1_000, 2_000, 5_000, 10_000),
+)
+LAG = Gauge("cognify_lineage_lag", "Messages behind the end of the canonical topic.", ["partition"])
+ABANDONED = Counter("cognify_lineage_abandoned_total", "Runs marked abandoned by the sweep.")
+HTTP_REQUESTS = Counter(
+    "cognify_lineage_http_requests_total", "API requests, by route and status.", ["route", "status"]
+)

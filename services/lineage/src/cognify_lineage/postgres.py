@@ -1,0 +1,268 @@
+"""The event store in PostgreSQL: append with the hash chain, fold, offsets, exactly once.
+
+One poll batch is one transaction: lock the group's offset rows, drop what is already
+applied (offsets below the stored position, event ids already stored), append the rest to
+`events` with their chain hashes (binary COPY), fold them into the projection, and store
+the next offsets. A crash anywhere rolls all of it back; the restarted consumer seeks to
+the stored offsets, so every event is folded exactly once.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TypeAlias
+
+import asyncpg
+from cognify_events import Event, InvalidEvent
+from cognify_events.catalog import BY_TYPE, EVENT_ADAPTER
+from cognify_events.codec import describe
+from cognify_events.upcasting import needs_upcast, upcast
+from pydantic import ValidationError
+
+from . import chain, dag, projection
+from .model import Projection
+
+Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
+DATASET_TYPES = ("dataset.registered", "hash.computed")
+
+
+async def _init(conn: asyncpg.Connection[asyncpg.Record]) -> None:
+    for name in ("jsonb", "json"):
+        await conn.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(dsn: str, size: int = 4) -> Pool:
+    return await asyncpg.create_pool(dsn, min_size=1, max_size=size, init=_init)
+
+
+@dataclass(frozen=True)
+class Message:
+    topic: str
+    partition: int
+    offset: int
+    value: bytes
+
+
+@dataclass(frozen=True)
+class Decoded:
+    event: Event
+    body: bytes  # canonical bytes: what the chain hashes and the store keeps
+
+
+def decode(value: bytes) -> Decoded:
+    """The tolerant codec's rules (unknown members ignored, old versions upcast), parsing
+    the bytes once: the canonical body and the event come from the same object."""
+    try:
+        obj = json.loads(value)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise InvalidEvent([f"event: not valid UTF-8 JSON ({exc})"]) from None
+    if not isinstance(obj, dict) or obj.get("type") not in BY_TYPE:
+        raise InvalidEvent(["type: not a known event"])
+    body = chain.canonical(obj)
+    try:
+        event = EVENT_ADAPTER.validate_python(upcast(obj) if needs_upcast(obj) else obj)
+    except ValidationError as exc:
+        raise InvalidEvent(describe(exc, str(obj["type"]))) from None
+    return Decoded(event, body)
+
+
+@dataclass
+class Applied:
+    stored: int = 0
+    duplicates: int = 0
+    replayed: int = 0  # below the stored offset: delivered again after a crash or rebalance
+
+
+async def stored_offsets(pool: Pool, group_id: str, topic: str) -> dict[int, int]:
+    rows = await pool.fetch(
+        "SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2",
+        group_id,
+        topic,
+    )
+    return {r["partition"]: r["next_offset"] for r in rows}
+
+
+async def apply_batch(
+    pool: Pool, group_id: str, topic: str, batch: dict[int, list[tuple[Message, Decoded | None]]]
+) -> Applied:
+    """Store and fold one poll batch (partition -> messages, in offset order) exactly once.
+    A None in place of a decoded event is a message that is not an event: its offset is
+    consumed (the caller dead-letters it) and nothing is stored."""
+    result = Applied()
+    async with pool.acquire() as conn, conn.transaction():
+        rows = await conn.fetch(
+            """SELECT partition, next_offset FROM consumer_offsets
+               WHERE group_id = $1 AND topic = $2 AND partition = ANY($3) FOR UPDATE""",
+            group_id,
+            topic,
+            list(batch),
+        )
+        done = {r["partition"]: r["next_offset"] for r in rows}
+        fresh: list[Decoded] = []
+        for partition, items in batch.items():
+            for message, decoded in items:
+                if message.offset < done.get(partition, 0):
+                    result.replayed += 1
+                elif decoded is not None:
+                    fresh.append(decoded)
+        new = await _unseen(conn, fresh)
+        result.duplicates = len(fresh) - len(new)
+        if new:
+            await _append(conn, new)
+            await project(conn, [d.event for d in new])
+        result.stored = len(new)
+        await conn.executemany(
+            """INSERT INTO consumer_offsets (group_id, topic, partition, next_offset)
+               VALUES ($1, $2, $3, $4)
+               ON CONFLICT (group_id, topic, partition) DO UPDATE
+                   SET next_offset = EXCLUDED.next_offset, updated_at = now()""",
+            [(group_id, topic, p, items[-1][0].offset + 1) for p, items in batch.items()],
+        )
+    return result
+
+
+async def _unseen(conn: projection.Conn, decoded: list[Decoded]) -> list[Decoded]:
+    """Drop events already stored (a redelivery) and repeats within the batch."""
+    ids = [d.event.event_id for d in decoded]
+    seen = {
+        r["event_id"]
+        for r in await conn.fetch(
+            "SELECT event_id FROM events WHERE event_id = ANY($1::uuid[])", ids
+        )
+    }
+    out = []
+    for d in decoded:
+        if d.event.event_id not in seen:
+            seen.add(d.event.event_id)
+            out.append(d)
+    return out
+
+
+def chain_id(event: Event) -> str:
+    return event.run_id or f"workspace:{event.workspace_id}"
+
+
+async def _append(conn: projection.Conn, new: list[Decoded]) -> None:
+    chains = sorted({chain_id(d.event) for d in new})
+    heads = {
+        r["chain_id"]: (r["length"], r["head_hash"])
+        for r in await conn.fetch(
+            "SELECT * FROM chain_heads WHERE chain_id = ANY($1) FOR UPDATE", chains
+        )
+    }
+    # Cross-run state (dataset roots) is folded in store order: writers that touch a
+    # workspace's datasets take turns, so `position` order is the order they were folded in.
+    locked = sorted({d.event.workspace_id for d in new if d.event.type in DATASET_TYPES})
+    for ws in locked:
+        await conn.execute("SELECT pg_advisory_xact_lock(hashtext('cognify-datasets:' || $1))", ws)
+    records = []
+    for d in new:
+        e, cid = d.event, chain_id(d.event)
+        length, prev = heads.get(cid, (0, chain.GENESIS))
+        digest = chain.link(prev, d.body)
+        records.append(
+            (
+                e.event_id,
+                cid,
+                length,
+                e.workspace_id,
+                e.run_id,
+                e.type,
+                e.seq,
+                e.time,
+                d.body,
+                prev,
+                digest,
+            )
+        )
+        heads[cid] = (length + 1, digest)
+    await conn.copy_records_to_table(
+        "events",
+        records=records,
+        columns=[
+            "event_id",
+            "chain_id",
+            "chain_index",
+            "workspace_id",
+            "run_id",
+            "type",
+            "seq",
+            "event_time",
+            "body",
+            "prev_hash",
+            "hash",
+        ],
+    )
+    workspaces = {chain_id(d.event): d.event.workspace_id for d in new}
+    await conn.execute(
+        """INSERT INTO chain_heads (chain_id, workspace_id, length, head_hash)
+           SELECT * FROM unnest($1::text[], $2::text[], $3::int[], $4::text[])
+           ON CONFLICT (chain_id) DO UPDATE SET length = EXCLUDED.length,
+               head_hash = EXCLUDED.head_hash""",
+        chains,
+        [workspaces[c] for c in chains],
+        [heads[c][0] for c in chains],
+        [heads[c][1] for c in chains],
+    )
+
+
+async def project(conn: projection.Conn, events: Sequence[Event]) -> None:
+    """Fold events into the projection: load the state they touch, fold, save the change."""
+    runs = await projection.load(conn, {e.run_id for e in events if e.run_id is not None})
+    datasets = await projection.load_datasets(conn, dag.dataset_keys(events, runs))
+    before = Projection(runs=runs, datasets=datasets)
+    after = dag.fold_all(events, before)
+    await projection.save(conn, before, after)
+
+
+async def sweep(pool: Pool, timeout: timedelta) -> list[str]:
+    """dag.sweep in SQL: running runs silent for `timeout` become abandoned."""
+    rows = await pool.fetch(
+        """UPDATE runs SET status = 'abandoned'
+           WHERE status = 'running' AND last_event_at < now() - $1::interval RETURNING run_id""",
+        timeout,
+    )
+    return [r["run_id"] for r in rows]
+
+
+async def rebuild(pool: Pool, chunk: int = 5_000, timeout: timedelta | None = None) -> int:
+    """Empty the projection and fold the whole store again, in store order, in one
+    transaction (the live consumer waits on the table locks meanwhile)."""
+    count = 0
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(f"TRUNCATE {', '.join(projection.TABLES)}")
+        last = 0
+        while True:
+            rows = await conn.fetch(
+                "SELECT position, body FROM events WHERE position > $1 ORDER BY position LIMIT $2",
+                last,
+                chunk,
+            )
+            if not rows:
+                break
+            await project(conn, [decode(r["body"]).event for r in rows])
+            last, count = rows[-1]["position"], count + len(rows)
+        if timeout is not None:
+            await conn.execute(
+                """UPDATE runs SET status = 'abandoned'
+                   WHERE status = 'running' AND last_event_at < now() - $1::interval""",
+                timeout,
+            )
+    return count
+
+
+async def chain_rows(pool: Pool, cid: str) -> tuple[list[chain.StoredLink], str | None]:
+    rows = await pool.fetch(
+        """SELECT chain_index, event_id, body, prev_hash, hash FROM events
+           WHERE chain_id = $1 ORDER BY chain_index""",
+        cid,
+    )
+    head = await pool.fetchval("SELECT head_hash FROM chain_heads WHERE chain_id = $1", cid)
+    links = [
+        chain.StoredLink(r["chain_index"], str(r["event_id"]), r["body"], r["prev_hash"], r["hash"])
+        for r in rows
+    ]
+    return links, head

@@ -1,0 +1,159 @@
+"""The read side's queries: what the HTTP API shows, straight from the projection tables."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from . import chain, projection
+from .auth import Principal, key_id_of, matches
+from .graph import finding_json
+from .model import Run, iso
+from .postgres import Pool, chain_rows
+
+
+async def principal(pool: Pool, token: str) -> Principal | None:
+    """The active key behind a bearer token (the keys table ingest's admin CLI fills)."""
+    key_id = key_id_of(token)
+    if key_id is None:
+        return None
+    row = await pool.fetchrow(
+        """SELECT key_id, workspace_id, role, key_hash, label FROM api_keys
+           WHERE key_id = $1 AND revoked_at IS NULL""",
+        key_id,
+    )
+    if row is None or not matches(token, row["key_hash"]):
+        return None
+    return Principal(row["key_id"], row["workspace_id"], row["role"], row["label"])
+
+
+async def run(pool: Pool, run_id: str) -> Run | None:
+    async with pool.acquire() as conn:
+        found = await projection.load(conn, [run_id])
+    return found.get(run_id)
+
+
+async def list_runs(
+    pool: Pool,
+    workspace_id: str,
+    project: str | None,
+    status: str | None,
+    tags: dict[str, str],
+    limit: int,
+    offset: int,
+) -> list[dict[str, Any]]:
+    rows = await pool.fetch(
+        """SELECT run_id, project, name, status, tags, started_at, last_event_at, sealed_at
+           FROM runs WHERE workspace_id = $1 AND ($2::text IS NULL OR project = $2)
+             AND ($3::text IS NULL OR status = $3) AND tags @> $4::jsonb
+           ORDER BY last_event_at DESC, run_id LIMIT $5 OFFSET $6""",
+        workspace_id,
+        project,
+        status,
+        tags,
+        limit,
+        offset,
+    )
+    return [
+        {
+            "run_id": r["run_id"],
+            "project": r["project"],
+            "name": r["name"],
+            "status": r["status"],
+            "tags": r["tags"],
+            "started_at": iso(r["started_at"]) if r["started_at"] else None,
+            "last_event_at": iso(r["last_event_at"]),
+            "sealed_at": iso(r["sealed_at"]) if r["sealed_at"] else None,
+        }
+        for r in rows
+    ]
+
+
+async def metric_series(pool: Pool, run_id: str, name: str | None) -> dict[str, list[Any]]:
+    rows = await pool.fetch(
+        """SELECT name, step, value, epoch, point_time FROM metric_points
+           WHERE run_id = $1 AND ($2::text IS NULL OR name = $2) ORDER BY name, step""",
+        run_id,
+        name,
+    )
+    series: dict[str, list[Any]] = {}
+    for r in rows:
+        point = {"step": r["step"], "value": r["value"], "epoch": r["epoch"]}
+        series.setdefault(r["name"], []).append({**point, "time": iso(r["point_time"])})
+    return series
+
+
+async def annotation_list(pool: Pool, run_id: str) -> list[dict[str, Any]]:
+    rows = await pool.fetch(
+        "SELECT * FROM annotations WHERE run_id = $1 ORDER BY created_at, annotation_id", run_id
+    )
+    return [
+        {
+            "annotation_id": r["annotation_id"],
+            "node_id": r["node_id"],
+            "author": {"name": r["author_name"], "role": r["author_role"]},
+            "text": r["body"],
+            "time": iso(r["created_at"]),
+        }
+        for r in rows
+    ]
+
+
+async def approval_list(pool: Pool, run_id: str) -> list[dict[str, Any]]:
+    rows = await pool.fetch(
+        """SELECT a.* FROM approvals a JOIN events e USING (event_id)
+           WHERE a.run_id = $1 ORDER BY e.position""",
+        run_id,
+    )
+    return [
+        {
+            "event_id": str(r["event_id"]),
+            "decision": r["decision"],
+            "reviewer": {"name": r["reviewer_name"], "role": r["reviewer_role"]},
+            "comment": r["comment"],
+            "time": iso(r["decided_at"]),
+        }
+        for r in rows
+    ]
+
+
+def findings(run: Run) -> list[dict[str, Any]]:
+    return [finding_json(f) for f in sorted(run.findings.values(), key=lambda f: f.opened_at)]
+
+
+async def events(pool: Pool, run_id: str, limit: int, offset: int) -> dict[str, Any]:
+    """A page of the run's stored events, and the verification of its whole chain."""
+    links, head = await chain_rows(pool, run_id)
+    verdict = chain.verify(run_id, links, head)
+    page = []
+    for link in links[offset : offset + limit]:
+        page.append(
+            {
+                "index": link.index,
+                "event_id": link.event_id,
+                "hash": link.hash,
+                "prev_hash": link.prev_hash,
+                "event": _parse(link.body),
+            }
+        )
+    return {
+        "run_id": run_id,
+        "chain": {
+            "valid": verdict.valid,
+            "length": verdict.length,
+            "head": verdict.head,
+            "broken_event_id": verdict.broken_event_id,
+            "broken_index": verdict.broken_index,
+            "reason": verdict.reason,
+            "message": verdict.describe(),
+        },
+        "total": len(links),
+        "events": page,
+    }
+
+
+def _parse(body: bytes) -> Any:
+    try:
+        return json.loads(body)
+    except ValueError:
+        return {"unreadable": body.hex()}

@@ -1,0 +1,61 @@
+"""Routing: forwarded bytes, hash jobs that a redelivery cannot double, dead letters."""
+
+from __future__ import annotations
+
+import json
+
+import cognify_events as ev
+from cognify_ingest import routing
+from cognify_ingest.settings import Topics
+
+from tests.unit.lineage.script import Script, root
+
+ME = ev.Producer(kind=ev.ProducerKind.INGEST, id="ingest-1")
+TOPICS = Topics()
+
+
+def test_a_checkpoint_is_forwarded_with_a_hash_job_to_both_topics() -> None:
+    event = Script("ws-a", "run-1").checkpoint(100)
+    original = ev.encode(event)
+    out = routing.accepted(event, original, ME, TOPICS)
+    assert [o.topic for o in out] == ["cognify.events", "cognify.events", "cognify.hash.jobs"]
+    assert out[0].value == original and out[0].key == b"run-1"
+    job = ev.decode(out[1].value)
+    assert (
+        isinstance(job, ev.HashJobRequested) and job.seq is None and job.producer.kind == "ingest"
+    )
+    assert (
+        job.payload.job_id == "job-run-1-ckpt_step_100" and out[2].key == b"job-run-1-ckpt_step_100"
+    )
+    assert job.payload.source_uri == "/out/checkpoint-100"
+    assert job.payload.requested_by_event == str(event.event_id)
+
+
+def test_a_redelivered_event_makes_the_identical_job() -> None:
+    event = Script("ws-a", "run-1").model("ckpt_step_200")
+    first = routing.accepted(event, ev.encode(event), ME, TOPICS)
+    again = routing.accepted(event, ev.encode(event), ME, TOPICS)
+    assert first == again
+
+
+def test_which_datasets_need_a_job() -> None:
+    s = Script("ws-a", "run-1")
+    assert routing.hash_job(s.dataset("d1", source_uri="/data/x"), ME) is not None
+    assert routing.hash_job(s.dataset("d2", merkle_root=root(1)), ME) is None
+    assert routing.hash_job(s.dataset("d3", source_uri=None), ME) is None
+    assert routing.hash_job(s.heartbeat(1), ME) is None
+
+
+def test_long_ids_still_make_a_valid_job_id() -> None:
+    jid = routing.job_id("r" * 128, "c" * 128)
+    assert len(jid) <= 128 and jid == routing.job_id("r" * 128, "c" * 128)
+
+
+def test_a_dead_letter_keeps_the_original_bytes_and_the_reason() -> None:
+    out = routing.rejected(
+        TOPICS, b"\x00junk", "event: not valid", b"run-1", "cognify.events.raw", "ingest-1", 3, 42
+    )
+    letter = ev.DeadLetter.model_validate(json.loads(out.value))
+    assert out.topic == "cognify.events.dlq" and out.key == b"run-1"
+    assert letter.original == b"\x00junk" and letter.reason == "event: not valid"
+    assert (letter.partition, letter.offset, letter.source_topic) == (3, 42, "cognify.events.raw")
