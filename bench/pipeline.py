@@ -231,7 +231,8 @@ async def _poll(
     """Every 10 ms: which sequence numbers of each run are in the projection now."""
     while True:
         rows = await pool.fetch(
-            "SELECT run_id, (doc->>'seq_high')::int AS high FROM runs WHERE workspace_id = 'ws-bench'"
+            "SELECT run_id, (doc->>'seq_high')::int AS high FROM runs "
+            "WHERE workspace_id = 'ws-bench'"
         )
         now = time.monotonic()
         for r in rows:
@@ -272,7 +273,10 @@ def mlflow_comparison(n: int = 200) -> str:
                     mlflow.active_run().info.run_id, metrics=metrics
                 )
             batch = 5000 / (time.perf_counter() - t)
-    return f"MLflow (local file store): {single:,.0f} log_metric calls/s, {batch:,.0f} metrics/s via log_batch"
+    return (
+        f"MLflow (local file store): {single:,.0f} log_metric calls/s, "
+        f"{batch:,.0f} metrics/s via log_batch"
+    )
 
 
 async def main() -> None:
@@ -284,11 +288,13 @@ async def main() -> None:
     args = parser.parse_args()
     kafka = KafkaSettings()
     print(
-        f"cognify pipeline benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {os.cpu_count()} cores"
+        f"cognify pipeline benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
+        f"{os.cpu_count()} cores"
     )
     overall, middle = await throughput(kafka, args.runs, args.events, through_ingest=True)
     print(
-        f"pipeline (raw -> ingest -> lineage -> PostgreSQL), {args.events:,} events, {args.runs} runs: "
+        f"pipeline (raw -> ingest -> lineage -> PostgreSQL), {args.events:,} events, "
+        f"{args.runs} runs: "
         f"{overall:,.0f} events/s overall, {middle:,.0f} events/s sustained (middle 80 %)"
     )
     overall, middle = await throughput(kafka, args.runs, args.events, through_ingest=False)

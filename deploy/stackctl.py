@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
-from cognify_events.topics import ALL_TOPICS, RAW
+from cognify_events.topics import ALL_TOPICS, READINESS
 from cognify_kafka import KafkaSettings, ensure_topics, round_trip
 from cognify_objectstore import ObjectStore, StoreSettings
 from cognify_postgres import PostgresSettings, apply_migrations
@@ -23,7 +23,7 @@ from cognify_postgres import PostgresSettings, apply_migrations
 async def kafka_ready() -> str:
     settings = KafkaSettings()
     created = await ensure_topics(settings)
-    await round_trip(settings, RAW.name)
+    await round_trip(settings, READINESS.name)
     return f"topics created: {', '.join(created) or 'none (all present)'}; round trip ok"
 
 

@@ -43,7 +43,10 @@ async def _read_raw(
             batches = await consumer.getmany(timeout_ms=500)
             for messages in batches.values():
                 for m in messages:
-                    obj = json.loads(m.value) if m.value else {}
+                    try:
+                        obj = json.loads(m.value) if m.value else {}
+                    except ValueError:
+                        continue  # not an event (an older readiness probe); ingest's DLQ case
                     if want(obj):
                         found.append(obj)
                         quiet_since = time.monotonic()

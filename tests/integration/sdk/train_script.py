@@ -38,7 +38,7 @@ args = TrainingArguments(
     save_steps=10,
     report_to=[],
     use_cpu=True,
-    ddp_backend="gloo",
+    ddp_backend="gloo" if "WORLD_SIZE" in os.environ else None,
     disable_tqdm=True,
 )
 trainer = Trainer(

@@ -6,8 +6,8 @@ import hashlib
 
 from cognify_lineage import chain
 
-B0 = chain.canonical({"b": 1, "a": "é", "signature": None})
-B1 = chain.canonical({"n": 2})
+B0 = '{"a":"é","b":1,"signature":null}'.encode()  # stored bytes, as received
+B1 = b'{"n":2}'
 H0 = "sha256:0e3c81fbefe853ff62ffda1d3aa531be6dfb48f676968fdf318c59ccaee7b2df"
 H1 = "sha256:0d62feeba093a83dd049bc9e6ce44e8743410656e1eed4ffa70e8366e332b3ec"
 

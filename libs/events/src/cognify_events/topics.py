@@ -23,8 +23,10 @@ RAW = Topic("cognify.events.raw", 6, "untrusted events from SDKs and the HTTP fr
 EVENTS = Topic("cognify.events", 6, "validated, authenticated events: the canonical log")
 HASH_JOBS = Topic("cognify.hash.jobs", 12, "checkpoint and dataset hash jobs for the pool")
 DLQ = Topic("cognify.events.dlq", 1, "rejected events with the reason and original bytes")
+# The stack's produce/consume probe writes here, never into a topic services consume.
+READINESS = Topic("cognify.readiness", 1, "deploy/stack's produce/consume readiness probe")
 
-ALL_TOPICS: tuple[Topic, ...] = (RAW, EVENTS, HASH_JOBS, DLQ)
+ALL_TOPICS: tuple[Topic, ...] = (RAW, EVENTS, HASH_JOBS, DLQ, READINESS)
 
 
 def partition_key(event: EventBase) -> bytes:

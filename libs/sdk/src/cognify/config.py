@@ -47,7 +47,7 @@ class Settings:
     spool_max_bytes: int = 1 << 30
     heartbeat_interval_s: float = 5.0
     flush_timeout_s: float = 10.0
-    delivery_timeout_s: float = 15.0
+    delivery_timeout_s: float = 300.0
     exporter_url: str | None = None
 
     @staticmethod
@@ -91,6 +91,6 @@ class Settings:
             spool_max_bytes=int(_float_env("COGNIFY_SPOOL_MAX_BYTES", float(1 << 30))),
             heartbeat_interval_s=_float_env("COGNIFY_HEARTBEAT_S", 5.0),
             flush_timeout_s=_float_env("COGNIFY_FLUSH_TIMEOUT_S", 10.0),
-            delivery_timeout_s=_float_env("COGNIFY_DELIVERY_TIMEOUT_S", 15.0),
+            delivery_timeout_s=_float_env("COGNIFY_DELIVERY_TIMEOUT_S", 300.0),
             exporter_url=_env("COGNIFY_EXPORTER_URL"),
         )

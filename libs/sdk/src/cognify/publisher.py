@@ -31,6 +31,14 @@ _SEP = b"\n"
 
 
 @dataclass
+class _Batch:
+    task: asyncio.Task[None]
+    segment: Segment
+    end: int
+    count: int
+
+
+@dataclass
 class Stats:
     built: int = 0
     sent: int = 0
@@ -108,8 +116,11 @@ class Publisher:
                 sum(s.pending_bytes for s in self._orphans),
             )
         transport: Transport | None = None
+        inflight: _Batch | None = None
         retry_at, backoff, next_tick = 0.0, 0.5, time.monotonic() + self._tick_interval_s
         while True:
+            # The queue is drained into the spool on every turn, also while a batch is in
+            # flight: a slow broker delays delivery, never the recording.
             busy = self._drain_queue()
             now = time.monotonic()
             if self._tick is not None and now >= next_tick and not self._stopping.is_set():
@@ -121,11 +132,20 @@ class Publisher:
                     retry_at, backoff = now + backoff, min(backoff * 2, 10.0)
                 else:
                     backoff = 0.5
-            if transport is not None and self.pending_bytes:
+            if transport is not None and inflight is None:
+                inflight = self._next_batch(transport)
+            if inflight is not None and inflight.task.done():
                 busy = True
-                if not await self._send_pending(transport):
+                if inflight.task.exception() is None:
+                    inflight.segment.ack(inflight.end)
+                    self.stats.sent += inflight.count
+                    self._forget_drained_orphans()
+                elif transport is not None:
+                    self.stats.outages += 1
+                    log.debug("cognify: send failed (%r); will resend", inflight.task.exception())
                     await transport.stop()
                     transport, retry_at = None, time.monotonic() + backoff
+                inflight = None
             self._release_waiters()
             if (
                 self._stopping.is_set()
@@ -134,7 +154,9 @@ class Publisher:
             ):
                 break
             if not busy:
-                await asyncio.sleep(0.01)
+                await asyncio.sleep(0.005 if inflight else 0.01)
+        if inflight is not None:
+            inflight.task.cancel()
         if transport is not None:
             await transport.stop()
         for segment in [*self._orphans, self._segment]:
@@ -192,23 +214,23 @@ class Publisher:
             return None
         return transport
 
-    async def _send_pending(self, transport: Transport) -> bool:
+    def _next_batch(self, transport: Transport) -> _Batch | None:
+        """Start sending the oldest unacknowledged records of one segment.
+
+        One batch is in flight at a time, through one long-lived idempotent producer: a
+        retry after a broker outage reuses the producer's sequence numbers, so the broker
+        discards what it already has instead of storing it twice."""
         for segment in [*self._orphans, self._segment]:
             records = segment.unacked(1_000)
-            if not records:
-                continue
-            try:
-                await transport.send([split_record(r.data) for r in records])
-            except Exception as exc:  # noqa: BLE001 - resend later from the spool
-                self.stats.outages += 1
-                log.debug("cognify: send failed (%s: %s); will resend", type(exc).__name__, exc)
-                return False
-            segment.ack(records[-1].end)
-            self.stats.sent += len(records)
+            if records:
+                task = asyncio.create_task(transport.send([split_record(r.data) for r in records]))
+                return _Batch(task, segment, records[-1].end, len(records))
+        return None
+
+    def _forget_drained_orphans(self) -> None:
         for drained in [s for s in self._orphans if not s.pending_bytes]:
             drained.close()
             self._orphans.remove(drained)
-        return True
 
     def _release_waiters(self) -> None:
         if self._waiters and not self.pending_bytes:

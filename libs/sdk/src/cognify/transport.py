@@ -25,9 +25,16 @@ class Transport(Protocol):
 class KafkaTransport:
     """Idempotent, acks=all producer onto the raw topic (aiokafka's defaults are neither)."""
 
-    def __init__(self, bootstrap: str, timeout_s: float, topic: str = RAW.name) -> None:
+    def __init__(
+        self,
+        bootstrap: str,
+        timeout_s: float,
+        topic: str = RAW.name,
+        connect_timeout_s: float = 10.0,
+    ) -> None:
         self.topic = topic
         self.timeout_s = timeout_s
+        self.connect_timeout_s = connect_timeout_s
         self._producer = AIOKafkaProducer(
             bootstrap_servers=bootstrap,
             client_id="cognify-sdk",
@@ -39,19 +46,18 @@ class KafkaTransport:
         )
 
     async def start(self) -> None:
-        async with asyncio.timeout(self.timeout_s):
+        async with asyncio.timeout(self.connect_timeout_s):
             await self._producer.start()
 
     async def send(self, records: list[tuple[bytes, bytes]]) -> None:
-        async with asyncio.timeout(self.timeout_s):
-            futures = [
-                await self._producer.send(self.topic, value, key=key) for key, value in records
-            ]
-            await asyncio.gather(*futures)
+        # No timeout of our own: the producer retries (same producer id and sequence
+        # numbers, so the broker deduplicates) until its request timeout expires.
+        futures = [await self._producer.send(self.topic, value, key=key) for key, value in records]
+        await asyncio.gather(*futures)
 
     async def stop(self) -> None:
         try:
-            async with asyncio.timeout(self.timeout_s):
+            async with asyncio.timeout(self.connect_timeout_s):
                 await self._producer.stop()
         except (TimeoutError, OSError):
             pass  # a broker that is gone cannot be told goodbye; the spool keeps the rest

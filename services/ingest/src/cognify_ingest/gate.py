@@ -9,6 +9,7 @@ duplicate harmless downstream).
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -58,13 +59,15 @@ class Gate:
         ]
         verdicts = await self._claim(verdicts)
         outputs: list[routing.Output] = []
-        path = "http" if bearer_workspace is not None else "kafka"
+        counts: Counter[tuple[str, str]] = Counter()
+        reasons: Counter[str] = Counter()
         for item, p, verdict in zip(batch, parsed, verdicts, strict=True):
-            kind = "unknown" if isinstance(p, Rejected) else p[0].type
+            kind: str = "unknown" if isinstance(p, Rejected) else p[0].type
             if isinstance(verdict, Accepted):
                 outputs.extend(
                     routing.accepted(verdict.event, item.value, self.producer, self.topics)
                 )
+                counts[(kind, "accepted")] += 1
             else:
                 outputs.append(
                     routing.rejected(
@@ -78,9 +81,17 @@ class Gate:
                         item.offset,
                     )
                 )
-                metrics.REJECTS.labels(verdict.reason.split(":", 1)[0][:64]).inc()
-            outcome = "accepted" if isinstance(verdict, Accepted) else "rejected"
-            metrics.EVENTS.labels(kind, outcome, path).inc()
+                counts[(kind, "rejected")] += 1
+                reasons[verdict.reason.split(":", 1)[0][:64]] += 1
+        # Counted per batch, not per event: label lookups cost as much as an HMAC.
+        path = "http" if bearer_workspace is not None else "kafka"
+        for (kind, outcome), n in counts.items():
+            metrics.EVENTS.labels(kind, outcome, path).inc(n)
+        for field, n in reasons.items():
+            metrics.REJECTS.labels(field).inc(n)
+        jobs = sum(1 for o in outputs if o.topic == self.topics.hash_jobs)
+        if jobs:
+            metrics.HASH_JOBS.inc(jobs)
         await self.publisher.publish(outputs)
         return verdicts
 

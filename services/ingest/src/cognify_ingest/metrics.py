@@ -14,7 +14,7 @@ REJECTS = Counter(
     "Events sent to the dead-letter topic, by the field the reason names.",
     ["field"],
 )
-HASH_JOBS = Counter("cognify_ingest_hash_jobs_total", "Hash jobs requested.", ["target"])
+HASH_JOBS = Counter("cognify_ingest_hash_jobs_total", "Hash jobs requested.")
 BATCH_SECONDS = Histogram(
     "cognify_ingest_batch_seconds",
     "Time to check, route and acknowledge one poll batch.",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import logging
 import signal
 import sys
@@ -32,6 +33,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("chains", nargs="*", help="run ids (or workspace:<id>) to verify")
     args = parser.parse_args(argv)
+    # A poll batch holds thousands of young objects (events); the default thresholds ran
+    # full collections over them again and again, doubling the cost of decoding.
+    gc.set_threshold(50_000, 20, 100)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     if args.command == "rebuild":
         count = asyncio.run(rebuild(LineageSettings()))

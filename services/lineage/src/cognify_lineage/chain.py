@@ -1,8 +1,8 @@
 """The per-run hash chain over the event store (pure: no I/O). Spec: docs/spec/lineage.md.
 
-Each stored event has canonical bytes `c` (the event's JSON object with members sorted,
-no insignificant whitespace, UTF-8: the signature rules of docs/spec/events.md, but with
-the `signature` member kept, since it is part of the evidence). Its chain hash is
+Each stored event is kept as the exact bytes `c` it had on the canonical topic (for SDK
+events, the bytes the SDK signed and ingest forwarded unchanged), so nothing is hashed
+that was not received, and verifying needs no JSON serialiser. Its chain hash is
 
     h_0 = SHA-256(32 zero bytes || c_0)
     h_n = SHA-256(h_(n-1) || c_n)            (h as 32 raw bytes)
@@ -15,16 +15,10 @@ so `verify` names the first event whose stored hash or link no longer holds.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any
 
 GENESIS = "sha256:" + "0" * 64
-
-
-def canonical(obj: dict[str, Any]) -> bytes:
-    return json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
 def link(prev_hash: str, body: bytes) -> str:

@@ -10,7 +10,6 @@ service calls periodically.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from cognify_events import (
@@ -52,6 +51,7 @@ from .model import (
     MetricPoint,
     Projection,
     Run,
+    evolve,
     iso,
 )
 
@@ -70,7 +70,7 @@ def fold(state: Projection, event: Event) -> Projection:
             p.allowed,
             event.time,
         )
-        return replace(state, access=(*state.access, access))
+        return evolve(state, access=(*state.access, access))
     if event.run_id is None:  # other workspace-level facts (retention) live in the store only
         return state
     run = state.runs.get(event.run_id) or Run(
@@ -83,7 +83,7 @@ def fold(state: Projection, event: Event) -> Projection:
         run = _fold_artifact(run, event, datasets)
     else:
         run = _fold_run(run, event)
-    return replace(state, runs={**state.runs, run.run_id: run}, datasets=datasets)
+    return evolve(state, runs={**state.runs, run.run_id: run}, datasets=datasets)
 
 
 def fold_all(events: Iterable[Event], state: Projection | None = None) -> Projection:
@@ -96,11 +96,11 @@ def fold_all(events: Iterable[Event], state: Projection | None = None) -> Projec
 def sweep(state: Projection, now: datetime, timeout: timedelta) -> Projection:
     """Runs still `running` with no event for `timeout` become `abandoned`."""
     stale = {
-        run_id: replace(run, status=ABANDONED)
+        run_id: evolve(run, status=ABANDONED)
         for run_id, run in state.runs.items()
         if run.status == RUNNING and run.last_event_at < now - timeout
     }
-    return replace(state, runs={**state.runs, **stale}) if stale else state
+    return evolve(state, runs={**state.runs, **stale}) if stale else state
 
 
 def dataset_keys(events: Iterable[Event], runs: dict[str, Run]) -> set[DatasetKey]:
@@ -124,12 +124,17 @@ def dataset_keys(events: Iterable[Event], runs: dict[str, Run]) -> set[DatasetKe
 def _observe(run: Run, event: Event) -> Run:
     """What every event of a run says: it is alive (an SDK event revives an abandoned run),
     and where it sits in the producer's sequence."""
-    run = replace(run, last_event_at=max(run.last_event_at, event.time))
+    changes: dict[str, object] = {}
+    if event.time > run.last_event_at:
+        changes["last_event_at"] = event.time
     if event.producer.kind is ProducerKind.SDK and run.status == ABANDONED:
-        run = replace(run, status=RUNNING)
-    if event.seq is not None:
-        run = sequence.saw(run, event.seq, event.time)
-    return run
+        changes["status"] = RUNNING
+    seq = event.seq
+    if seq is not None and run.seq_high is not None and seq == run.seq_high + 1:
+        changes["seq_high"] = seq  # the usual case: the next number, no gap to update
+        seq = None
+    run = evolve(run, **changes) if changes else run
+    return run if seq is None else sequence.saw(run, seq, event.time)
 
 
 def _fold_artifact(
@@ -149,20 +154,20 @@ def _fold_run(run: Run, e: Event) -> Run:
                 "started_by": p.started_by,
                 "host": p.host,
             }
-            return replace(run, name=p.run_name, tags=dict(p.tags), started_at=e.time, info=info)
+            return evolve(run, name=p.run_name, tags=dict(p.tags), started_at=e.time, info=info)
         case ConfigCaptured():
             return nodes.config(run, e)
         case SystemInfoCaptured(payload=p):
-            return replace(run, info={**run.info, "system": p.model_dump(mode="json")})
+            return evolve(run, info={**run.info, "system": p.model_dump(mode="json")})
         case Heartbeat(payload=p):
             beat = {"last_heartbeat_at": iso(e.time), "step": p.step}
-            return replace(run, info={**run.info, **beat})
+            return evolve(run, info={**run.info, **beat})
         case MetricsLogged(payload=p):
             points = {
                 (name, p.step): MetricPoint(name, p.step, value, p.epoch, e.time)
                 for name, value in p.metrics.items()
             }
-            return replace(run, metrics={**run.metrics, **points})
+            return evolve(run, metrics={**run.metrics, **points})
         case EvaluationRecorded():
             return nodes.evaluation(run, e)
         case CheckpointSaved():
@@ -173,10 +178,10 @@ def _fold_run(run: Run, e: Event) -> Run:
             return nodes.hash_failed(run, e)
         case RunEnded(payload=p):
             end = {**p.model_dump(mode="json"), "ended_at": iso(e.time)}
-            run = replace(run, info={**run.info, "end": end})
+            run = evolve(run, info={**run.info, "end": end})
             if p.last_seq is not None:
                 run = sequence.saw_tail(run, p.last_seq, e.time)
-            return run if run.status == SEALED else replace(run, status=p.status.value)
+            return run if run.status == SEALED else evolve(run, status=p.status.value)
         case DatasetChanged(payload=p):
             detail = p.model_dump(mode="json")
             finding = Finding(
@@ -188,14 +193,14 @@ def _fold_run(run: Run, e: Event) -> Run:
             if open_ is None:
                 return run
             resolution = {"description": p.description, "documented_by": p.documented_by}
-            return nodes.put_finding(run, replace(open_, resolved_at=e.time, resolution=resolution))
+            return nodes.put_finding(run, evolve(open_, resolved_at=e.time, resolution=resolution))
         case AnnotationAdded(payload=p):
             if p.annotation_id in run.annotations:
                 return run
             note = Annotation(
                 p.annotation_id, p.node_id, p.author.name, p.author.role, p.text, e.time
             )
-            return replace(run, annotations={**run.annotations, note.id: note})
+            return evolve(run, annotations={**run.annotations, note.id: note})
         case RunApproved(payload=p) | RunRejected(payload=p):
             decision = "approved" if isinstance(e, RunApproved) else "rejected"
             approval = Approval(
@@ -207,19 +212,19 @@ def _fold_run(run: Run, e: Event) -> Run:
                 "role": p.reviewer.role,
                 "at": iso(e.time),
             }
-            return replace(
+            return evolve(
                 run, approvals=(*run.approvals, approval), info={**run.info, "review": review}
             )
         case SealRequested(payload=p):
             request = {**p.model_dump(mode="json"), "at": iso(e.time)}
-            return replace(run, info={**run.info, "seal_requested": request})
+            return evolve(run, info={**run.info, "seal_requested": request})
         case RunSealed(payload=p):
             seal = p.model_dump(mode="json")
-            return replace(
+            return evolve(
                 run, status=SEALED, sealed_at=p.sealed_at, info={**run.info, "seal": seal}
             )
         case ExportCompleted(payload=p):
             exports = [*run.info.get("exports", []), p.model_dump(mode="json")]
-            return replace(run, info={**run.info, "exports": exports})
+            return evolve(run, info={**run.info, "exports": exports})
         case _:  # hash.job_requested and anything newer: stored, nothing to fold
             return run

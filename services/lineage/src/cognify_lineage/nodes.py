@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +25,7 @@ from cognify_events import (
     ModelRegistered,
 )
 
-from .model import DatasetKey, DatasetRoot, Finding, Json, Node, Run, json_safe
+from .model import DatasetKey, DatasetRoot, Finding, Json, Node, Run, evolve, json_safe
 
 _HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 Datasets = dict[DatasetKey, DatasetRoot]
@@ -42,10 +41,10 @@ def content_hash(obj: Json) -> str:
 def put_node(run: Run, node: Node) -> Run:
     old = run.nodes.get(node.id)
     if old is not None:  # a node seen before (a placeholder, a re-registration) keeps its place
-        node = replace(node, ordinal=old.ordinal, attrs={**old.attrs, **node.attrs})
+        node = evolve(node, ordinal=old.ordinal, attrs={**old.attrs, **node.attrs})
         if old.hash_status == "computed" and node.hash_status != "computed":
-            node = replace(node, hash=old.hash, hash_status="computed", hash_reason=None)
-    return replace(run, nodes={**run.nodes, node.id: node})
+            node = evolve(node, hash=old.hash, hash_status="computed", hash_reason=None)
+    return evolve(run, nodes={**run.nodes, node.id: node})
 
 
 def new_node(run: Run, type_: str, id_: str, when: datetime, **kw: Any) -> Node:
@@ -60,11 +59,11 @@ def add_edges(run: Run, pairs: list[tuple[str, str]]) -> Run:
     edges = dict(run.edges)
     for pair in fresh:
         edges[pair] = len(edges)
-    return replace(run, edges=edges)
+    return evolve(run, edges=edges)
 
 
 def put_finding(run: Run, finding: Finding) -> Run:
-    return replace(run, findings={**run.findings, finding.id: finding})
+    return evolve(run, findings={**run.findings, finding.id: finding})
 
 
 def _inputs(run: Run) -> list[str]:
@@ -104,7 +103,7 @@ def config(run: Run, e: ConfigCaptured) -> Run:
         "peft": p.peft_config is not None,
     }
     node = new_node(run, "config", p.config_id, e.time, hash=digest, hash_status="computed")
-    run = put_node(run, replace(node, attrs=attrs))
+    run = put_node(run, evolve(node, attrs=attrs))
     return add_edges(run, [(p.config_id, c.id) for c in _checkpoints(run)])
 
 
@@ -126,7 +125,7 @@ def dataset(run: Run, e: DatasetRegistered, datasets: Datasets) -> Run:
     else:
         status, reason = "failed", "no Merkle root from the SDK and no source to hash"
     node = new_node(run, "dataset", p.dataset_id, e.time, hash=p.merkle_root, hash_status=status)
-    run = put_node(run, replace(node, hash_reason=reason, attrs=attrs))
+    run = put_node(run, evolve(node, hash_reason=reason, attrs=attrs))
     if p.role != "eval":
         run = add_edges(run, [(p.dataset_id, c.id) for c in _checkpoints(run)])
     if p.merkle_root is not None:
@@ -168,7 +167,7 @@ def dataset_root(run: Run, datasets: Datasets, dataset_id: str, root: str, when:
 def checkpoint(run: Run, e: CheckpointSaved) -> Run:
     p = e.payload
     attrs = {"step": p.step, "path": p.path, "total_bytes": p.total_bytes, "files": len(p.files)}
-    run = put_node(run, replace(new_node(run, "checkpoint", p.checkpoint_id, e.time), attrs=attrs))
+    run = put_node(run, evolve(new_node(run, "checkpoint", p.checkpoint_id, e.time), attrs=attrs))
     return add_edges(run, [(i, p.checkpoint_id) for i in _inputs(run)])
 
 
@@ -177,7 +176,7 @@ def model(run: Run, e: ModelRegistered) -> Run:
     status = "computed" if p.model_hash else "pending"
     node = new_node(run, "model", p.model_id, e.time, hash=p.model_hash, hash_status=status)
     attrs = {"path": p.path, "checkpoint_id": p.checkpoint_id, "files": len(p.files)}
-    run = put_node(run, replace(node, attrs=attrs))
+    run = put_node(run, evolve(node, attrs=attrs))
     source = _checkpoint_for(run, p.checkpoint_id, None)
     return add_edges(run, [(source, p.model_id)] if source else [])
 
@@ -194,7 +193,7 @@ def evaluation(run: Run, e: EvaluationRecorded) -> Run:
     }
     digest = content_hash(json_safe(p.model_dump(mode="json")))
     node = new_node(run, "eval", p.eval_id, e.time, hash=digest, hash_status="computed")
-    run = put_node(run, replace(node, attrs=attrs))
+    run = put_node(run, evolve(node, attrs=attrs))
     pairs = []
     source = _checkpoint_for(run, p.checkpoint_id, p.step)
     if source is not None:
@@ -218,14 +217,12 @@ def hash_computed(run: Run, e: HashComputed, datasets: Datasets) -> Run:
             run,
             Finding(f"hash-mismatch:{p.target_id}", "hash-mismatch", p.target_id, e.time, detail),
         )
-    node = replace(base, hash=p.hash, hash_status="computed", hash_reason=None)
-    run = replace(
-        run, nodes={**run.nodes, p.target_id: replace(node, attrs={**base.attrs, **attrs})}
-    )
+    node = evolve(base, hash=p.hash, hash_status="computed", hash_reason=None)
+    run = evolve(run, nodes={**run.nodes, p.target_id: evolve(node, attrs={**base.attrs, **attrs})})
     failed = run.findings.get(f"hash-failed:{p.target_id}")
     if failed is not None and failed.resolved_at is None:
         resolution = {"by": "hash.computed", "hash": p.hash}
-        run = put_finding(run, replace(failed, resolved_at=e.time, resolution=resolution))
+        run = put_finding(run, evolve(failed, resolved_at=e.time, resolution=resolution))
     if p.target.value == "dataset":
         run = dataset_root(run, datasets, p.target_id, p.hash, e.time)
     return run
@@ -236,8 +233,8 @@ def hash_failed(run: Run, e: HashFailed) -> Run:
     base = run.nodes.get(p.target_id) or new_node(run, p.target.value, p.target_id, e.time)
     if base.hash_status == "computed":  # a late failure of a retried job changes nothing
         return run
-    node = replace(base, hash_status="failed", hash_reason=p.reason)
-    run = replace(run, nodes={**run.nodes, p.target_id: node})
+    node = evolve(base, hash_status="failed", hash_reason=p.reason)
+    run = evolve(run, nodes={**run.nodes, p.target_id: node})
     detail = {"target": p.target.value, "reason": p.reason, "job_id": p.job_id}
     return put_finding(
         run, Finding(f"hash-failed:{p.target_id}", "hash-failed", p.target_id, e.time, detail)

@@ -8,10 +8,9 @@ that jumps far ahead costs one range, not one entry per missing number.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 
-from .model import Finding, Run
+from .model import Finding, Run, evolve
 
 Gaps = tuple[tuple[int, int], ...]
 
@@ -31,10 +30,10 @@ def saw(run: Run, seq: int, when: datetime) -> Run:
     high = run.seq_high
     if high is None:
         gaps: Gaps = ((0, seq - 1),) if seq > 0 else ()
-        return _with_gaps(replace(run, seq_high=seq), gaps, when)
+        return _with_gaps(evolve(run, seq_high=seq), gaps, when)
     if seq > high:
         gaps = run.gaps + (((high + 1, seq - 1),) if seq > high + 1 else ())
-        return _with_gaps(replace(run, seq_high=seq), gaps, when)
+        return _with_gaps(evolve(run, seq_high=seq), gaps, when)
     return _with_gaps(run, _remove(run.gaps, seq), when)
 
 
@@ -45,7 +44,7 @@ def saw_tail(run: Run, last_seq: int, when: datetime) -> Run:
     if last_seq <= high:
         return run
     gaps = (*run.gaps, (high + 1, last_seq))
-    return _with_gaps(replace(run, seq_high=last_seq), gaps, when)
+    return _with_gaps(evolve(run, seq_high=last_seq), gaps, when)
 
 
 def _with_gaps(run: Run, gaps: Gaps, when: datetime) -> Run:
@@ -61,4 +60,4 @@ def _with_gaps(run: Run, gaps: Gaps, when: datetime) -> Run:
             when,
             {"from": lo, "to": hi, "missing": hi - lo + 1},
         )
-    return replace(run, gaps=gaps, findings=findings)
+    return evolve(run, gaps=gaps, findings=findings)

@@ -19,7 +19,6 @@ CREATE TABLE events (
     stored_at     timestamptz NOT NULL DEFAULT now(),
     UNIQUE (chain_id, chain_index)
 );
-CREATE INDEX events_workspace ON events (workspace_id, position);
 
 -- The database itself refuses to change history. A superuser can still get round a trigger
 -- (session_replication_role = replica); the hash chain is what makes that visible.

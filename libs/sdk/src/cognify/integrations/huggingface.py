@@ -36,7 +36,8 @@ def _config_payload(
     trainer_class: str | None,
     capture: bool,
 ) -> ev.ConfigCapturedPayload:
-    training_args, redacted = redact(args.to_dict())  # type: ignore[no-untyped-call] if capture else ({}, [])
+    as_dict = args.to_dict() if capture else {}  # type: ignore[no-untyped-call]
+    training_args, redacted = redact(as_dict)
     config = getattr(model, "config", None)
     architecture: dict[str, Any] = {}
     if config is not None and hasattr(config, "to_dict"):
