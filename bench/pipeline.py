@@ -16,7 +16,7 @@ Three figures:
    event to its producer) to the event being visible in the projection (polled every 10 ms).
 
 With MLflow installed it also times MLflow's tracking client against a local file store
-for comparison (synchronous log_metric and log_batch); without it, it prints the
+for comparison (synchronous log_metric and log_batch, no server); without it, it prints the
 reference figures from the issue. Targets (issue #4, 2 cores): >= 20,000 events/s sustained,
 p99 < 1 s at 1,000 events/s.
 """
@@ -249,24 +249,32 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
 
 
+REFERENCE = (
+    "reference from the issue, MLflow 3.17 tracking server on the same kind of machine: "
+    "~19 log_metric calls/s (52 ms each), ~4,900 metrics/s via log_batch"
+)
+
+
 def mlflow_comparison(n: int = 200) -> str:
     try:
         import mlflow  # type: ignore[import-not-found]
     except ImportError:
-        return (
-            "MLflow not installed: reference from the issue, MLflow 3.17 tracking server on the "
-            "same kind of machine: ~19 log_metric calls/s (52 ms each), ~4,900 metrics/s log_batch"
-        )
+        return f"MLflow not installed; {REFERENCE}"
     import tempfile
 
+    from mlflow.entities import Metric  # type: ignore[import-not-found]
+
     with tempfile.TemporaryDirectory() as store:
+        # mlflow-skinny has no SQL store; its file store still works when allowed.
+        os.environ.setdefault("MLFLOW_ALLOW_FILE_STORE", "true")
         mlflow.set_tracking_uri(f"file://{store}")
+        mlflow.set_experiment("cognify-bench")
         with mlflow.start_run():
             t = time.perf_counter()
             for i in range(n):
                 mlflow.log_metric("loss", 1.0 / (i + 1), step=i)
             single = n / (time.perf_counter() - t)
-            metrics = [mlflow.entities.Metric("loss", 1.0 / (i + 1), 0, i) for i in range(1000)]
+            metrics = [Metric("loss", 1.0 / (i + 1), 0, i) for i in range(1000)]
             t = time.perf_counter()
             for _ in range(5):
                 mlflow.tracking.MlflowClient().log_batch(
@@ -274,7 +282,7 @@ def mlflow_comparison(n: int = 200) -> str:
                 )
             batch = 5000 / (time.perf_counter() - t)
     return (
-        f"MLflow (local file store): {single:,.0f} log_metric calls/s, "
+        f"MLflow (local file store, in-process, no server): {single:,.0f} log_metric calls/s, "
         f"{batch:,.0f} metrics/s via log_batch"
     )
 
@@ -309,7 +317,10 @@ async def main() -> None:
         f"p99 {percentile(lat, 99) * 1000:.0f} ms, max {max(lat) * 1000:.0f} ms, "
         f"mean {statistics.fmean(lat) * 1000:.0f} ms"
     )
-    print(mlflow_comparison())
+    try:
+        print(mlflow_comparison())
+    except Exception as exc:  # noqa: BLE001 - the comparison is optional; the figures above stand
+        print(f"MLflow comparison failed ({type(exc).__name__}: {exc}); {REFERENCE}")
     print("targets (issue #4): >= 20,000 events/s sustained; p99 < 1,000 ms at 1,000 events/s")
 
 

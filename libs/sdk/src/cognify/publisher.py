@@ -71,6 +71,7 @@ class Publisher:
         self._deadline = float("inf")
         self._segment = Segment.create(spool_dir)
         self._orphans: list[Segment] = []
+        self._reachable: bool | None = True  # warn once when it goes, once when it returns
         self._thread = threading.Thread(target=self._main, name="cognify-publisher", daemon=True)
 
     # --- called from the training thread -----------------------------------------------
@@ -207,11 +208,21 @@ class Publisher:
         try:
             await transport.start()
         except Exception as exc:  # noqa: BLE001 - any failure means "not now, try later"
-            if self.stats.outages == 0 or not self._stopping.is_set():
-                log.debug("cognify: broker unreachable (%s); events stay spooled", exc)
+            if self._reachable:
+                log.warning(
+                    "cognify: the broker is unreachable (%s: %s); events are spooled "
+                    "in %s and will be sent when it is back",
+                    type(exc).__name__,
+                    exc,
+                    self.spool_dir,
+                )
+            self._reachable = False
             self.stats.outages += 1
             await transport.stop()
             return None
+        if self._reachable is False:
+            log.warning("cognify: the broker is back; sending %d spooled bytes", self.pending_bytes)
+        self._reachable = True
         return transport
 
     def _next_batch(self, transport: Transport) -> _Batch | None:

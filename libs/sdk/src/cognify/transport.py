@@ -12,8 +12,17 @@ from __future__ import annotations
 import asyncio
 from typing import Protocol
 
+import logging
+
 from aiokafka import AIOKafkaProducer
 from cognify_events.topics import RAW
+
+
+# During a broker outage aiokafka logs every failed connection attempt; the SDK reports the
+# outage once itself. Users who configured aiokafka's logger keep their setting.
+_aiokafka_log = logging.getLogger("aiokafka")
+if _aiokafka_log.level == logging.NOTSET:
+    _aiokafka_log.setLevel(logging.CRITICAL)
 
 
 class Transport(Protocol):

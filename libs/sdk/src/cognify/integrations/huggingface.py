@@ -98,7 +98,7 @@ def _metrics_payload(
     metrics = {
         k: float(v)
         for k, v in logs.items()
-        if isinstance(v, int | float) and not isinstance(v, bool)
+        if k != "step" and isinstance(v, int | float) and not isinstance(v, bool)
     }
     if not metrics:
         return None
@@ -189,16 +189,11 @@ class CognifyTrainerCallback(TrainerCallback):
         run.last_step = state.global_step
         # The Trainer appends a copy of `logs` to log_history before calling back; callbacks
         # earlier in the list (PrinterCallback) may have turned `logs` itself into strings.
+        # Nothing changes either dict afterwards, so it is read later, on the publisher thread.
         history = state.log_history
         values = history[-1] if history and history[-1].get("step") == state.global_step else logs
         run.emit(
-            ev.MetricsLogged,
-            partial(
-                _metrics_payload,
-                state.global_step,
-                state.epoch,
-                {k: v for k, v in values.items() if k != "step"},
-            ),
+            ev.MetricsLogged, partial(_metrics_payload, state.global_step, state.epoch, values)
         )
 
     def on_evaluate(
