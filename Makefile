@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: help install up down status demo test test-unit test-integration lint format typecheck schemas
+.PHONY: help install up down status walkthrough bench test test-unit test-integration lint format typecheck schemas
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -18,6 +18,15 @@ down: ## stop the local stack (data kept)
 
 status: ## health of each stack component
 	@deploy/stack status
+
+walkthrough: up ## the walkthrough seed's code against the stack (tiny model): events to Kafka
+	@eval "$$(deploy/stack env)" && COGNIFY_WORKSPACE_ID=$${COGNIFY_WORKSPACE_ID:-ws-demo} \
+	  COGNIFY_API_KEY=$${COGNIFY_API_KEY:-cgk_demo} $(PY) examples/walkthrough.py
+
+bench: up ## benchmarks (bench/*.py), each printing its figures and ratios
+	@uv sync --group bench --quiet
+	@eval "$$(deploy/stack env)" && for b in bench/*.py; do echo "== $$b"; $(PY) $$b; done
+	@uv sync --quiet
 
 test: install up lint typecheck ## everything CI runs: stack up, lint, types, all tests
 	@$(PY) -m pytest

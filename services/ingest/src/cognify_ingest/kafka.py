@@ -9,9 +9,11 @@ offsets and tries again: an event is never dropped, at worst forwarded twice.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import IllegalStateError
 from cognify_kafka import KafkaSettings, consumer
 
 from . import metrics
@@ -71,7 +73,8 @@ class RawWorker:
         except Exception:
             log.exception("batch of %d raw events failed; retrying it", len(items))
             for tp, records in batches.items():
-                cons.seek(tp, records[0].offset)
+                with contextlib.suppress(IllegalStateError):  # revoked meanwhile: not ours
+                    cons.seek(tp, records[0].offset)
             await asyncio.sleep(1.0)
             return
         for tp, records in batches.items():
