@@ -7,8 +7,9 @@ PY := .venv/bin/python
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
 
-install: ## install every package of the workspace into .venv (uv, one lock)
+install: ## install every package of the workspace into .venv (uv, one lock) and test tools
 	@deploy/bootstrap-python
+	@deploy/bootstrap-tools
 
 up: ## the main job: install, start the local stack (Kafka, PostgreSQL, MinIO) and prove it works
 	@deploy/stack up
@@ -29,13 +30,13 @@ bench: up ## benchmarks (bench/*.py), each printing its figures and ratios
 	@uv sync --quiet
 
 test: install up lint typecheck ## everything CI runs: stack up, lint, types, all tests
-	@$(PY) -m pytest
+	@eval "$$(deploy/stack env)" && $(PY) -m pytest
 
 test-unit: install ## unit tests only (no servers)
 	@$(PY) -m pytest tests/unit
 
 test-integration: install up ## integration tests against the real stack
-	@$(PY) -m pytest tests/integration
+	@eval "$$(deploy/stack env)" && $(PY) -m pytest tests/integration tests/deploy
 
 lint: install ## ruff lint and format check
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check .

@@ -32,6 +32,22 @@ def _env(kafka: PrivateKafka, tmp: Path, **extra: str) -> dict[str, str]:
     }
 
 
+def _start(env: dict[str, str]) -> subprocess.Popen[str]:
+    return subprocess.Popen(
+        [sys.executable, str(SCRIPT)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+
+
+def _wait_for_step(proc: subprocess.Popen[str], marker: Path, step: int) -> None:
+    while not (marker.exists() and marker.read_text() and int(marker.read_text()) >= step):
+        assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
+        time.sleep(0.1)
+
+
 def _wait_for(path: Path, timeout_s: float = 240) -> str:
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
@@ -68,17 +84,9 @@ def test_kafka_stopped_mid_run_then_back_delivers_everything_once_in_order(
         DONE_MARKER=str(done),
         COGNIFY_FLUSH_TIMEOUT_S="180",
     )
-    proc = subprocess.Popen(
-        [sys.executable, str(SCRIPT)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = _start(env)
     try:
-        while not (steps.exists() and steps.read_text() and int(steps.read_text()) >= 5):
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            time.sleep(0.1)
+        _wait_for_step(proc, steps, 5)
         private_kafka.stop()  # mid-run: steps 5..30 happen with the broker gone
         run_id = _wait_for(done)
         private_kafka.start()
@@ -102,17 +110,9 @@ def test_events_spooled_by_a_killed_process_are_delivered_by_the_next(
     steps = tmp_path / "step"
     private_kafka.stop()  # everything this run emits must go to the spool
     env = _env(private_kafka, tmp_path, STEPS="200", STEP_SLEEP="0.05", STEP_MARKER=str(steps))
-    proc = subprocess.Popen(
-        [sys.executable, str(SCRIPT)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
+    proc = _start(env)
     try:
-        while not (steps.exists() and steps.read_text() and int(steps.read_text()) >= 15):
-            assert proc.poll() is None, proc.stdout.read() if proc.stdout else ""
-            time.sleep(0.1)
+        _wait_for_step(proc, steps, 15)
         time.sleep(0.5)  # let the publisher fsync what the last steps enqueued
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(30)
