@@ -10,13 +10,11 @@ through `cognify.init(transport=...)`.
 from __future__ import annotations
 
 import asyncio
-from typing import Protocol
-
 import logging
+from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
 from cognify_events.topics import RAW
-
 
 # During a broker outage aiokafka logs every failed connection attempt; the SDK reports the
 # outage once itself. Users who configured aiokafka's logger keep their setting.
