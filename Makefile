@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: help install up down status walkthrough bench test test-unit test-integration lint format typecheck schemas
+.PHONY: help run install up down status walkthrough bench test test-unit test-integration lint format typecheck schemas
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -11,7 +11,10 @@ install: ## install every package of the workspace into .venv (uv, one lock) and
 	@deploy/bootstrap-python
 	@deploy/bootstrap-tools
 
-up: ## the main job: install, start the local stack (Kafka, PostgreSQL, MinIO) and prove it works
+run: install ## THE MAIN JOB: stack, services, an audited fine-tune, review, seal, export, verify
+	@$(PY) deploy/demo.py
+
+up: ## the stack alone: install, start the local stack (Kafka, PostgreSQL, MinIO) and prove it works
 	@deploy/stack up
 
 down: ## stop the local stack (data kept)
