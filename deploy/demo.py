@@ -141,7 +141,7 @@ def main() -> None:
         target = exports / f"{run_id}-audit.{fmt}"
         run(cli, "export", "--run-id", run_id, "--format", fmt, "--template", "healthcare",
             "--output", str(target), env={"COGNIFY_API_KEY": k["reviewer"]})
-        run(cli, "verify", str(target), env={"COGNIFY_API_KEY": k["reviewer"]})
+        run(cli, "verify-package", str(target))
         print(f"  {fmt:5} {target} (verified)")
     print(f"\nrun {run_id}: sealed and exported. Packages: {exports}")
 

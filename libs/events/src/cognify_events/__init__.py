@@ -32,12 +32,20 @@ from .exports import (
 )
 from .hashes import (
     FileHash,
+    HashChunkComputed,
+    HashChunkComputedPayload,
+    HashChunkFailed,
+    HashChunkFailedPayload,
+    HashChunkRequested,
+    HashChunkRequestedPayload,
     HashComputed,
     HashComputedPayload,
     HashFailed,
     HashFailedPayload,
     HashJobRequested,
     HashJobRequestedPayload,
+    HashProgress,
+    HashProgressPayload,
     HashTarget,
 )
 from .reviews import (
@@ -71,7 +79,17 @@ from .runs import (
     SystemInfoPayload,
 )
 from .signing import sign, verify
-from .topics import ALL_TOPICS, DLQ, EVENTS, HASH_JOBS, RAW, Topic, partition_key
+from .topics import (
+    ALL_TOPICS,
+    DLQ,
+    EVENTS,
+    HASH_CHUNKS,
+    HASH_JOBS,
+    HASH_PROGRESS,
+    RAW,
+    Topic,
+    partition_key,
+)
 
 __all__ = [
     "ALL_TOPICS",
@@ -81,7 +99,9 @@ __all__ = [
     "EVENTS",
     "EVENT_ADAPTER",
     "EVENT_CLASSES",
+    "HASH_CHUNKS",
     "HASH_JOBS",
+    "HASH_PROGRESS",
     "MAX_EVENT_BYTES",
     "RAW",
     "AccessRecorded",
@@ -111,12 +131,20 @@ __all__ = [
     "ExportTemplate",
     "FileEntry",
     "FileHash",
+    "HashChunkComputed",
+    "HashChunkComputedPayload",
+    "HashChunkFailed",
+    "HashChunkFailedPayload",
+    "HashChunkRequested",
+    "HashChunkRequestedPayload",
     "HashComputed",
     "HashComputedPayload",
     "HashFailed",
     "HashFailedPayload",
     "HashJobRequested",
     "HashJobRequestedPayload",
+    "HashProgress",
+    "HashProgressPayload",
     "HashTarget",
     "Heartbeat",
     "HeartbeatPayload",

@@ -15,7 +15,15 @@ from .exports import (
     RunSealed,
     SealRequested,
 )
-from .hashes import HashComputed, HashFailed, HashJobRequested
+from .hashes import (
+    HashChunkComputed,
+    HashChunkFailed,
+    HashChunkRequested,
+    HashComputed,
+    HashFailed,
+    HashJobRequested,
+    HashProgress,
+)
 from .reviews import (
     AnnotationAdded,
     DatasetChanged,
@@ -47,6 +55,10 @@ Event = Annotated[
     | HashJobRequested
     | HashComputed
     | HashFailed
+    | HashChunkRequested
+    | HashChunkComputed
+    | HashChunkFailed
+    | HashProgress
     | DatasetChanged
     | DatasetDiffDocumented
     | AnnotationAdded
@@ -76,6 +88,10 @@ EVENT_CLASSES: tuple[type[EventBase], ...] = (
     HashJobRequested,
     HashComputed,
     HashFailed,
+    HashChunkRequested,
+    HashChunkComputed,
+    HashChunkFailed,
+    HashProgress,
     DatasetChanged,
     DatasetDiffDocumented,
     AnnotationAdded,

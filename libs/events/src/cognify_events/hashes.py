@@ -12,7 +12,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, JsonValue
 
-from .artifacts import HashString, PathText
+from .artifacts import FileEntry, HashString, PathText
 from .base import EventBase, Ident, LongText, Model, ShortText
 
 
@@ -72,3 +72,96 @@ class HashFailed(EventBase):
     type: Literal["hash.failed"] = "hash.failed"
     schema_version: Literal[1] = 1
     payload: HashFailedPayload
+
+
+# Chunked jobs (docs/spec/hashing.md, "Hasher pool"). A large job is planned once into chunks
+# that several workers hash in parallel; these three events never reach the canonical log:
+# chunk work travels on cognify.hash.jobs and chunk results on cognify.hash.chunks, and only
+# the combined `hash.computed` (or `hash.failed`) is evidence.
+
+PlanId = Annotated[str, Field(pattern=r"^[0-9a-f]{16,64}$")]
+
+
+class HashChunkRequestedPayload(Model):
+    """One chunk of a planned job: a power-of-two record range of a dataset, or a group of
+    checkpoint files (with the sizes seen when planning)."""
+
+    job_id: Ident
+    plan_id: PlanId
+    chunk_index: Annotated[int, Field(ge=0)]
+    chunk_count: Annotated[int, Field(ge=1)]
+    target: HashTarget
+    target_id: Ident
+    source_uri: PathText
+    record_offset: Annotated[int, Field(ge=0)] | None = None
+    record_count: Annotated[int, Field(ge=1)] | None = None
+    files: Annotated[list[FileEntry], Field(max_length=100_000)] = []
+
+
+class HashChunkRequested(EventBase):
+    type: Literal["hash.chunk_requested"] = "hash.chunk_requested"
+    schema_version: Literal[1] = 1
+    payload: HashChunkRequestedPayload
+
+
+class HashChunkComputedPayload(Model):
+    """A chunk's result: the subtree root of its record range, or its files' hashes."""
+
+    job_id: Ident
+    plan_id: PlanId
+    chunk_index: Annotated[int, Field(ge=0)]
+    chunk_count: Annotated[int, Field(ge=1)]
+    target: HashTarget
+    target_id: Ident
+    record_offset: Annotated[int, Field(ge=0)] | None = None
+    record_count: Annotated[int, Field(ge=0)] | None = None
+    root: HashString | None = None
+    record_schema: Annotated[dict[str, JsonValue], Field(max_length=1_024)] = {}
+    files: Annotated[list[FileHash], Field(max_length=100_000)] = []
+    bytes_hashed: Annotated[int, Field(ge=0)] = 0
+    duration_s: Annotated[float, Field(ge=0)] = 0.0
+
+
+class HashChunkComputed(EventBase):
+    type: Literal["hash.chunk_computed"] = "hash.chunk_computed"
+    schema_version: Literal[1] = 1
+    payload: HashChunkComputedPayload
+
+
+class HashChunkFailedPayload(Model):
+    job_id: Ident
+    plan_id: PlanId
+    chunk_index: Annotated[int, Field(ge=0)]
+    chunk_count: Annotated[int, Field(ge=1)]
+    target: HashTarget
+    target_id: Ident
+    reason: LongText
+
+
+class HashChunkFailed(EventBase):
+    type: Literal["hash.chunk_failed"] = "hash.chunk_failed"
+    schema_version: Literal[1] = 1
+    payload: HashChunkFailedPayload
+
+
+class HashProgressPayload(Model):
+    """Work done so far on a job (or on one chunk of it: sum the chunks for the job).
+    Totals are None where they are not known in advance. Not evidence: it goes to
+    cognify.hash.progress, for the CLI and the dashboard."""
+
+    job_id: Ident
+    chunk_index: Annotated[int, Field(ge=0)] | None = None
+    chunk_count: Annotated[int, Field(ge=1)] = 1
+    target: HashTarget
+    target_id: Ident
+    bytes_done: Annotated[int, Field(ge=0)] = 0
+    bytes_total: Annotated[int, Field(ge=0)] | None = None
+    records_done: Annotated[int, Field(ge=0)] = 0
+    records_total: Annotated[int, Field(ge=0)] | None = None
+    finished: bool = False
+
+
+class HashProgress(EventBase):
+    type: Literal["hash.progress"] = "hash.progress"
+    schema_version: Literal[1] = 1
+    payload: HashProgressPayload

@@ -22,6 +22,11 @@ class Topic:
 RAW = Topic("cognify.events.raw", 6, "untrusted events from SDKs and the HTTP front door")
 EVENTS = Topic("cognify.events", 6, "validated, authenticated events: the canonical log")
 HASH_JOBS = Topic("cognify.hash.jobs", 12, "checkpoint and dataset hash jobs for the pool")
+# The hasher pool's own topics (docs/spec/hashing.md, "Hasher pool"): results of the chunks
+# of split jobs, keyed by job id so one worker sees all of a job's chunks, and progress of
+# long jobs. The hasher creates them at start; they hold no evidence of their own.
+HASH_CHUNKS = Topic("cognify.hash.chunks", 12, "chunk results of split hash jobs, by job id")
+HASH_PROGRESS = Topic("cognify.hash.progress", 3, "bytes and records done by long hash jobs")
 DLQ = Topic("cognify.events.dlq", 1, "rejected events with the reason and original bytes")
 # The stack's produce/consume probe writes here, never into a topic services consume.
 READINESS = Topic("cognify.readiness", 1, "deploy/stack's produce/consume readiness probe")

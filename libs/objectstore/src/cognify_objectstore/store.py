@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -136,6 +137,45 @@ class ObjectStore:
         finally:
             response.close()
             response.release_conn()
+
+    def stream(
+        self, key: str, *, bucket: str | None = None, chunk_size: int = 8 * 1024 * 1024
+    ) -> Iterator[bytes]:
+        """The object's bytes, `chunk_size` at a time, never the whole object in memory.
+        `bucket` reads another bucket than the configured one (the hasher's s3:// sources).
+        Closing the iterator early releases the connection."""
+        try:
+            response = self._client.get_object(bucket or self.bucket, key)
+        except S3Error as exc:
+            raise ObjectStoreError(str(exc), exc.code) from exc
+        try:
+            yield from response.stream(chunk_size)
+        finally:
+            response.close()
+            response.release_conn()
+
+    def size(self, key: str, *, bucket: str | None = None) -> int | None:
+        """The object's size in bytes, or None when there is no such object."""
+        try:
+            info = self._client.stat_object(bucket or self.bucket, key)
+        except S3Error as exc:
+            if exc.code in ("NoSuchKey", "NoSuchObject", "ResourceNotFound"):
+                return None
+            raise ObjectStoreError(str(exc), exc.code) from exc
+        return int(info.size or 0)
+
+    def list_sizes(self, prefix: str = "", *, bucket: str | None = None) -> list[tuple[str, int]]:
+        """(key, size) of every object under `prefix`, recursively, in key order."""
+        try:
+            return [
+                (o.object_name, int(o.size or 0))
+                for o in self._client.list_objects(
+                    bucket or self.bucket, prefix=prefix, recursive=True
+                )
+                if o.object_name is not None and not o.object_name.endswith("/")
+            ]
+        except S3Error as exc:
+            raise ObjectStoreError(str(exc), exc.code) from exc
 
     def exists(self, key: str) -> bool:
         try:

@@ -157,11 +157,73 @@ def export_audit(
     template: str = "default",
     output: str | os.PathLike[str] | None = None,
 ) -> Any:
-    """Seal the run and export its audit package (pdf, json or xlsx)."""
-    raise CognifyError(
-        "cognify.export_audit needs the exporter service, which is not built yet (issue #6): "
-        "the run's events are recorded and will be exportable once it lands"
+    """Seal the run and export its audit package (pdf, json or xlsx).
+
+    Asks the exporter (COGNIFY_EXPORTER_URL, default http://127.0.0.1:8082, with
+    COGNIFY_API_KEY) to seal the run when needed and write the package to WORM storage,
+    downloads it, checks its SHA-256 against the package hash and its signed envelope
+    against the workspace's public key, and writes `output` with `output.dsse.json` and
+    `output.pub.pem` beside it. Returns a dict: path, package_hash, object_key, bucket.
+    A seal the exporter refuses raises CognifyError with every reason.
+    """
+    import hashlib
+    import json
+    import urllib.error
+    import urllib.request
+    from pathlib import Path
+
+    from . import package_verify
+
+    run_id = run_id or (_current.run_id if _current is not None else None)
+    if not run_id:
+        raise CognifyError(
+            "export_audit needs a run_id to ask the exporter service for "
+            "(no run is active in this process)"
+        )
+    base = os.environ.get("COGNIFY_EXPORTER_URL", "http://127.0.0.1:8082").rstrip("/")
+    api_key = os.environ.get("COGNIFY_API_KEY") or (
+        _current.settings.api_key if _current is not None else ""
     )
+
+    def call(method: str, path: str, body: Any = None) -> tuple[bytes, Any]:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(f"{base}{path}", data=data, method=method)
+        request.add_header("Authorization", f"Bearer {api_key}")
+        if data is not None:
+            request.add_header("Content-Type", "application/json")
+        try:
+            with urllib.request.urlopen(request, timeout=120) as response:
+                return response.read(), response.headers
+        except urllib.error.HTTPError as exc:
+            detail = json.loads(exc.read() or b"{}")
+            reasons = detail.get("reasons") or [detail.get("error", exc.reason)]
+            raise CognifyError(
+                f"the exporter refused ({exc.code}): " + "; ".join(map(str, reasons))
+            ) from None
+        except urllib.error.URLError as exc:
+            raise CognifyError(f"cannot reach the exporter at {base}: {exc.reason}") from None
+
+    body, _ = call("POST", f"/v1/runs/{run_id}/exports", {"format": format, "template": template})
+    row = json.loads(body)
+    data, headers = call("GET", f"/v1/runs/{run_id}/exports/{template}/{format}")
+    actual = "sha256:" + hashlib.sha256(data).hexdigest()
+    if actual != row["package_hash"] or actual != headers.get("X-Cognify-Package-Hash"):
+        raise CognifyError(
+            f"the downloaded package's SHA-256 is {actual}, not the package hash "
+            f"{row['package_hash']}: not written"
+        )
+    envelope, _ = call("GET", f"/v1/runs/{run_id}/exports/{template}/{format}/envelope")
+    key, _ = call("GET", f"/v1/workspaces/{row['workspace_id']}/seal-key")
+    pem = json.loads(key)["public_key_pem"].encode()
+    verdict = package_verify.verify(data, json.loads(envelope), package_verify.load_public_key(pem))
+    if not verdict.ok:
+        raise CognifyError("the package does not verify: " + "; ".join(verdict.failed))
+    path = Path(output) if output else Path(row["object_key"].rsplit("/", 1)[-1])
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    Path(f"{path}.dsse.json").write_bytes(envelope)
+    Path(f"{path}.pub.pem").write_bytes(pem)
+    return {**row, "path": str(path)}
 
 
 def finish(timeout_s: float | None = None) -> int:

@@ -3,6 +3,8 @@
 cognify sync                 deliver events left in the spool by earlier processes
 cognify spool                show what is waiting in the spool
 cognify export --run-id R --format pdf --template healthcare --output FILE
+cognify verify-package FILE  verify an audit package offline (hash, signature, subjects)
+cognify prove | verify       inclusion proofs, offline dataset/checkpoint checks (verify_cli)
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import asyncio
 import sys
 from pathlib import Path
 
+from . import verify_cli
 from .config import ConfigurationError, Settings, default_spool_dir
 from .publisher import split_record
 from .spool import adopt_orphans
@@ -90,19 +93,39 @@ def main(argv: list[str] | None = None) -> int:
         "--template", default="default", choices=["default", "eu_ai_act", "hipaa", "healthcare"]
     )
     export.add_argument("--output", required=True)
+    verify_package = sub.add_parser(
+        "verify-package", help="verify an audit package offline: hash, DSSE signature, subjects"
+    )
+    verify_package.add_argument("package")
+    verify_package.add_argument("--envelope", help="default: PACKAGE.dsse.json")
+    verify_package.add_argument("--public-key", help="PEM or base64; default: PACKAGE.pub.pem")
+    verify_cli.register(sub)
     args = parser.parse_args(argv)
+    if args.command in verify_cli.COMMANDS:
+        return verify_cli.run(args)
     try:
         if args.command == "sync":
             bootstrap = args.kafka_bootstrap or Settings.bootstrap_from_env()
             return asyncio.run(_sync(_spool_dir(args.spool_dir), bootstrap, args.timeout))
         if args.command == "spool":
             return _spool_status(_spool_dir(args.spool_dir))
+        if args.command == "verify-package":
+            from .package_verify import main_for
+
+            return main_for(args)
+        from .api import CognifyError, export_audit
+
+        try:
+            done = export_audit(args.run_id, args.format, args.template, args.output)
+        except CognifyError as exc:
+            print(f"cognify export: {exc}", file=sys.stderr)
+            return 1
         print(
-            "cognify export needs the exporter service, which is not built yet (issue #6); "
-            "the run's events are recorded and will be exportable once it lands",
-            file=sys.stderr,
+            f"wrote {done['path']} ({done['size']:,} bytes, {done['package_hash']}), verified; "
+            f"stored as s3://{done['bucket']}/{done['object_key']} "
+            f"(locked until {done['retain_until']})"
         )
-        return 2
+        return 0
     except (ConfigurationError, OSError) as exc:
         print(f"cognify: {exc}", file=sys.stderr)
         return 2

@@ -1,5 +1,8 @@
-"""cognify-exporter: seal runs and write signed audit packages to WORM storage.
+"""cognify-exporter: seal runs and write signed, verifiable audit packages to WORM storage.
 
-Not built yet (issue #6). The package exists so that the workspace, the Dockerfile and
-docker-compose.yml describe the whole system; running it says so instead of pretending.
+`seal` decides whether a run can be sealed, `report` turns the sealed run into one report,
+`jsonpkg`, `pdf` and `xlsx` render it, `package` and `attestation` hash and sign it, and
+`workflow` runs the steps over the adapters (`postgres`, `objectstore`, `kafka`, `http`).
 """
+
+__version__ = "0.1.0"

@@ -1,5 +1,8 @@
-"""cognify-hasher: checkpoint SHA-256 and dataset Merkle roots.
+"""cognify-hasher: the worker pool that hashes checkpoints (SHA-256 manifests) and datasets
+(RFC 6962 Merkle roots) for hash jobs, and publishes the results as events.
 
-Not built yet (issue #5). The package exists so that the workspace, the Dockerfile and
-docker-compose.yml describe the whole system; running it says so instead of pretending.
+`python -m cognify_hasher` runs one worker; ops scale the pool by starting more processes.
+The formats are in docs/spec/hashing.md; the pure hashing core is `cognify_hashing`.
 """
+
+__version__ = "0.1.0"

@@ -1,0 +1,356 @@
+"""`cognify prove` and `cognify verify`: inclusion proofs and offline checks, no server.
+
+cognify prove DATASET (--index N | --record JSON | --record-file F) [--root R] [-o FILE]
+cognify verify proof PROOF.json [--record JSON | --record-file F] [--root R] [--record-count N]
+cognify verify dataset PATH --root R [--record-count N]
+cognify verify checkpoint DIR (--hash H | --manifest FILE)
+
+Formats are those of docs/spec/hashing.md. Exit status: 0 verified, 1 verification failed,
+2 the check could not be run (bad input, unreadable file); never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import stat
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from cognify_hashing import (
+    InclusionProof,
+    Manifest,
+    ManifestEntry,
+    ManifestError,
+    MerkleBuilder,
+    canonical_record,
+    format_digest,
+    leaf_hash,
+    open_source,
+    parse_digest,
+)
+from cognify_hashing.manifest import check_relative_path
+
+COMMANDS = ("prove", "verify")
+READ_SIZE = 8 * 1024 * 1024
+
+
+class Failed(Exception):
+    """The check ran and the evidence does not match: exit status 1."""
+
+
+def register(subparsers: Any) -> None:
+    prove = subparsers.add_parser("prove", help="inclusion proof that a record is in a dataset")
+    prove.add_argument("dataset", help="JSONL, Parquet or Arrow file, save_to_disk directory")
+    _record_args(prove, required=True, index=True)
+    prove.add_argument("--root", help="the dataset's registered root: refuse any other")
+    prove.add_argument("-o", "--output", help="write the proof here (default: stdout)")
+    _progress_arg(prove)
+    verify = subparsers.add_parser("verify", help="verify a proof, dataset or checkpoint offline")
+    what = verify.add_subparsers(dest="what", required=True)
+    proof = what.add_parser("proof", help="check an inclusion proof document")
+    proof.add_argument("proof_file")
+    _record_args(proof, required=False, index=False)
+    proof.add_argument("--root", help="the dataset root from the sealed dataset record")
+    proof.add_argument("--record-count", type=int, help="its record count (the tree size)")
+    dataset = what.add_parser("dataset", help="recompute a dataset's Merkle root")
+    dataset.add_argument("path")
+    dataset.add_argument("--root", required=True, help="expected root, sha256:<hex>")
+    dataset.add_argument("--record-count", type=int, help="expected number of records")
+    _progress_arg(dataset)
+    ckpt = what.add_parser("checkpoint", help="recompute a checkpoint directory's hash")
+    ckpt.add_argument("path")
+    expected = ckpt.add_mutually_exclusive_group(required=True)
+    expected.add_argument("--hash", help="expected checkpoint hash, sha256:<hex>")
+    expected.add_argument("--manifest", help="sha256sum-style or JSON manifest to compare")
+    _progress_arg(ckpt)
+    # Audit packages (pdf/json/xlsx with a .dsse.json beside them): cognify.package_verify.
+    package = what.add_parser("package", help="verify an audit package: hash, DSSE, subjects")
+    package.add_argument("package")
+    package.add_argument("--envelope", help="default: PACKAGE.dsse.json")
+    package.add_argument("--public-key", help="PEM or base64; default: PACKAGE.pub.pem")
+
+
+def _record_args(parser: argparse.ArgumentParser, *, required: bool, index: bool) -> None:
+    group = parser.add_mutually_exclusive_group(required=required)
+    if index:
+        group.add_argument("--index", type=int, help="zero-based position of the record")
+    group.add_argument("--record", help="the record as a JSON object")
+    group.add_argument("--record-file", help="a file holding the record as a JSON object")
+
+
+def _progress_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--progress",
+        choices=["auto", "always", "never"],
+        default="auto",
+        help="progress bar on stderr (auto: when stderr is a terminal)",
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    try:
+        if args.command == "prove":
+            return _prove(args)
+        if args.what == "package":
+            from .package_verify import main_for
+
+            return main_for(args)
+        return {"proof": _verify_proof, "dataset": _verify_dataset, "checkpoint": _verify_ckpt}[
+            args.what
+        ](args)
+    except Failed as exc:
+        print(f"FAILED: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        return 130
+    except FileNotFoundError as exc:
+        print(f"cognify: no such file or directory: {exc.filename}", file=sys.stderr)
+        return 2
+    except (ValueError, OSError) as exc:  # SourceError, ManifestError, bad digests, JSON...
+        print(f"cognify: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # noqa: BLE001 - a clear message, never a traceback
+        print(f"cognify: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 2
+
+
+# ---- progress -------------------------------------------------------------------------------
+
+
+class Bar:
+    """A one-line progress bar on stderr, redrawn at most ten times a second."""
+
+    def __init__(self, label: str, total: int | None, unit: str, mode: str = "auto") -> None:
+        self.enabled = mode == "always" or (mode == "auto" and sys.stderr.isatty())
+        self.label, self.total, self.unit = label, total, unit
+        self.done, self.started, self.drawn = 0, time.monotonic(), 0.0
+
+    def add(self, amount: int) -> None:
+        self.done += amount
+        if self.enabled and time.monotonic() - self.drawn >= 0.1:
+            self._draw()
+
+    def close(self) -> None:
+        if self.enabled:
+            self._draw()
+            print(file=sys.stderr)
+
+    def _draw(self) -> None:
+        self.drawn = now = time.monotonic()
+        rate = self.done / max(now - self.started, 1e-9)
+        if self.unit == "bytes":
+            done, total, speed = f"{self.done / 1e6:,.1f}", f"{(self.total or 0) / 1e6:,.1f}", "MB"
+        else:
+            done, total, speed = f"{self.done:,}", f"{self.total or 0:,}", self.unit
+        counts = f"{done} {speed}"
+        if self.total:
+            filled = min(30, 30 * self.done // self.total)
+            counts = f"[{'#' * filled}{'.' * (30 - filled)}] {done}/{total} {speed}"
+        scaled = rate / 1e6 if self.unit == "bytes" else rate
+        line = f"{self.label} {counts}  {scaled:,.1f} {speed}/s"
+        print(f"\r{line}", end="", file=sys.stderr, flush=True)
+
+
+# ---- datasets and proofs ------------------------------------------------------------------
+
+
+def _leaves(path: str, mode: str, label: str) -> Iterator[bytes]:
+    """Leaf hashes of the dataset's records in order, with a progress bar."""
+    source = open_source(path)
+    bar = Bar(label, source.count() if source.schema_is_cheap else None, "records", mode)
+    for batch in source.batches():
+        yield from (leaf_hash(canonical_record(record)) for record in batch)
+        bar.add(len(batch))
+    bar.close()
+
+
+def _record_leaf(args: argparse.Namespace) -> bytes | None:
+    if args.record is None and args.record_file is None:
+        return None
+    text = args.record if args.record is not None else Path(args.record_file).read_text("utf-8")
+    try:
+        record = json.loads(text)
+    except ValueError as exc:
+        raise ValueError(f"the record is not valid JSON: {exc}") from None
+    if not isinstance(record, dict):
+        raise ValueError("the record must be a JSON object")
+    return leaf_hash(canonical_record(record))
+
+
+def audit_ranges(index: int, lo: int, hi: int) -> list[tuple[int, int]]:
+    """Leaf ranges whose subtree roots form RFC 6962's PATH(index, D[lo:hi]), leaf first."""
+    if hi - lo <= 1:
+        return []
+    k = 1 << ((hi - lo - 1).bit_length() - 1)  # largest power of two < hi - lo
+    if index < lo + k:
+        return [*audit_ranges(index, lo, lo + k), (lo + k, hi)]
+    return [*audit_ranges(index, lo + k, hi), (lo, lo + k)]
+
+
+def _prove(args: argparse.Namespace) -> int:
+    index, wanted = args.index, _record_leaf(args)
+    if wanted is not None:
+        index = next(
+            (
+                i
+                for i, h in enumerate(_leaves(args.dataset, args.progress, "finding"))
+                if h == wanted
+            ),
+            None,
+        )
+        if index is None:
+            raise Failed(f"the record is not in the dataset at {args.dataset}")
+    size = open_source(args.dataset).count()
+    if not 0 <= index < size:
+        raise ValueError(f"--index {index} is outside the dataset's {size} records")
+    ranges = sorted(audit_ranges(index, 0, size))
+    builders = {r: MerkleBuilder() for r in ranges}
+    whole, leaf, at = MerkleBuilder(), b"", 0
+    for position, value in enumerate(_leaves(args.dataset, args.progress, "proving")):
+        whole.add_leaf_hash(value)
+        while at < len(ranges) and position >= ranges[at][1]:
+            at += 1
+        if position == index:
+            leaf = value
+        elif at < len(ranges) and ranges[at][0] <= position:
+            builders[ranges[at]].add_leaf_hash(value)
+    if whole.size != size:
+        raise ValueError(f"{args.dataset} changed while it was read")
+    root = whole.root()
+    if args.root and parse_digest(args.root) != root:
+        raise Failed(f"the dataset's root is {format_digest(root)}, not {args.root}")
+    path = tuple(builders[r].root() for r in audit_ranges(index, 0, size))
+    proof = InclusionProof(index, size, leaf, path, root)
+    assert proof.verify()
+    document = proof.to_json()
+    if wanted is not None:
+        document["record"] = json.loads(args.record or Path(args.record_file).read_text("utf-8"))
+    text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    if args.output:
+        Path(args.output).write_text(text, encoding="utf-8")
+        print(f"proof of record {index} of {size} in {format_digest(root)} -> {args.output}")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def _verify_proof(args: argparse.Namespace) -> int:
+    document = json.loads(Path(args.proof_file).read_text("utf-8"))
+    if not isinstance(document, dict):
+        raise ValueError(f"{args.proof_file} is not a JSON object")
+    proof = InclusionProof.from_json(document)
+    leaf = _record_leaf(args)
+    if leaf is None and isinstance(document.get("record"), dict):
+        leaf = leaf_hash(canonical_record(document["record"]))
+    if leaf is None:
+        print("note: no record given; only the path from the leaf hash is checked", file=sys.stderr)
+    elif leaf != proof.leaf_hash:
+        raise Failed("the record's leaf hash is not the proof's leaf_hash")
+    if args.root and parse_digest(args.root) != proof.root:
+        raise Failed(f"the proof is for root {format_digest(proof.root)}, not {args.root}")
+    if args.record_count is not None and args.record_count != proof.tree_size:
+        raise Failed(f"the proof is for {proof.tree_size} records, not {args.record_count}")
+    if not args.root:
+        print(
+            "note: take --root and --record-count from the sealed dataset record", file=sys.stderr
+        )
+    if not proof.verify():
+        raise Failed("the audit path does not lead from the leaf to the root")
+    print(f"OK: record {proof.leaf_index} of {proof.tree_size} is in {format_digest(proof.root)}")
+    return 0
+
+
+def _verify_dataset(args: argparse.Namespace) -> int:
+    expected = parse_digest(args.root)
+    builder = MerkleBuilder()
+    for value in _leaves(args.path, args.progress, "hashing"):
+        builder.add_leaf_hash(value)
+    root = format_digest(builder.root())
+    if builder.root() != expected:
+        raise Failed(f"{args.path} has root {root} ({builder.size} records), not {args.root}")
+    if args.record_count is not None and args.record_count != builder.size:
+        raise Failed(f"{args.path} holds {builder.size} records, not {args.record_count}")
+    print(f"OK: {args.path} has root {root} over {builder.size} records")
+    return 0
+
+
+# ---- checkpoints --------------------------------------------------------------------------
+
+
+def _files(base: Path, prefix: str = "") -> Iterator[tuple[str, int]]:
+    with os.scandir(base / prefix if prefix else base) as listing:
+        children = sorted(listing, key=lambda e: e.name)
+    for child in children:
+        rel = check_relative_path(prefix + child.name)
+        info = child.stat(follow_symlinks=False)
+        if stat.S_ISLNK(info.st_mode):
+            raise ManifestError(f"symbolic link inside the checkpoint: {rel!r}")
+        if stat.S_ISDIR(info.st_mode):
+            yield from _files(base, rel + "/")
+        elif stat.S_ISREG(info.st_mode):
+            yield rel, info.st_size
+        else:
+            raise ManifestError(f"not a regular file or directory: {rel!r}")
+
+
+def _scan(path: str, mode: str) -> Manifest:
+    base = Path(path)
+    if not base.is_dir():
+        raise ValueError(f"{path} is not a checkpoint directory")
+    files = list(_files(base))
+    bar = Bar("hashing", sum(size for _, size in files), "bytes", mode)
+    entries = []
+    buffer = bytearray(READ_SIZE)
+    view = memoryview(buffer)
+    for rel, _ in files:
+        digest, size = hashlib.sha256(), 0
+        with open(base / rel, "rb", buffering=0) as handle:
+            while count := handle.readinto(buffer):
+                digest.update(view[:count])
+                size += count
+                bar.add(count)
+        entries.append(ManifestEntry(rel, size, digest.hexdigest()))
+    bar.close()
+    return Manifest.from_entries(entries)
+
+
+def _expected_files(path: str) -> dict[str, str]:
+    text = Path(path).read_text("utf-8")
+    if text.lstrip().startswith("{"):
+        document = json.loads(text)
+        return {str(f["path"]): str(f["sha256"]) for f in document["files"]}
+    files = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        digest, sep, name = line.partition("  ")
+        if not sep or len(digest) != 64:
+            raise ValueError(f"{path}:{number}: not a '<sha256>  <path>' line")
+        files[name.removeprefix("*")] = digest
+    return files
+
+
+def _verify_ckpt(args: argparse.Namespace) -> int:
+    manifest = _scan(args.path, args.progress)
+    if args.hash:
+        if parse_digest(args.hash) != parse_digest(manifest.checkpoint_hash):
+            raise Failed(f"{args.path} hashes to {manifest.checkpoint_hash}, not {args.hash}")
+    else:
+        expected = _expected_files(args.manifest)
+        actual = {e.path: e.sha256 for e in manifest.entries}
+        problems = [f"missing: {p}" for p in sorted(expected.keys() - actual.keys())]
+        problems += [f"not in the manifest: {p}" for p in sorted(actual.keys() - expected.keys())]
+        problems += [
+            f"changed: {p}"
+            for p in sorted(expected.keys() & actual.keys())
+            if expected[p] != actual[p]
+        ]
+        if problems:
+            raise Failed(f"{args.path} does not match {args.manifest}:\n  " + "\n  ".join(problems))
+    print(f"OK: {args.path} is {manifest.checkpoint_hash} ({len(manifest.entries)} files)")
+    return 0

@@ -1,0 +1,80 @@
+"""The `json` package: the lineage graph in the audit-trail seed's shape, every hash, the
+head of the run's event chain and the seal, as deterministic bytes (pure). Schema:
+docs/spec/package.md and docs/spec/package.schema.json."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from cognify_events import ExportTemplate
+
+from .report import Report
+from .templates import sections
+
+FORMAT = "cognify-audit-package/v1"
+
+
+def document(report: Report, template: ExportTemplate) -> dict[str, Any]:
+    graph = report.graph
+    return {
+        "format": FORMAT,
+        "template": template.value,
+        "sections": sections(template),
+        "run_id": report.run["run_id"],
+        "status": "AUDIT_SEALED",
+        "sealed_at": report.seal.sealed_at,
+        "run": report.run,
+        "system": report.system,
+        "nodes": graph["nodes"],
+        "edges": graph["edges"],
+        "datasets": report.datasets,
+        "configs": report.configs,
+        "checkpoints": report.checkpoints,
+        "evaluations": report.evaluations,
+        "model": report.model,
+        "metrics": {
+            name: {
+                "points": len(points),
+                "first": {"step": points[0][0], "value": points[0][1]},
+                "last": {"step": points[-1][0], "value": points[-1][1]},
+                "min": min(v for _, v in points),
+                "max": max(v for _, v in points),
+            }
+            for name, points in report.metrics.items()
+        },
+        "findings": report.findings,
+        "annotations": report.annotations,
+        "approvals": report.approvals,
+        "access_log": report.access,
+        "documentation": {
+            k: report.doc(k)
+            for k in (
+                "intended_use",
+                "known_limitations",
+                "deployment_restrictions",
+                "acceptable_use_policy",
+                "phi_handling",
+                "encryption_at_rest",
+                "incident_policy_url",
+            )
+        },
+        "run_notes": report.notes,
+        "hashes": hashes(report),
+        "chain": {"head": report.seal.chain_head, "length": report.seal.event_count},
+        "seal": report.seal.json(),
+    }
+
+
+def hashes(report: Report) -> dict[str, str | None]:
+    """Every hash in the package, by node id (null where the hash is a recorded gap)."""
+    out = {n["id"]: n["hash"] for n in report.graph["nodes"]}
+    out["chain_head"] = report.seal.chain_head
+    return dict(sorted(out.items()))
+
+
+def render(report: Report, template: ExportTemplate) -> bytes:
+    text = json.dumps(
+        document(report, template), sort_keys=True, indent=2, ensure_ascii=False, allow_nan=False
+    )
+    return (text + "\n").encode()

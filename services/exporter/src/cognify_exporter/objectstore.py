@@ -1,0 +1,40 @@
+"""Packages on WORM storage: each package and its DSSE envelope written once, locked in
+COMPLIANCE mode until the workspace's retention ends (cognify_objectstore does the S3).
+
+The put is conditional, so an existing package is never overwritten: a second export of
+the same sealed run renders the same bytes, and finds them already there."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime
+
+from cognify_objectstore import ObjectStore, RetentionRefused
+
+from .package import Package, envelope_key
+
+
+class PackageStore:
+    def __init__(self, store: ObjectStore) -> None:
+        self.store = store
+        self.bucket = store.bucket
+
+    async def write(self, key: str, package: Package, content_type: str, until: datetime) -> bool:
+        """Write package and envelope; False when they were already there (not replaced)."""
+
+        def put() -> bool:
+            written = True
+            for k, data, kind in (
+                (key, package.data, content_type),
+                (envelope_key(key), package.envelope_data, "application/json"),
+            ):
+                try:
+                    self.store.put(k, data, kind, retain_until=until)
+                except RetentionRefused:
+                    written = False  # already stored, and locked: what is there stays
+            return written
+
+        return await asyncio.to_thread(put)
+
+    async def read(self, key: str) -> bytes:
+        return await asyncio.to_thread(self.store.get, key)

@@ -1,0 +1,453 @@
+"""The `pdf` package (reportlab): the report as an auditor reads it (pure: bytes out).
+
+Rendered with `rl_config.invariant`, so the same sealed run gives the same bytes (no
+creation time, a fixed document id). Organisation-supplied text is quoted from the
+workspace's documentation and the run notes; where none was supplied it says so.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import Any
+from xml.sax.saxutils import escape
+
+from cognify_events import ExportTemplate
+from reportlab import rl_config
+from reportlab.graphics.charts.lineplots import LinePlot
+from reportlab.graphics.shapes import Drawing, String
+from reportlab.lib import colors
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from .report import Report
+from .templates import NOT_SUPPLIED, sections
+
+rl_config.invariant = 1
+STYLES = getSampleStyleSheet()
+BODY = STYLES["BodyText"]
+SMALL = ParagraphStyle("small", parent=BODY, fontSize=7.5, leading=9)
+MONO = ParagraphStyle("mono", parent=SMALL, fontName="Courier", fontSize=7, leading=8.5)
+H1, H2 = STYLES["Title"], STYLES["Heading2"]
+MAX_CHART_POINTS = 400
+WIDTH = A4[0] - 36 * mm
+
+
+def _p(text: Any, style: ParagraphStyle = BODY) -> Paragraph:
+    return Paragraph(escape("" if text is None else str(text)), style)
+
+
+def _table(header: list[str], rows: list[list[Any]], widths: list[float] | None = None) -> Table:
+    data = [[_p(h, SMALL) for h in header]]
+    data += [
+        [_p(v, MONO if isinstance(v, str) and v.startswith("sha256:") else SMALL) for v in row]
+        for row in rows
+    ]
+    if len(data) == 1:
+        data.append([_p("none recorded", SMALL)] + [""] * (len(header) - 1))
+    t = Table(data, colWidths=widths, repeatRows=1)
+    t.setStyle(
+        TableStyle(
+            [
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#dde3ea")),
+                ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#9aa5b1")),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ]
+        )
+    )
+    return t
+
+
+def _kv(pairs: list[tuple[str, Any]]) -> Table:
+    return _table(["field", "value"], [[k, v] for k, v in pairs], [45 * mm, WIDTH - 45 * mm])
+
+
+def _chart(name: str, points: list[tuple[int, float]]) -> Drawing:
+    step = max(1, len(points) // MAX_CHART_POINTS)
+    shown = points[::step]
+    if shown[-1] != points[-1]:
+        shown.append(points[-1])
+    d = Drawing(WIDTH, 55 * mm)
+    plot = LinePlot()
+    plot.x, plot.y, plot.width, plot.height = 12 * mm, 8 * mm, WIDTH - 20 * mm, 40 * mm
+    plot.data = [[(float(s), float(v)) for s, v in shown]]
+    plot.lines[0].strokeColor = colors.HexColor("#1f5fa8")
+    plot.lines[0].strokeWidth = 1
+    plot.xValueAxis.labels.fontSize = plot.yValueAxis.labels.fontSize = 6
+    d.add(plot)
+    d.add(String(12 * mm, 50 * mm, f"{name} ({len(points):,} points, by step)", fontSize=8))
+    return d
+
+
+def _org(report: Report, field: str, label: str) -> list[Any]:
+    value = report.documentation.get(field)
+    return [_p(f"{label}: " + (value or f"{NOT_SUPPLIED} (set in the workspace documentation)"))]
+
+
+def render(report: Report, template: ExportTemplate) -> bytes:
+    out = io.BytesIO()
+    r, seal = report.run, report.seal
+    doc = SimpleDocTemplate(
+        out,
+        pagesize=A4,
+        leftMargin=18 * mm,
+        rightMargin=18 * mm,
+        topMargin=16 * mm,
+        bottomMargin=16 * mm,
+        title=f"Cognify audit package {r['run_id']}",
+        author="Cognify exporter",
+        subject=f"template {template.value}",
+        creator="Cognify",
+    )
+
+    def footer(canvas: Any, _doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 7)
+        canvas.drawString(
+            18 * mm,
+            9 * mm,
+            f"{r['run_id']} · sealed {seal.sealed_at} · chain head {seal.chain_head}",
+        )
+        canvas.drawRightString(A4[0] - 18 * mm, 9 * mm, f"page {canvas.getPageNumber()}")
+        canvas.restoreState()
+
+    story: list[Any] = [
+        _p(f"Audit package: {r['name'] or r['run_id']}", H1),
+        _p(
+            f"Template <b>{template.value}</b> · run {r['run_id']} · workspace "
+            f"{r['workspace_id']} · project {r['project']}".replace("<b>", "").replace("</b>", "")
+        ),
+        _p("Sections: " + ", ".join(sections(template)), SMALL),
+        Spacer(1, 4 * mm),
+    ]
+    for title in sections(template):
+        block = SECTION_RENDERERS[title](report, template)
+        story.append(KeepTogether([_p(title, H2), *block[:2]]))
+        story.extend(block[2:])
+        story.append(Spacer(1, 3 * mm))
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return out.getvalue()
+
+
+def _summary(report: Report, _t: ExportTemplate) -> list[Any]:
+    r = report.run
+    ckpts, evals = report.checkpoints, report.evaluations
+    trained_on = (
+        ", ".join(f"{d['name']} v{d['version']}" for d in report.datasets if d["role"] != "eval")
+        or "no registered training dataset"
+    )
+    model = report.model["id"] if report.model else "no registered model"
+    narrative = (
+        f"Run {r['run_id']} ({r['name'] or 'unnamed'}) of project {r['project']} started "
+        f"{r['started_at'] or 'at an unrecorded time'} and ended "
+        f"{r['ended_at'] or '(no end recorded)'} "
+        f"with status {r['end_status'] or 'unknown'} at step {r['global_step']}. It trained on "
+        f"{trained_on}, saved {len(ckpts)} checkpoint(s), recorded {len(evals)} evaluation(s) "
+        f"and produced {model}. It was sealed at {report.seal.sealed_at} by "
+        f"{report.seal.sealed_by} over {report.seal.event_count} stored events."
+    )
+    gaps = r["sequence_gaps"]
+    pairs = [
+        ("run id", r["run_id"]),
+        ("tags", json.dumps(r["tags"], sort_keys=True)),
+        ("started by", r["started_by"] or NOT_SUPPLIED),
+        ("SDK version", r["sdk_version"]),
+        ("host", report.system.get("host")),
+        ("GPU", f"{report.system.get('gpu_count', 0)} x {report.system.get('gpu_model')}"),
+        ("git commit", report.system.get("git_commit")),
+        ("sequence gaps", json.dumps(gaps) if gaps else "none"),
+    ]
+    return [_p(narrative), Spacer(1, 2 * mm), _kv(pairs)]
+
+
+def _datasets(report: Report, _t: ExportTemplate) -> list[Any]:
+    rows = [
+        [
+            d["id"],
+            f"{d['name']} v{d['version']}",
+            d["role"],
+            d["record_count"],
+            d["source_uri"] or "(in memory)",
+            d["hash"] or f"{d['hash_status']}: {d.get('hash_error')}",
+        ]
+        for d in report.datasets
+    ]
+    out: list[Any] = [
+        _p("Every dataset that entered the run, with its Merkle root (RFC 6962).", SMALL),
+        _table(
+            ["dataset", "name", "role", "records", "source", "root"],
+            rows,
+            [28 * mm, 24 * mm, 12 * mm, 14 * mm, 30 * mm, WIDTH - 108 * mm],
+        ),
+    ]
+    for d in report.datasets:
+        if d["provenance"]:
+            prov = [
+                (k, json.dumps(v) if not isinstance(v, str) else v)
+                for k, v in sorted(d["provenance"].items())
+            ]
+            out += [Spacer(1, 2 * mm), _p(f"Provenance of {d['id']}", SMALL), _kv(prov)]
+    return out
+
+
+def _hyperparameters(report: Report, _t: ExportTemplate) -> list[Any]:
+    out: list[Any] = []
+    for c in report.configs:
+        pairs = [("config hash", c["hash"])]
+        pairs += [
+            (k, c.get(k))
+            for k in (
+                "model_type",
+                "parameter_count",
+                "trainable_parameter_count",
+                "optimizer",
+                "lr_scheduler",
+                "trainer_class",
+            )
+        ]
+        if c.get("peft_config"):
+            pairs.append(("peft", json.dumps(c["peft_config"], sort_keys=True)))
+        pairs += [
+            (f"args.{k}", json.dumps(v) if not isinstance(v, str) else v)
+            for k, v in sorted((c.get("training_args") or {}).items())
+        ]
+        out += [_p(f"Configuration {c['id']}", SMALL), _kv(pairs)]
+    return out or [_p("No configuration was captured.")]
+
+
+def _metrics(report: Report, _t: ExportTemplate) -> list[Any]:
+    if not report.metrics:
+        return [_p("No training metrics were logged.")]
+    return [_chart(name, pts) for name, pts in sorted(report.metrics.items())]
+
+
+def _evals(report: Report, _t: ExportTemplate) -> list[Any]:
+    rows = [
+        [
+            e["id"],
+            e["source"],
+            f"{e['benchmark_name']} v{e['benchmark_version']}"
+            if e["benchmark_name"]
+            else "trainer",
+            e["step"],
+            e["checkpoint_id"],
+            name,
+            f"{value:.6g}",
+        ]
+        for e in sorted(
+            report.evaluations,
+            key=lambda e: (
+                e["benchmark_name"] or "",
+                e["benchmark_version"] or "",
+                e["step"] or 0,
+                e["id"],
+            ),
+        )
+        for name, value in sorted(e["metrics"].items())
+    ]
+    return [
+        _p(
+            "Results per benchmark and benchmark version, linked to the checkpoint evaluated.",
+            SMALL,
+        ),
+        _table(["eval", "source", "benchmark", "step", "checkpoint", "metric", "value"], rows),
+    ]
+
+
+def _checkpoints(report: Report, _t: ExportTemplate) -> list[Any]:
+    rows = [
+        [
+            c["id"],
+            c["step"],
+            c["total_bytes"],
+            c["hash"] or f"{c['hash_status']}: {c.get('hash_error')}",
+        ]
+        for c in report.checkpoints
+    ]
+    if report.model:
+        m = report.model
+        rows.append([f"model {m['id']}", "final", "", m["hash"] or m["hash_status"]])
+    return [
+        _table(
+            ["checkpoint", "step", "bytes", "SHA-256 (manifest)"],
+            rows,
+            [40 * mm, 15 * mm, 20 * mm, WIDTH - 75 * mm],
+        )
+    ]
+
+
+def _graph(report: Report, _t: ExportTemplate) -> list[Any]:
+    edges = [[e["from"], e["to"]] for e in report.graph["edges"]]
+    return [
+        _p(f"{len(report.graph['nodes'])} nodes, {len(edges)} edges.", SMALL),
+        _table(["from", "to"], edges),
+    ]
+
+
+def _findings(report: Report, _t: ExportTemplate) -> list[Any]:
+    rows = [
+        [
+            f["kind"],
+            f["subject"],
+            f["opened_at"],
+            f["resolved_at"] or "open",
+            json.dumps(f["resolution"] or f["detail"], sort_keys=True),
+        ]
+        for f in report.findings
+    ]
+    return [_table(["kind", "subject", "opened", "resolved", "detail"], rows)]
+
+
+def _annotations(report: Report, _t: ExportTemplate) -> list[Any]:
+    rows = [
+        [a["node_id"], f"{a['author']['name']} ({a['author']['role']})", a["time"], a["text"]]
+        for a in report.annotations
+    ]
+    return [
+        _table(
+            ["node", "reviewer", "time", "note"], rows, [28 * mm, 35 * mm, 35 * mm, WIDTH - 98 * mm]
+        )
+    ]
+
+
+def _approvals(report: Report, _t: ExportTemplate) -> list[Any]:
+    rows = [
+        [a["decision"], a["reviewer"]["name"], a["reviewer"]["role"], a["time"], a["comment"] or ""]
+        for a in report.approvals
+    ]
+    return [_table(["decision", "reviewer", "role", "timestamp", "comment"], rows)]
+
+
+def _seal(report: Report, _t: ExportTemplate) -> list[Any]:
+    s = report.seal
+    return [
+        _p(
+            "This run is AUDIT_SEALED: its event chain is fixed at the head below. The package "
+            "file's SHA-256 is signed, with the chain head, every dataset root and the final "
+            "model hash, in an in-toto statement in a DSSE envelope (the .dsse.json beside this "
+            "file) by the workspace's Ed25519 seal key. Verify offline with "
+            "`cognify verify-package FILE`.",
+            SMALL,
+        ),
+        _kv(
+            [
+                ("seal event", s.event_id),
+                ("sealed at", s.sealed_at),
+                ("sealed by", s.sealed_by),
+                ("chain head", s.chain_head),
+                ("events sealed", s.event_count),
+                ("workspace seal key", s.key_id),
+            ]
+        ),
+    ]
+
+
+def _model_id(report: Report, _t: ExportTemplate) -> list[Any]:
+    c = report.configs[0] if report.configs else {}
+    method = "PEFT / LoRA" if c.get("peft_config") else "full fine-tuning"
+    return [
+        _kv(
+            [
+                ("model", report.model["id"] if report.model else NOT_SUPPLIED),
+                ("model hash", report.model["hash"] if report.model else NOT_SUPPLIED),
+                ("architecture", c.get("model_type") or NOT_SUPPLIED),
+                ("parameters", c.get("parameter_count") or NOT_SUPPLIED),
+                ("fine-tuning method", method),
+            ]
+        )
+    ]
+
+
+def _training_data(report: Report, t: ExportTemplate) -> list[Any]:
+    rows = [
+        [
+            d["id"],
+            d["record_count"],
+            d["hash"],
+            str(d["provenance"].get("source_system") or NOT_SUPPLIED),
+            str(d["provenance"].get("deidentification_method") or NOT_SUPPLIED),
+            str(d["provenance"].get("authorized_use") or NOT_SUPPLIED),
+        ]
+        for d in report.datasets
+    ]
+    widths = [24 * mm, 14 * mm, WIDTH - 122 * mm, 28 * mm, 28 * mm, 28 * mm]
+    return [
+        _table(
+            ["dataset", "records", "root", "source system", "de-identification", "authorised use"],
+            rows,
+            widths,
+        )
+    ]
+
+
+def _limitations(report: Report, _t: ExportTemplate) -> list[Any]:
+    out = _org(report, "known_limitations", "Known limitations (workspace)")
+    notes = report.notes or [f"{NOT_SUPPLIED} (no evaluation notes recorded)"]
+    return [*out, _p("Run notes: " + " / ".join(notes))]
+
+
+def _restrictions(report: Report, _t: ExportTemplate) -> list[Any]:
+    return _org(report, "deployment_restrictions", "Deployment restrictions") + _org(
+        report, "acceptable_use_policy", "Acceptable use policy"
+    )
+
+
+def _access(report: Report, _t: ExportTemplate) -> list[Any]:
+    rows = [
+        [
+            a["time"],
+            a["actor"],
+            a["role"],
+            a["action"],
+            a["address"] or "unknown",
+            "allowed" if a["allowed"] else "refused",
+        ]
+        for a in report.access
+    ]
+    started = report.run["started_by"] or NOT_SUPPLIED
+    return [
+        _p(f"Run started by {started} on host {report.system.get('host', NOT_SUPPLIED)}.", SMALL),
+        _table(["time", "who", "role", "action", "from", "outcome"], rows),
+    ]
+
+
+SECTION_RENDERERS = {
+    "Run summary": _summary,
+    "Dataset provenance": _datasets,
+    "Hyperparameters": _hyperparameters,
+    "Training metrics": _metrics,
+    "Evaluation results": _evals,
+    "Checkpoint inventory": _checkpoints,
+    "Lineage graph": _graph,
+    "Findings": _findings,
+    "Annotations": _annotations,
+    "Approval record": _approvals,
+    "Seal certificate": _seal,
+    "Model identification": _model_id,
+    "Training data description": _training_data,
+    "Performance on standard benchmarks": _evals,
+    "Known limitations and failure modes": _limitations,
+    "Deployment restrictions and acceptable use policy": _restrictions,
+    "PHI data handling attestation": lambda r, t: _org(r, "phi_handling", "PHI handling"),
+    "Access control log": _access,
+    "Encryption-at-rest attestation": lambda r, t: _org(
+        r, "encryption_at_rest", "Encryption at rest for checkpoint storage"
+    ),
+    "Incident response cross-reference": lambda r, t: _org(
+        r, "incident_policy_url", "Incident policy"
+    ),
+    "Intended use statement": lambda r, t: _org(r, "intended_use", "Intended use"),
+    "Training data provenance attestation": _training_data,
+    "Training configuration": _hyperparameters,
+    "Evaluation results by benchmark": _evals,
+    "Known limitations": _limitations,
+}

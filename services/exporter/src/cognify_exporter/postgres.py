@@ -1,0 +1,203 @@
+"""The exporter's PostgreSQL adapter: reads the event store and the lineage projection,
+and keeps seal keys, workspace documentation and the package index (migration 0006)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import asyncpg
+import cognify_events as ev
+from cognify_lineage import chain, projection
+from cognify_lineage.model import Run, iso
+from cognify_lineage.postgres import Pool, chain_rows, create_pool
+
+from . import keys
+from .report import DOC_FIELDS, QUOTED_TYPES
+from .seal import Policy
+
+__all__ = ["Pool", "create_pool"]
+
+
+@dataclass(frozen=True)
+class Retention:
+    retention_years: int
+    auto_export_on_seal: bool
+    auto_export_format: ev.ExportFormat
+
+
+@dataclass(frozen=True)
+class ExportRow:
+    run_id: str
+    format: ev.ExportFormat
+    template: ev.ExportTemplate
+    workspace_id: str
+    bucket: str
+    object_key: str
+    envelope_key: str
+    package_hash: str
+    size: int
+    retain_until: datetime
+
+
+async def run(pool: Pool, run_id: str) -> Run | None:
+    async with pool.acquire() as conn:
+        return (await projection.load(conn, [run_id], full=True)).get(run_id)
+
+
+async def verified_chain(pool: Pool, run_id: str) -> chain.Verification:
+    links, head = await chain_rows(pool, run_id)
+    return chain.verify(run_id, links, head)
+
+
+async def quoted_events(pool: Pool, run_id: str, count: int) -> list[ev.EventBase]:
+    """The run's stored events of the types a report quotes, among the first `count`."""
+    rows = await pool.fetch(
+        """SELECT body FROM events WHERE chain_id = $1 AND chain_index < $2
+             AND type = ANY($3::text[]) ORDER BY chain_index""",
+        run_id,
+        count,
+        list(QUOTED_TYPES),
+    )
+    return [ev.decode(r["body"]) for r in rows]
+
+
+async def access_log(pool: Pool, workspace_id: str, run_id: str, until: datetime) -> list[Any]:
+    rows = await pool.fetch(
+        """SELECT actor, role, action, address, allowed, accessed_at FROM access_log
+           WHERE workspace_id = $1 AND (object_id = $2 OR object_id LIKE $2 || '/%')
+             AND accessed_at <= $3 ORDER BY accessed_at, event_id""",
+        workspace_id,
+        f"run:{run_id}",
+        until,
+    )
+    return [
+        {
+            "actor": r["actor"],
+            "role": r["role"],
+            "action": r["action"],
+            "address": r["address"],
+            "allowed": r["allowed"],
+            "time": iso(r["accessed_at"]),
+        }
+        for r in rows
+    ]
+
+
+async def documentation(pool: Pool, workspace_id: str) -> tuple[Policy, dict[str, str | None]]:
+    row = await pool.fetchrow(
+        "SELECT * FROM workspace_documentation WHERE workspace_id = $1", workspace_id
+    )
+    if row is None:
+        return Policy(), {}
+    return Policy(row["required_approvals"]), {k: row[k] for k in DOC_FIELDS}
+
+
+async def set_documentation(
+    pool: Pool, workspace_id: str, required_approvals: int = 1, **text: str | None
+) -> None:
+    fields = {k: text.get(k) for k in DOC_FIELDS}
+    await pool.execute(
+        f"""INSERT INTO workspace_documentation (workspace_id, required_approvals,
+                {", ".join(fields)}) VALUES ($1, $2, {
+            ", ".join(f"${i + 3}" for i in range(len(fields)))
+        })
+            ON CONFLICT (workspace_id) DO UPDATE SET required_approvals = $2,
+                {", ".join(f"{k} = EXCLUDED.{k}" for k in fields)}, updated_at = now()""",
+        workspace_id,
+        required_approvals,
+        *fields.values(),
+    )
+
+
+async def retention(pool: Pool, workspace_id: str) -> Retention:
+    row = await pool.fetchrow(
+        """SELECT retention_years, auto_export_on_seal, auto_export_format
+           FROM retention_settings WHERE workspace_id = $1""",
+        workspace_id,
+    )
+    if row is None:
+        return Retention(1, False, ev.ExportFormat.JSON)
+    return Retention(
+        row["retention_years"],
+        row["auto_export_on_seal"],
+        ev.ExportFormat(row["auto_export_format"]),
+    )
+
+
+async def seal_key(pool: Pool, workspace_id: str, master_key: bytes) -> keys.SealedKey:
+    """The workspace's seal key, made on first use (the first writer wins a race)."""
+    row = await pool.fetchrow("SELECT * FROM seal_keys WHERE workspace_id = $1", workspace_id)
+    if row is None:
+        new = keys.generate(workspace_id, master_key)
+        await pool.execute(
+            """INSERT INTO seal_keys (workspace_id, key_id, public_key, private_key_sealed)
+               VALUES ($1, $2, $3, $4) ON CONFLICT (workspace_id) DO NOTHING""",
+            workspace_id,
+            new.key_id,
+            new.public_key,
+            new.private_key_sealed,
+        )
+        row = await pool.fetchrow("SELECT * FROM seal_keys WHERE workspace_id = $1", workspace_id)
+    assert row is not None
+    return keys.SealedKey(
+        row["workspace_id"],
+        row["key_id"],
+        bytes(row["public_key"]),
+        bytes(row["private_key_sealed"]),
+    )
+
+
+async def export_row(
+    pool: Pool, run_id: str, fmt: ev.ExportFormat, template: ev.ExportTemplate
+) -> ExportRow | None:
+    r = await pool.fetchrow(
+        "SELECT * FROM exports WHERE run_id = $1 AND format = $2 AND template = $3",
+        run_id,
+        fmt.value,
+        template.value,
+    )
+    if r is None:
+        return None
+    return ExportRow(
+        r["run_id"],
+        ev.ExportFormat(r["format"]),
+        ev.ExportTemplate(r["template"]),
+        r["workspace_id"],
+        r["bucket"],
+        r["object_key"],
+        r["envelope_key"],
+        r["package_hash"],
+        r["size"],
+        r["retain_until"],
+    )
+
+
+async def record_export(pool: Pool, row: ExportRow) -> None:
+    await pool.execute(
+        """INSERT INTO exports (run_id, format, template, workspace_id, bucket, object_key,
+               envelope_key, package_hash, size, retain_until)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT DO NOTHING""",
+        row.run_id,
+        row.format.value,
+        row.template.value,
+        row.workspace_id,
+        row.bucket,
+        row.object_key,
+        row.envelope_key,
+        row.package_hash,
+        row.size,
+        row.retain_until,
+    )
+
+
+async def is_sealed(pool: Pool, run_id: str) -> bool:
+    found = await pool.fetchval(
+        "SELECT 1 FROM runs WHERE run_id = $1 AND sealed_at IS NOT NULL", run_id
+    )
+    return found is not None
+
+
+async def connect(dsn: str) -> asyncpg.Connection[asyncpg.Record]:
+    return await asyncpg.connect(dsn)

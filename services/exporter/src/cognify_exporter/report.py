@@ -1,0 +1,259 @@
+"""From a sealed run to the report every format renders (pure: no I/O, no clock).
+
+The inputs are what the event store and the projection hold at the seal: the run as
+lineage folded it, the run's stored events up to the seal's `event_count` (only the types
+the report quotes: configurations, datasets, evaluations, start, system), the access log
+up to the seal, the workspace's documentation and the seal itself. Nothing written after
+the seal (exports, later reads) enters a report, so the same sealed run always gives the
+same report, and the same bytes in every deterministic format.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import cognify_events as ev
+from cognify_lineage.graph import finding_json, lineage
+from cognify_lineage.model import Run, evolve, iso, json_safe
+
+from .templates import NOT_SUPPLIED
+
+Json = Any
+DOC_FIELDS = (
+    "intended_use",
+    "known_limitations",
+    "deployment_restrictions",
+    "acceptable_use_policy",
+    "phi_handling",
+    "encryption_at_rest",
+    "incident_policy_url",
+)
+
+
+@dataclass(frozen=True)
+class Seal:
+    event_id: str
+    sealed_at: str
+    sealed_by: str
+    chain_head: str
+    event_count: int
+    key_id: str
+
+    def json(self) -> dict[str, Json]:
+        return {
+            "event_id": self.event_id,
+            "sealed_at": self.sealed_at,
+            "sealed_by": self.sealed_by,
+            "chain_head": self.chain_head,
+            "event_count": self.event_count,
+            "key_id": self.key_id,
+        }
+
+
+@dataclass(frozen=True)
+class Report:
+    run: dict[str, Json]
+    system: dict[str, Json]
+    graph: dict[str, Json]
+    datasets: list[dict[str, Json]]
+    configs: list[dict[str, Json]]
+    checkpoints: list[dict[str, Json]]
+    evaluations: list[dict[str, Json]]
+    model: dict[str, Json] | None
+    metrics: dict[str, list[tuple[int, float]]]
+    findings: list[dict[str, Json]]
+    annotations: list[dict[str, Json]]
+    approvals: list[dict[str, Json]]
+    access: list[dict[str, Json]]
+    documentation: dict[str, str]
+    seal: Seal
+    notes: list[str] = field(default_factory=list)
+
+    def doc(self, name: str) -> str:
+        return self.documentation.get(name) or NOT_SUPPLIED
+
+
+def build(
+    run: Run,
+    events: Iterable[ev.EventBase],
+    seal: Seal,
+    documentation: Mapping[str, str | None],
+    access: Iterable[Mapping[str, Json]] = (),
+) -> Report:
+    quoted = _quoted(events)
+    # Exports are appended to the run after the seal; they are not part of what was sealed.
+    sealed_run = evolve(run, info={k: v for k, v in run.info.items() if k != "exports"})
+    nodes = sorted(run.nodes.values(), key=lambda n: n.ordinal)
+    graph = lineage(sealed_run)
+
+    def node_fields(n: Any) -> dict[str, Json]:
+        out = {"id": n.id, "hash": n.hash, "hash_status": n.hash_status, "time": iso(n.time)}
+        if n.hash_reason:
+            out["hash_error"] = n.hash_reason
+        return out
+
+    datasets = []
+    for n in (n for n in nodes if n.type == "dataset"):
+        reg = quoted.datasets.get(n.id)
+        p = reg.payload if reg else None
+        datasets.append(
+            {
+                **node_fields(n),
+                "name": n.attrs.get("name"),
+                "version": n.attrs.get("version"),
+                "role": n.attrs.get("role"),
+                "source_uri": n.attrs.get("source_uri"),
+                "record_count": n.attrs.get("record_count"),
+                "format": n.attrs.get("format"),
+                "provenance": json_safe(dict(p.provenance)) if p else {},
+                "provenance_warnings": list(p.provenance_warnings) if p else [],
+            }
+        )
+    configs = []
+    for n in (n for n in nodes if n.type == "config"):
+        cfg = quoted.configs.get(n.id)
+        body = cfg.payload.model_dump(mode="json", exclude={"config_id"}) if cfg else {}
+        configs.append({**node_fields(n), **json_safe(body)})
+    checkpoints = [
+        {
+            **node_fields(n),
+            "step": n.attrs.get("step"),
+            "path": n.attrs.get("path"),
+            "total_bytes": n.attrs.get("total_bytes"),
+            "files": n.attrs.get("files"),
+        }
+        for n in nodes
+        if n.type == "checkpoint"
+    ]
+    checkpoints.sort(key=lambda c: (c["step"] or 0, c["id"]))
+    evaluations = []
+    for n in (n for n in nodes if n.type == "eval"):
+        rec = quoted.evaluations.get(n.id)
+        evaluations.append(
+            {
+                **node_fields(n),
+                "source": n.attrs.get("source"),
+                "step": n.attrs.get("step"),
+                "benchmark_name": n.attrs.get("benchmark_name"),
+                "benchmark_version": n.attrs.get("benchmark_version"),
+                "eval_dataset_id": n.attrs.get("eval_dataset_id"),
+                "checkpoint_id": _checkpoint_parent(run, n.id),
+                "metrics": dict(n.attrs.get("metrics") or {}),
+                "notes": rec.payload.notes if rec else None,
+            }
+        )
+    models = [n for n in nodes if n.type == "model"]
+    model = None
+    if models:
+        m = models[-1]
+        model = {
+            **node_fields(m),
+            "path": m.attrs.get("path"),
+            "checkpoint_id": m.attrs.get("checkpoint_id"),
+        }
+    series: dict[str, list[tuple[int, float]]] = {}
+    for (name, step), point in sorted(run.metrics.items()):
+        series.setdefault(name, []).append((step, point.value))
+    start = quoted.started.payload if quoted.started else None
+    end = dict(run.info.get("end") or {})
+    summary = {
+        "run_id": run.run_id,
+        "workspace_id": run.workspace_id,
+        "project": run.project,
+        "name": run.name,
+        "tags": dict(sorted(run.tags.items())),
+        "status": "AUDIT_SEALED",
+        "started_at": iso(run.started_at) if run.started_at else None,
+        "started_by": start.started_by if start else None,
+        "sdk_version": start.sdk_version if start else None,
+        "ended_at": end.get("ended_at"),
+        "end_status": end.get("status"),
+        "global_step": end.get("global_step"),
+        "error_type": end.get("error_type"),
+        "sequence_gaps": [{"from": lo, "to": hi} for lo, hi in run.gaps],
+    }
+    system = quoted.system.payload.model_dump(mode="json") if quoted.system else {}
+    notes = [e["notes"] for e in evaluations if e["notes"]]
+    return Report(
+        run=summary,
+        system=system,
+        graph=graph,
+        datasets=datasets,
+        configs=configs,
+        checkpoints=checkpoints,
+        evaluations=evaluations,
+        model=model,
+        metrics=series,
+        findings=[
+            finding_json(f)
+            for f in sorted(run.findings.values(), key=lambda f: (f.opened_at, f.id))
+        ],
+        annotations=[
+            {
+                "annotation_id": a.id,
+                "node_id": a.node_id,
+                "author": {"name": a.author_name, "role": a.author_role},
+                "text": a.text,
+                "time": iso(a.time),
+            }
+            for a in sorted(run.annotations.values(), key=lambda a: (a.time, a.id))
+        ],
+        approvals=[
+            {
+                "decision": a.decision,
+                "reviewer": {"name": a.reviewer_name, "role": a.reviewer_role},
+                "comment": a.comment,
+                "time": iso(a.time),
+                "event_id": a.event_id,
+            }
+            for a in run.approvals
+        ],
+        access=[dict(a) for a in access],
+        documentation={k: v for k in DOC_FIELDS if (v := documentation.get(k))},
+        seal=seal,
+        notes=notes,
+    )
+
+
+def _checkpoint_parent(run: Run, node_id: str) -> str | None:
+    for a, b in sorted(run.edges, key=lambda e: run.edges[e]):
+        if b == node_id and a in run.nodes and run.nodes[a].type == "checkpoint":
+            return a
+    return None
+
+
+@dataclass
+class _Quoted:
+    started: ev.RunStarted | None = None
+    system: ev.SystemInfoCaptured | None = None
+    configs: dict[str, ev.ConfigCaptured] = field(default_factory=dict)
+    datasets: dict[str, ev.DatasetRegistered] = field(default_factory=dict)
+    evaluations: dict[str, ev.EvaluationRecorded] = field(default_factory=dict)
+
+
+def _quoted(events: Iterable[ev.EventBase]) -> _Quoted:
+    q = _Quoted()
+    for e in events:
+        match e:
+            case ev.RunStarted():
+                q.started = e
+            case ev.SystemInfoCaptured():
+                q.system = e
+            case ev.ConfigCaptured():
+                q.configs[e.payload.config_id] = e
+            case ev.DatasetRegistered():
+                q.datasets[e.payload.dataset_id] = e
+            case ev.EvaluationRecorded():
+                q.evaluations[e.payload.eval_id] = e
+    return q
+
+
+QUOTED_TYPES = (
+    "run.started",
+    "run.system_info",
+    "run.config_captured",
+    "dataset.registered",
+    "evaluation.recorded",
+)

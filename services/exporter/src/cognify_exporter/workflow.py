@@ -1,0 +1,212 @@
+"""Seal a run and export its packages: the steps, in order, over the adapters.
+
+seal:   load the run -> `seal.reasons` (and the chain, recomputed) -> publish `run.sealed`
+        -> wait until lineage has folded it -> auto-export per the retention settings.
+export: seal first when needed -> report from the store at the seal -> render and sign
+        -> write to WORM storage (locked for the workspace's retention) -> `export.completed`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+import cognify_events as ev
+from cognify_lineage.model import SEALED, iso
+
+from . import keys, metrics, package, postgres, report, seal
+from .objectstore import PackageStore
+from .postgres import ExportRow, Pool
+
+log = logging.getLogger("cognify_exporter")
+Publish = Callable[..., Awaitable[None]]
+
+
+class NotFound(LookupError):
+    pass
+
+
+class Refused(RuntimeError):
+    """The run cannot be sealed; `reasons` says exactly what is missing."""
+
+    def __init__(self, run_id: str, reasons: list[str]) -> None:
+        super().__init__(f"run {run_id} cannot be sealed: " + "; ".join(reasons))
+        self.reasons = reasons
+
+
+def retain_until(now: datetime, years: int) -> datetime:
+    try:
+        return now.replace(year=now.year + years)
+    except ValueError:  # 29 February
+        return now.replace(year=now.year + years, day=28)
+
+
+def export_json(row: ExportRow) -> dict[str, Any]:
+    return {
+        "run_id": row.run_id,
+        "workspace_id": row.workspace_id,
+        "format": row.format.value,
+        "template": row.template.value,
+        "bucket": row.bucket,
+        "object_key": row.object_key,
+        "envelope_key": row.envelope_key,
+        "package_hash": row.package_hash,
+        "size": row.size,
+        "retain_until": iso(row.retain_until),
+    }
+
+
+@dataclass
+class Exporter:
+    pool: Pool
+    packages: PackageStore
+    publish: Publish
+    producer: ev.Producer
+    master_key: bytes
+    seal_wait_s: float = 30.0
+
+    async def _run(self, run_id: str, workspace_id: str | None) -> Any:
+        run = await postgres.run(self.pool, run_id)
+        if run is None or (workspace_id is not None and run.workspace_id != workspace_id):
+            raise NotFound(run_id)
+        return run
+
+    async def seal(
+        self,
+        run_id: str,
+        sealed_by: str,
+        workspace_id: str | None = None,
+        formats: list[ev.ExportFormat] | None = None,
+        template: ev.ExportTemplate = ev.ExportTemplate.DEFAULT,
+    ) -> dict[str, Any]:
+        run = await self._run(run_id, workspace_id)
+        if run.status != SEALED:
+            policy, _ = await postgres.documentation(self.pool, run.workspace_id)
+            problems = seal.reasons(run, policy)
+            chain = await postgres.verified_chain(self.pool, run_id)
+            if not chain.valid:
+                problems.append(f"event chain broken: {chain.describe()}")
+            if problems:
+                metrics.SEALS.labels("refused").inc()
+                raise Refused(run_id, problems)
+            event = seal.seal_event(
+                run,
+                seal.Chain(chain.head, chain.length),
+                sealed_by,
+                datetime.now(UTC),
+                self.producer,
+            )
+            await self.publish(event)
+            await self._until_sealed(run_id)
+            metrics.SEALS.labels("sealed").inc()
+            run = await self._run(run_id, workspace_id)
+        retention = await postgres.retention(self.pool, run.workspace_id)
+        wanted = list(formats or [])
+        if retention.auto_export_on_seal and retention.auto_export_format not in wanted:
+            wanted.append(retention.auto_export_format)
+        exports = [await self.export(run_id, f, template, sealed_by) for f in wanted]
+        return {
+            "run_id": run_id,
+            "status": SEALED,
+            "seal": dict(run.info["seal"]),
+            "exports": [export_json(x) for x in exports],
+        }
+
+    async def _until_sealed(self, run_id: str) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self.seal_wait_s
+        while not await postgres.is_sealed(self.pool, run_id):
+            if loop.time() > deadline:
+                raise TimeoutError(
+                    f"run.sealed for {run_id} was published but lineage has not folded it "
+                    f"within {self.seal_wait_s:.0f} s; the export can be asked for again"
+                )
+            await asyncio.sleep(0.05)
+
+    async def report(self, run_id: str) -> report.Report:
+        run = await self._run(run_id, None)
+        if run.status != SEALED:
+            raise Refused(run_id, ["run not sealed"])
+        s = run.info["seal"]
+        count, head = int(s["event_count"]), str(s["chain_head"])
+        quoted = await postgres.quoted_events(self.pool, run_id, count)
+        _, docs = await postgres.documentation(self.pool, run.workspace_id)
+        assert run.sealed_at is not None
+        access = await postgres.access_log(self.pool, run.workspace_id, run_id, run.sealed_at)
+        key = await postgres.seal_key(self.pool, run.workspace_id, self.master_key)
+        sealed = report.Seal(
+            str(seal.seal_id(run_id, head)),
+            iso(run.sealed_at),
+            str(s["sealed_by"]),
+            head,
+            count,
+            key.key_id,
+        )
+        return report.build(run, quoted, sealed, docs, access)
+
+    async def export(
+        self,
+        run_id: str,
+        fmt: ev.ExportFormat,
+        template: ev.ExportTemplate,
+        requested_by: str,
+        workspace_id: str | None = None,
+    ) -> ExportRow:
+        run = await self._run(run_id, workspace_id)
+        found = await postgres.export_row(self.pool, run_id, fmt, template)
+        if found is not None:
+            return found
+        if run.status != SEALED:
+            await self.seal(run_id, requested_by, workspace_id)
+        rep = await self.report(run_id)
+        stored = await postgres.seal_key(self.pool, run.workspace_id, self.master_key)
+        private = keys.open_private(stored, self.master_key)
+        with metrics.RENDER_SECONDS.labels(fmt.value).time():
+            pkg = await asyncio.to_thread(package.build, rep, fmt, template, private)
+        retention = await postgres.retention(self.pool, run.workspace_id)
+        until = retain_until(datetime.now(UTC), retention.retention_years)
+        key = package.object_key(run.workspace_id, run_id, fmt, template)
+        written = await self.packages.write(key, pkg, package.CONTENT_TYPES[fmt], until)
+        digest, size = pkg.package_hash, len(pkg.data)
+        if not written:  # already stored (a retry): what is locked there is the package
+            there = await self.packages.read(key)
+            digest, size = package.sha256(there), len(there)
+        row = ExportRow(
+            run_id,
+            fmt,
+            template,
+            run.workspace_id,
+            self.packages.bucket,
+            key,
+            package.envelope_key(key),
+            digest,
+            size,
+            until,
+        )
+        await postgres.record_export(self.pool, row)
+        await self.publish(
+            ev.ExportCompleted(
+                workspace_id=run.workspace_id,
+                project=run.project,
+                run_id=run_id,
+                producer=self.producer,
+                payload=ev.ExportCompletedPayload(
+                    format=fmt,
+                    template=template,
+                    bucket=row.bucket,
+                    object_key=key,
+                    package_hash=digest,
+                    size=size,
+                    retain_until=until,
+                ),
+            )
+        )
+        metrics.EXPORTS.labels(fmt.value, "written" if written else "existing").inc()
+        return row
+
+    async def public_key(self, workspace_id: str) -> keys.SealedKey:
+        return await postgres.seal_key(self.pool, workspace_id, self.master_key)

@@ -1,0 +1,167 @@
+"""The `xlsx` package: one sheet per type (datasets, configs, checkpoints, eval metrics),
+plus the run, approvals and seal, as deterministic bytes (pure).
+
+XlsxWriter writes every zip member with a fixed date; the document's creation time is set
+to the seal's time, so the same sealed run gives byte-identical workbooks.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from datetime import datetime
+from typing import Any
+
+import xlsxwriter
+from cognify_events import ExportTemplate
+
+from .report import Report
+
+
+def _cell(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int | float | str):
+        return value
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def render(report: Report, template: ExportTemplate) -> bytes:
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(out, {"in_memory": True, "strings_to_numbers": False})
+    sealed = datetime.fromisoformat(report.seal.sealed_at.replace("Z", "+00:00"))
+    book.set_properties(
+        {
+            "title": f"Cognify audit package: {report.run['run_id']}",
+            "subject": f"template {template.value}",
+            "author": "Cognify exporter",
+            "created": sealed.replace(tzinfo=None),
+        }
+    )
+    bold = book.add_format({"bold": True})
+
+    def sheet(name: str, header: list[str], rows: list[list[Any]]) -> None:
+        ws = book.add_worksheet(name)
+        ws.write_row(0, 0, header, bold)
+        for i, row in enumerate(rows, start=1):
+            ws.write_row(i, 0, [_cell(v) for v in row])
+        ws.freeze_panes(1, 0)
+        for col, title in enumerate(header):
+            ws.set_column(col, col, max(12, min(60, len(title) + 4)))
+
+    r = report.run
+    sheet(
+        "run",
+        ["field", "value"],
+        [[k, r[k]] for k in sorted(r)] + [["template", template.value]],
+    )
+    sheet(
+        "datasets",
+        [
+            "dataset_id",
+            "name",
+            "version",
+            "role",
+            "source_uri",
+            "record_count",
+            "hash",
+            "hash_status",
+            "hash_error",
+            "provenance",
+        ],
+        [
+            [
+                d["id"],
+                d["name"],
+                d["version"],
+                d["role"],
+                d["source_uri"],
+                d["record_count"],
+                d["hash"],
+                d["hash_status"],
+                d.get("hash_error"),
+                d["provenance"],
+            ]
+            for d in report.datasets
+        ],
+    )
+    config_rows = []
+    for c in report.configs:
+        config_rows.append([c["id"], "(config hash)", c["hash"]])
+        for key in (
+            "model_type",
+            "parameter_count",
+            "trainable_parameter_count",
+            "optimizer",
+            "lr_scheduler",
+            "trainer_class",
+            "peft_config",
+        ):
+            config_rows.append([c["id"], key, c.get(key)])
+        for key, value in sorted((c.get("training_args") or {}).items()):
+            config_rows.append([c["id"], f"training_args.{key}", value])
+    sheet("configs", ["config_id", "parameter", "value"], config_rows)
+    sheet(
+        "checkpoints",
+        [
+            "checkpoint_id",
+            "step",
+            "path",
+            "total_bytes",
+            "files",
+            "hash",
+            "hash_status",
+            "hash_error",
+        ],
+        [
+            [
+                c["id"],
+                c["step"],
+                c["path"],
+                c["total_bytes"],
+                c["files"],
+                c["hash"],
+                c["hash_status"],
+                c.get("hash_error"),
+            ]
+            for c in report.checkpoints
+        ],
+    )
+    sheet(
+        "eval metrics",
+        [
+            "eval_id",
+            "source",
+            "benchmark",
+            "benchmark_version",
+            "step",
+            "checkpoint_id",
+            "metric",
+            "value",
+            "eval_hash",
+        ],
+        [
+            [
+                e["id"],
+                e["source"],
+                e["benchmark_name"],
+                e["benchmark_version"],
+                e["step"],
+                e["checkpoint_id"],
+                name,
+                value,
+                e["hash"],
+            ]
+            for e in report.evaluations
+            for name, value in sorted(e["metrics"].items())
+        ],
+    )
+    sheet(
+        "approvals",
+        ["decision", "reviewer", "role", "time", "comment"],
+        [
+            [a["decision"], a["reviewer"]["name"], a["reviewer"]["role"], a["time"], a["comment"]]
+            for a in report.approvals
+        ],
+    )
+    sheet("seal", ["field", "value"], [[k, v] for k, v in sorted(report.seal.json().items())])
+    book.close()
+    return out.getvalue()

@@ -1,0 +1,163 @@
+"""Record ranges of a dataset: what one chunk of a split dataset job reads and hashes.
+
+A range [offset, offset + count) is read without decoding the records before it: JSON Lines
+skips lines unparsed, Parquet skips whole row groups, Arrow skips batches by their length,
+and a multi-file dataset skips whole files by their record counts. Within the range the
+records are exactly those `RecordSource.batches()` yields, so a chunk's subtree root is the
+one the unchunked tree holds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.ipc as ipc
+import pyarrow.parquet as pq
+from cognify_hashing import MerkleBuilder, canonical_record, format_digest
+from cognify_hashing.arrow_values import batch_records
+from cognify_hashing.canonical import CanonicalEncodingError
+from cognify_hashing.schema import SchemaInference
+from cognify_hashing.sources import (
+    BATCH_ROWS,
+    ArrowFile,
+    JsonLinesFile,
+    ParquetFile,
+    Record,
+    RecordSource,
+    SourceError,
+    _no_constants,
+    _unique_keys,
+)
+
+from .jobs import DatasetDigest
+from .progress import Progress
+
+
+def hash_range(
+    source: RecordSource, progress: Progress, offset: int = 0, count: int | None = None
+) -> DatasetDigest:
+    """Root, count and schema of records [offset, offset + count) (all when count is None).
+    `bytes_hashed` counts the canonical bytes of the records (the leaf data)."""
+    builder = MerkleBuilder()
+    inference = None if source.schema_is_cheap else SchemaInference()
+    nbytes = 0
+    batches = source.batches() if count is None else record_batches(source, offset, count)
+    for batch in batches:
+        datas = _encode(batch, offset + builder.size)
+        builder.add_leaves(datas)
+        size = sum(map(len, datas))
+        nbytes += size
+        if inference is not None:
+            inference.add_records(batch)
+        progress.add(size, len(batch))
+    if count is not None and builder.size != count:
+        raise SourceError(
+            f"{source.path} holds {offset + builder.size} records, fewer than the "
+            f"{offset + count} planned: it changed after the job was planned"
+        )
+    schema = inference.describe() if inference is not None else source.schema()
+    return DatasetDigest(format_digest(builder.root()), builder.size, schema, nbytes)
+
+
+def _encode(batch: list[Record], first: int) -> list[bytes]:
+    try:
+        return [canonical_record(record) for record in batch]
+    except CanonicalEncodingError:
+        for index, record in enumerate(batch):  # error path only: name the record
+            try:
+                canonical_record(record)
+            except CanonicalEncodingError as exc:
+                raise CanonicalEncodingError(f"record {first + index}: {exc}") from None
+        raise
+
+
+def record_batches(source: RecordSource, offset: int, count: int) -> Iterator[list[Record]]:
+    """Records [offset, offset + count) of any source `open_source` returns, in batches."""
+    if isinstance(source, JsonLinesFile):
+        yield from _jsonl(source.path, offset, count)
+    elif isinstance(source, ParquetFile):
+        yield from _parquet(source.path, offset, count)
+    elif isinstance(source, ArrowFile):
+        yield from _arrow(source, offset, count)
+    else:  # several files one after the other (save_to_disk, a directory of files)
+        parts: list[RecordSource] = source.parts()  # type: ignore[attr-defined]
+        for part in parts:
+            if count <= 0:
+                return
+            size = part.count()
+            if offset >= size:
+                offset -= size
+                continue
+            take = min(size - offset, count)
+            yield from record_batches(part, offset, take)
+            offset, count = 0, count - take
+
+
+def _jsonl(path: Path, offset: int, count: int) -> Iterator[list[Record]]:
+    decode = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_no_constants).decode
+    index, end = 0, offset + count
+    batch: list[Record] = []
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            index += 1
+            if index <= offset:
+                continue
+            try:
+                value = decode(line.decode("utf-8"))
+            except ValueError as exc:
+                raise SourceError(f"{path}:{number}: {exc}") from None
+            if type(value) is not dict:
+                raise SourceError(f"{path}:{number}: a record must be a JSON object")
+            batch.append(value)
+            if len(batch) == BATCH_ROWS:
+                yield batch
+                batch = []
+            if index >= end:
+                break
+    if batch:
+        yield batch
+
+
+def _sliced(batches: Iterator[pa.RecordBatch], offset: int, count: int) -> Iterator[list[Record]]:
+    """Rows [offset, offset + count) of consecutive Arrow batches, skipping whole batches."""
+    position, end = 0, offset + count
+    for batch in batches:
+        start, stop = position, position + batch.num_rows
+        position = stop
+        if stop <= offset:
+            continue
+        lo, hi = max(offset, start) - start, min(end, stop) - start
+        for at in range(lo, hi, BATCH_ROWS):
+            yield batch_records(batch.slice(at, min(BATCH_ROWS, hi - at)))
+        if stop >= end:
+            return
+
+
+def _parquet(path: Path, offset: int, count: int) -> Iterator[list[Record]]:
+    with pq.ParquetFile(path) as reader:
+        groups, skipped, position = [], 0, 0
+        for index in range(reader.metadata.num_row_groups):
+            rows = reader.metadata.row_group(index).num_rows
+            if position + rows <= offset:
+                skipped += rows
+            elif position < offset + count:
+                groups.append(index)
+            position += rows
+        if groups:
+            batches = reader.iter_batches(batch_size=BATCH_ROWS, row_groups=groups)
+            yield from _sliced(batches, offset - skipped, count)
+
+
+def _arrow(source: ArrowFile, offset: int, count: int) -> Iterator[list[Record]]:
+    with pa.memory_map(str(source.path)) as mapped:
+        reader = source._reader(mapped)
+        if isinstance(reader, ipc.RecordBatchFileReader):
+            batches = (reader.get_batch(i) for i in range(reader.num_record_batches))
+            yield from _sliced(batches, offset, count)
+        else:
+            yield from _sliced(iter(reader), offset, count)

@@ -1,0 +1,98 @@
+"""Planning jobs into chunks and naming results: pure functions of the job."""
+
+from __future__ import annotations
+
+from cognify_events import HashJobRequested, HashJobRequestedPayload, HashTarget, Producer
+from cognify_hasher import jobs
+from cognify_hashing import Manifest, ManifestEntry
+
+ME = Producer(kind="hasher", id="h:1")
+
+
+def _job(job_id: str = "job-1", uri: str = "/data/x.jsonl") -> HashJobRequested:
+    return HashJobRequested(
+        workspace_id="ws",
+        project="p",
+        run_id="run-1",
+        producer=Producer(kind="ingest", id="i:1"),
+        payload=HashJobRequestedPayload(
+            job_id=job_id, target=HashTarget.DATASET, target_id="ds-1", source_uri=uri
+        ),
+    )
+
+
+def test_a_small_dataset_is_hashed_whole() -> None:
+    assert jobs.plan_dataset(1_000, 1_000) is None
+
+
+def test_a_large_dataset_is_cut_into_power_of_two_ranges() -> None:
+    plan = jobs.plan_dataset(1_000, 300)  # 300 rounds down to 256
+    assert plan is not None
+    assert [(c.record_offset, c.record_count) for c in plan] == [
+        (0, 256),
+        (256, 256),
+        (512, 256),
+        (768, 232),
+    ]
+
+
+def test_checkpoint_files_are_grouped_whole_and_balanced() -> None:
+    files = [(f"model-{i}.safetensors", size) for i, size in enumerate([90, 10, 50, 50, 40, 60])]
+    plan = jobs.plan_checkpoint(files, chunk_bytes=100, chunk_files=10)
+    assert plan is not None and len(plan) == 3
+    grouped = [f for chunk in plan for f in chunk.files]
+    assert sorted(grouped) == sorted(files)
+    loads = [sum(size for _, size in chunk.files) for chunk in plan]
+    assert max(loads) - min(loads) <= 10
+    assert plan == jobs.plan_checkpoint(list(reversed(files)), 100, 10), "deterministic"
+
+
+def test_a_small_or_single_file_checkpoint_is_hashed_whole() -> None:
+    assert jobs.plan_checkpoint([("a", 10), ("b", 10)], 100, 10) is None
+    assert jobs.plan_checkpoint([("huge.bin", 10**12)], 100, 10) is None
+
+
+def test_many_small_files_are_split_by_count() -> None:
+    files = [(f"f{i:03d}", 1) for i in range(25)]
+    plan = jobs.plan_checkpoint(files, chunk_bytes=10**9, chunk_files=10)
+    assert plan is not None and [len(c.files) for c in plan] == [9, 8, 8]
+
+
+def test_a_redelivered_job_gets_results_with_the_same_event_id() -> None:
+    digest = jobs.DatasetDigest("sha256:" + "0" * 64, 3, {}, 10)
+    first = jobs.dataset_computed(_job(), digest, 0.1, ME)
+    again = jobs.dataset_computed(_job(), digest, 0.2, ME)
+    assert first.event_id == again.event_id
+    assert jobs.job_failed(_job(), "gone", ME).event_id == first.event_id, "one result per job"
+    assert jobs.dataset_computed(_job("job-2"), digest, 0.1, ME).event_id != first.event_id
+    assert first.run_id == "run-1" and first.seq is None and first.producer == ME
+
+
+def test_chunk_requests_carry_the_plan_and_have_distinct_stable_ids() -> None:
+    plan = jobs.plan_dataset(10, 4)
+    assert plan is not None
+    chunks = jobs.chunk_requests(_job(), plan, ME)
+    assert [c.payload.chunk_index for c in chunks] == [0, 1, 2]
+    assert {c.payload.chunk_count for c in chunks} == {3}
+    assert len({c.event_id for c in chunks}) == 3
+    assert [c.event_id for c in jobs.chunk_requests(_job(), plan, ME)] == [
+        c.event_id for c in chunks
+    ]
+    assert len({c.payload.plan_id for c in chunks}) == 1
+
+
+def test_another_plan_of_the_same_job_has_another_plan_id() -> None:
+    one = jobs.plan_id(_job(), jobs.plan_dataset(10, 4) or [])
+    two = jobs.plan_id(_job(), jobs.plan_dataset(12, 4) or [])
+    assert one != two
+
+
+def test_a_checkpoint_result_lists_every_file_with_its_hash() -> None:
+    manifest = Manifest.from_entries(
+        [ManifestEntry("b.bin", 3, "ab" * 32), ManifestEntry("a.json", 2, "cd" * 32)]
+    )
+    event = jobs.checkpoint_computed(_job(), manifest, 0.5, ME)
+    assert event.payload.hash == manifest.checkpoint_hash
+    assert [f.path for f in event.payload.files] == ["a.json", "b.bin"]
+    assert event.payload.algorithm == "checkpoint-manifest-v1"
+    assert event.payload.bytes_hashed == 5
