@@ -75,13 +75,15 @@ def keys() -> dict[str, str]:
     return found
 
 
-def wait_for_lineage(run_id: str, key: str, timeout_s: float = 120) -> dict[str, Any]:
+def wait_for_lineage(run_id: str, key: str, timeout_s: float = 180) -> dict[str, Any]:
+    """The run's graph once it has ended and the hasher pool has answered every hash job."""
     deadline = time.monotonic() + timeout_s
     last: Any = None
     while time.monotonic() < deadline:
         try:
             last = http("GET", f"{LINEAGE}/v1/runs/{run_id}/lineage", key)
-            if last.get("status") not in (None, "running"):
+            pending = [n for n in last["nodes"] if n.get("hash_status") == "pending"]
+            if last.get("status") not in (None, "running") and not pending:
                 return last  # type: ignore[no-any-return]
         except RuntimeError as exc:
             last = str(exc)
@@ -116,7 +118,8 @@ def main() -> None:
     graph_path = STATE / f"{run_id}.lineage.json"
     graph_path.write_text(json.dumps(graph, indent=2))
     for node in graph["nodes"]:
-        print(f"  {node['type']:11} {node['id']:42} {node.get('hash') or '(hash pending)'}")
+        shown = node.get("hash") or f"(hash {node.get('hash_status', 'pending')})"
+        print(f"  {node['type']:11} {node['id']:42} {shown}")
     print(f"  {len(graph['edges'])} edges; status {graph['status']}; saved to {graph_path}")
     events = http("GET", f"{LINEAGE}/v1/runs/{run_id}/events", k["reviewer"])
     print(f"  event chain: {json.dumps(events.get('chain', events.get('verification')))[:200]}")

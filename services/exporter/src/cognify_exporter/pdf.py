@@ -112,12 +112,10 @@ def render(report: Report, template: ExportTemplate) -> bytes:
     def footer(canvas: Any, _doc: Any) -> None:
         canvas.saveState()
         canvas.setFont("Helvetica", 7)
-        canvas.drawString(
-            18 * mm,
-            9 * mm,
-            f"{r['run_id']} · sealed {seal.sealed_at} · chain head {seal.chain_head}",
-        )
-        canvas.drawRightString(A4[0] - 18 * mm, 9 * mm, f"page {canvas.getPageNumber()}")
+        # Two lines: the chain head is 71 characters and would run into the page number.
+        canvas.drawString(18 * mm, 12 * mm, f"{r['run_id']} · sealed {seal.sealed_at}")
+        canvas.drawString(18 * mm, 8.5 * mm, f"chain head {seal.chain_head}")
+        canvas.drawRightString(A4[0] - 18 * mm, 8.5 * mm, f"page {canvas.getPageNumber()}")
         canvas.restoreState()
 
     story: list[Any] = [
@@ -162,7 +160,12 @@ def _summary(report: Report, _t: ExportTemplate) -> list[Any]:
         ("started by", r["started_by"] or NOT_SUPPLIED),
         ("SDK version", r["sdk_version"]),
         ("host", report.system.get("host")),
-        ("GPU", f"{report.system.get('gpu_count', 0)} x {report.system.get('gpu_model')}"),
+        (
+            "GPU",
+            f"{report.system.get('gpu_count')} x {report.system.get('gpu_model')}"
+            if report.system.get("gpu_count")
+            else "none (CPU)",
+        ),
         ("git commit", report.system.get("git_commit")),
         ("sequence gaps", json.dumps(gaps) if gaps else "none"),
     ]

@@ -67,13 +67,23 @@ def _config_payload(
         if params
         else None,
         peft_config=peft_config,
-        optimizer=type(optimizer).__name__ if optimizer is not None else str(args.optim),
-        lr_scheduler=str(args.lr_scheduler_type)
-        if scheduler is None
-        else f"{args.lr_scheduler_type} ({type(scheduler).__name__})",
+        optimizer=_optimizer_name(optimizer, args),
+        lr_scheduler=_scheduler_name(scheduler, args),
         trainer_class=trainer_class,
         redacted_keys=redacted,
     )
+
+
+def _optimizer_name(optimizer: Any, args: TrainingArguments) -> str:
+    # accelerate wraps the real optimizer; the auditor wants AdamW, not the wrapper.
+    inner = getattr(optimizer, "optimizer", optimizer)
+    optim = getattr(args.optim, "value", args.optim)
+    return f"{type(inner).__name__} ({optim})" if inner is not None else str(optim)
+
+
+def _scheduler_name(scheduler: Any, args: TrainingArguments) -> str:
+    kind = str(getattr(args.lr_scheduler_type, "value", args.lr_scheduler_type))
+    return kind if scheduler is None else f"{kind} ({type(scheduler).__name__})"
 
 
 def _checkpoint_payload(path: Path, step: int, checkpoint_id: str) -> ev.CheckpointSavedPayload:

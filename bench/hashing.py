@@ -1,0 +1,421 @@
+"""Benchmark: the hasher against the machine's SHA-256 limit and plain-Python baselines.
+
+    .venv/bin/python bench/hashing.py [--checkpoint-mb 1024] [--records 1000000] [--full]
+
+Every figure is measured in this one run, on the same files and records, and printed with
+its ratio against a baseline measured alongside (fast figures: median of --repeat runs,
+variants interleaved; 2 shared cores swing 20-30%).
+
+Checkpoints (a multi-file checkpoint written to a temporary directory and read once, so it
+sits in page cache): `hashlib` in one thread; the hasher's checkpoint hashing in one worker
+(one thread, target >= 0.9x hashlib) and on all cores (threads, and a pool of worker
+processes hashing one chunked job through Kafka), against `openssl speed -evp sha256 -multi
+N` (target >= 85%); `sha256sum` and `openssl dgst` for reference.
+
+Datasets (--records records of about 200 bytes): the Merkle root over canonical bytes
+against a plain Python loop of RFC 6962 leaf and node hashes (target >= 1.25x) and against
+pymerkle (install with `uv sync --group bench`); end to end from JSON Lines and Parquet with
+canonical encoding (target >= 500k records/s per core); one chunked job hashed by one and
+by two worker processes through Kafka (target speed-up >= 1.7x).
+
+--full: a 4 GiB checkpoint. Needs the local stack (deploy/stack up) for the pool figures.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import hashlib
+import json
+import os
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+from aiokafka import AIOKafkaConsumer
+from aiokafka.admin import AIOKafkaAdminClient
+from cognify_events import HashJobRequested, HashJobRequestedPayload, HashTarget, Producer, encode
+from cognify_events.topics import EVENTS, HASH_CHUNKS, HASH_JOBS, HASH_PROGRESS, Topic
+from cognify_hasher.progress import Progress
+from cognify_hasher.storage import LocalPath, Storage
+from cognify_hashing import MerkleBuilder, canonical_record, hash_dataset
+from cognify_kafka import KafkaSettings, ensure_topics, producer
+
+ROOT = Path(__file__).resolve().parents[1]
+CORES = os.cpu_count() or 1
+READ = 8 * 1024 * 1024
+
+
+def median_of(repeat: int, *variants: Callable[[], float]) -> list[float]:
+    """Seconds per variant, the median of `repeat` interleaved runs."""
+    times: list[list[float]] = [[] for _ in variants]
+    for _ in range(repeat):
+        for slot, variant in zip(times, variants, strict=True):
+            slot.append(variant())
+    return [statistics.median(slot) for slot in times]
+
+
+def timed(call: Callable[[], object]) -> float:
+    started = time.perf_counter()
+    call()
+    return time.perf_counter() - started
+
+
+def row(label: str, value: str, ratio: str = "") -> None:
+    print(f"  {label:<58} {value:>16}  {ratio}")
+
+
+# ---- checkpoint ----------------------------------------------------------------------------
+
+
+def write_checkpoint(directory: Path, total_mb: int) -> list[tuple[str, int]]:
+    directory.mkdir(parents=True)
+    shards = 4
+    shard = total_mb * 1024 * 1024 // shards
+    piece = os.urandom(16 * 1024 * 1024)
+    for n in range(shards):
+        with open(directory / f"model-{n + 1:05d}-of-{shards:05d}.safetensors", "wb") as out:
+            left = shard
+            while left > 0:
+                out.write(piece[: min(left, len(piece))])
+                left -= len(piece)
+    (directory / "config.json").write_text(json.dumps({"hidden_size": 4096}) + "\n")
+    (directory / "tokenizer.json").write_bytes(os.urandom(2 * 1024 * 1024))
+    (directory / "optimizer.pt").write_bytes(os.urandom(64 * 1024 * 1024))
+    files = sorted((p.name, p.stat().st_size) for p in directory.iterdir())
+    for name, _ in files:  # into page cache
+        with open(directory / name, "rb") as handle:
+            while handle.read(READ):
+                pass
+    return files
+
+
+def hashlib_one_thread(directory: Path, files: list[tuple[str, int]]) -> None:
+    buffer = bytearray(READ)
+    view = memoryview(buffer)
+    for name, _ in files:
+        digest = hashlib.sha256()
+        with open(directory / name, "rb", buffering=0) as handle:
+            while count := handle.readinto(buffer):
+                digest.update(view[:count])
+        digest.hexdigest()
+
+
+def openssl_speed(multi: int) -> float:
+    """Bytes/s of `openssl speed -evp sha256` on 16 KiB blocks (all `multi` processes)."""
+    args = ["openssl", "speed", "-evp", "sha256", "-seconds", "3", "-bytes", "16384"]
+    if multi > 1:
+        args += ["-multi", str(multi)]
+    out = subprocess.run(args, capture_output=True, text=True, check=True).stdout
+    match = re.search(r"^sha256\s+([\d.]+)k\s*$", out, flags=re.M | re.I)
+    if not match:
+        raise RuntimeError(f"cannot parse openssl speed output:\n{out}")
+    return float(match.group(1)) * 1000
+
+
+def run_tool(args: list[str], cwd: Path) -> None:
+    subprocess.run(args, cwd=cwd, check=True, stdout=subprocess.DEVNULL)
+
+
+# ---- datasets ------------------------------------------------------------------------------
+
+
+def make_records(n: int) -> list[dict[str, Any]]:
+    words = ("patient", "stable", "follow", "up", "weeks", "acute", "vitals", "normal", "daily")
+    return [
+        {
+            "id": i,
+            "text": " ".join(words[(i * 7 + k) % len(words)] for k in range(20)),
+            "label": i % 5,
+            "source": "clinical-notes",
+        }
+        for i in range(n)
+    ]
+
+
+def plain_rfc6962(datas: list[bytes]) -> bytes:
+    """The baseline: a plain Python loop of hashlib leaf and node hashes."""
+    sha = hashlib.sha256
+    level = [sha(b"\x00" + d).digest() for d in datas]
+    while len(level) > 1:
+        nxt = [sha(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return level[0]
+
+
+def ours(datas: list[bytes]) -> bytes:
+    builder = MerkleBuilder()
+    builder.add_leaves(datas)
+    return builder.root()
+
+
+def pymerkle_root(datas: list[bytes]) -> bytes | None:
+    try:
+        from pymerkle import InmemoryTree
+    except ImportError:
+        return None
+    tree = InmemoryTree(algorithm="sha256")
+    for data in datas:
+        tree.append_entry(data)
+    return bytes(tree.get_root())
+
+
+# ---- the pool through Kafka ----------------------------------------------------------------
+
+
+class Pool:
+    """Worker processes of the hasher on topics and groups of this benchmark's own."""
+
+    def __init__(self, root: Path, workers: int, env: dict[str, str]) -> None:
+        self.prefix = f"bench-{uuid.uuid4().hex[:8]}."
+        self.group = f"{self.prefix}hasher"
+        self.kafka = KafkaSettings()
+        self.env = {
+            **os.environ,
+            "COGNIFY_TOPIC_PREFIX": self.prefix,
+            "COGNIFY_HASHER_GROUP": self.group,
+            "COGNIFY_HASHER_COMBINE_GROUP": f"{self.prefix}combine",
+            "COGNIFY_HASHER_ALLOWED_ROOTS": str(root),
+            "COGNIFY_HASHER_METRICS_PORT": "0",
+            "COGNIFY_HASHER_SESSION_TIMEOUT_MS": "6000",
+            **env,
+        }
+        self.workers = workers
+        self.procs: list[subprocess.Popen[bytes]] = []
+
+    async def __aenter__(self) -> Pool:
+        await ensure_topics(
+            self.kafka,
+            [
+                Topic(self.prefix + t.name, t.partitions, t.purpose)
+                for t in (HASH_JOBS, EVENTS, HASH_CHUNKS, HASH_PROGRESS)
+            ],
+        )
+        self.procs = [
+            subprocess.Popen(
+                [sys.executable, "-m", "cognify_hasher"],
+                env=self.env,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd=ROOT,
+            )
+            for _ in range(self.workers)
+        ]
+        await self._stable()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for proc in self.procs:
+            proc.send_signal(signal.SIGTERM)
+        for proc in self.procs:
+            try:
+                proc.wait(30)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+    async def _stable(self) -> None:
+        admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka.bootstrap_servers)
+        await admin.start()
+        try:
+            deadline = time.monotonic() + 90
+            while time.monotonic() < deadline:
+                [response] = await admin.describe_consumer_groups([self.group])
+                group = response.to_object()["groups"][0]
+                if group["state"] == "Stable" and len(group["members"]) == self.workers:
+                    return
+                await asyncio.sleep(0.25)
+            raise TimeoutError(f"{self.workers} workers did not join {self.group}")
+        finally:
+            await admin.close()
+
+    async def hash(self, target: HashTarget, path: Path) -> tuple[float, dict[str, Any]]:
+        """Seconds from publishing the job to reading its result, and the result."""
+        job_id = f"job-{uuid.uuid4().hex[:12]}"
+        job = HashJobRequested(
+            workspace_id="ws-bench",
+            project="bench",
+            run_id=f"run-{job_id}",
+            producer=Producer(kind="ingest", id="bench:1"),
+            payload=HashJobRequestedPayload(
+                job_id=job_id, target=target, target_id=job_id, source_uri=str(path)
+            ),
+        )
+        cons = AIOKafkaConsumer(
+            self.prefix + EVENTS.name,
+            bootstrap_servers=self.kafka.bootstrap_servers,
+            auto_offset_reset="latest",
+        )
+        await cons.start()
+        prod = producer(self.kafka)
+        await prod.start()
+        try:
+            while not cons.assignment():
+                await asyncio.sleep(0.05)
+            for tp in cons.assignment():
+                await cons.position(tp)
+            started = time.perf_counter()
+            await prod.send_and_wait(self.prefix + HASH_JOBS.name, encode(job), key=job_id.encode())
+            while True:
+                batches = await cons.getmany(timeout_ms=1000)
+                for messages in batches.values():
+                    for m in messages:
+                        event = json.loads(m.value or b"{}")
+                        if event.get("payload", {}).get("job_id") == job_id:
+                            return time.perf_counter() - started, event
+        finally:
+            await prod.stop()
+            await cons.stop()
+
+
+# ---- main ----------------------------------------------------------------------------------
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--checkpoint-mb", type=int, default=1024)
+    parser.add_argument("--records", type=int, default=1_000_000)
+    parser.add_argument("--pymerkle-records", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--full", action="store_true", help="a 4 GiB checkpoint")
+    parser.add_argument("--no-pool", action="store_true", help="skip the figures needing Kafka")
+    args = parser.parse_args()
+    size_mb = 4096 if args.full else args.checkpoint_mb
+    work = Path(tempfile.mkdtemp(prefix="cognify-bench-hashing-"))
+    try:
+        print(f"cognify hasher benchmark: {CORES} cores, temporary files in {work}")
+        await checkpoint_figures(work, size_mb, args)
+        await dataset_figures(work, args)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+async def checkpoint_figures(work: Path, size_mb: int, args: argparse.Namespace) -> None:
+    ckpt = work / "checkpoint-1000"
+    files = write_checkpoint(ckpt, size_mb)
+    total = sum(size for _, size in files)
+    gb = total / 1e9
+    print(f"\ncheckpoint: {len(files)} files, {gb:.2f} GB, in page cache")
+    storage = Storage([work])
+    where = LocalPath(ckpt)
+
+    def worker(threads: int) -> Callable[[], float]:
+        return lambda: timed(lambda: storage.hash_files(where, files, Progress("c"), threads))
+
+    base, one, many = median_of(
+        args.repeat,
+        lambda: timed(lambda: hashlib_one_thread(ckpt, files)),
+        worker(1),
+        worker(CORES),
+    )
+    limit_one, limit_all = openssl_speed(1), openssl_speed(CORES)
+    sums = timed(lambda: run_tool(["sha256sum", *[n for n, _ in files]], ckpt))
+    dgst = timed(lambda: run_tool(["openssl", "dgst", "-sha256", *[n for n, _ in files]], ckpt))
+    row("hashlib, one thread (baseline)", f"{gb / base:.2f} GB/s")
+    row(
+        "hasher, one worker, one thread",
+        f"{gb / one:.2f} GB/s",
+        f"{base / one:.2f}x hashlib (target >= 0.9x)",
+    )
+    row("openssl speed -evp sha256 (1 process)", f"{limit_one / 1e9:.2f} GB/s")
+    row(f"openssl speed -evp sha256 -multi {CORES} (machine limit)", f"{limit_all / 1e9:.2f} GB/s")
+    row(
+        f"hasher, one worker, {CORES} threads",
+        f"{gb / many:.2f} GB/s",
+        f"{gb / many / (limit_all / 1e9):.0%} of the limit (target >= 85%)",
+    )
+    if not args.no_pool:
+        chunk_bytes = max(1, total // (2 * CORES))
+        env = {"COGNIFY_HASHER_CHUNK_BYTES": str(chunk_bytes), "COGNIFY_HASHER_THREADS": "1"}
+        async with Pool(work, CORES, env) as pool:
+            await pool.hash(HashTarget.CHECKPOINT, ckpt)  # warm-up
+            seconds, result = await pool.hash(HashTarget.CHECKPOINT, ckpt)
+        assert result["type"] == "hash.computed", result
+        row(
+            f"hasher pool, {CORES} processes, one chunked job via Kafka",
+            f"{gb / seconds:.2f} GB/s",
+            f"{gb / seconds / (limit_all / 1e9):.0%} of the limit (end to end)",
+        )
+    row("sha256sum (reference)", f"{gb / sums:.2f} GB/s", f"hasher one thread is {sums / one:.1f}x")
+    row("openssl dgst -sha256, one process (reference)", f"{gb / dgst:.2f} GB/s")
+
+
+async def dataset_figures(work: Path, args: argparse.Namespace) -> None:
+    n = args.records
+    records = make_records(n)
+    datas = [canonical_record(r) for r in records]
+    average = sum(map(len, datas)) / n
+    print(f"\ndatasets: {n:,} records, {average:.0f} canonical bytes on average")
+    assert plain_rfc6962(datas[:1000]) == ours(datas[:1000])
+    base, mine = median_of(
+        args.repeat, lambda: timed(lambda: plain_rfc6962(datas)), lambda: timed(lambda: ours(datas))
+    )
+    row("plain Python loop of hashlib RFC 6962 (baseline)", f"{n / base:,.0f} rec/s")
+    row(
+        "MerkleBuilder over canonical bytes",
+        f"{n / mine:,.0f} rec/s",
+        f"{base / mine:.2f}x (target >= 1.25x)",
+    )
+    subset = datas[: args.pymerkle_records]
+    theirs = timed(lambda: pymerkle_root(subset))
+    if pymerkle_root(subset[:100]) is None:
+        row("pymerkle", "not installed", "(uv sync --group bench)")
+    else:
+        assert pymerkle_root(subset[:100]) == ours(subset[:100]), "pymerkle agrees on the root"
+        mine_subset = timed(lambda: ours(subset))
+        row(
+            f"pymerkle InmemoryTree ({len(subset):,} records)",
+            f"{len(subset) / theirs:,.0f} rec/s",
+            f"ours {theirs / mine_subset:.1f}x faster",
+        )
+    encode_s = timed(lambda: [canonical_record(r) for r in records])
+    row("canonical encoding alone (records in memory)", f"{n / encode_s:,.0f} rec/s")
+    jsonl = work / "data" / "records.jsonl"
+    jsonl.parent.mkdir()
+    with jsonl.open("w") as out:
+        for record in records:
+            out.write(json.dumps(record) + "\n")
+    parquet = work / "data" / "records.parquet"
+    pq.write_table(pa.Table.from_pylist(records), parquet, row_group_size=65_536)
+    t_jsonl, t_parquet = median_of(
+        max(1, args.repeat - 1),
+        lambda: timed(lambda: hash_dataset(jsonl)),
+        lambda: timed(lambda: hash_dataset(parquet)),
+    )
+    assert hash_dataset(jsonl).root == hash_dataset(parquet).root
+    row("end to end from JSON Lines (one core)", f"{n / t_jsonl:,.0f} rec/s", "target >= 500,000")
+    row("end to end from Parquet (one core)", f"{n / t_parquet:,.0f} rec/s", "target >= 500,000")
+    if args.no_pool:
+        return
+    chunk = 1 << max(0, (n // 8).bit_length() - 1)
+    env = {"COGNIFY_HASHER_CHUNK_RECORDS": str(chunk)}
+    timings = {}
+    for workers in (1, 2):
+        async with Pool(work, workers, env) as pool:
+            await pool.hash(HashTarget.DATASET, jsonl)  # warm-up: imports, page cache
+            seconds, result = await pool.hash(HashTarget.DATASET, jsonl)
+        assert result["payload"]["hash"] == hash_dataset(jsonl).root
+        timings[workers] = seconds
+        row(
+            f"one chunked job ({-(-n // chunk)} chunks), {workers} worker process(es), JSONL",
+            f"{n / seconds:,.0f} rec/s",
+        )
+    row("speed-up, 2 workers over 1", f"{timings[1] / timings[2]:.2f}x", "target >= 1.7x")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
