@@ -21,7 +21,10 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 PY = str(ROOT / ".venv/bin/python")
-STATE = Path(os.environ.get("COGNIFY_STATE", Path.home() / ".local/state/cognify")) / "demo"
+STATE = Path(
+    os.environ.get("COGNIFY_DEMO_DIR")
+    or Path(os.environ.get("COGNIFY_STATE", Path.home() / ".local/state/cognify")) / "demo"
+)
 WORKSPACE = "ws-demo"
 INGEST = f"http://127.0.0.1:{os.environ.get('COGNIFY_INGEST_HTTP_PORT', '8080')}"
 LINEAGE = f"http://127.0.0.1:{os.environ.get('COGNIFY_LINEAGE_HTTP_PORT', '8081')}"
@@ -37,8 +40,14 @@ def fail(text: str) -> None:
 
 
 def run(*cmd: str, env: dict[str, str] | None = None, capture: bool = False) -> str:
-    done = subprocess.run(cmd, cwd=ROOT, env={**os.environ, **(env or {})}, text=True,
-                          capture_output=capture, check=False)
+    done = subprocess.run(
+        cmd,
+        cwd=ROOT,
+        env={**os.environ, **(env or {})},
+        text=True,
+        capture_output=capture,
+        check=False,
+    )
     if done.returncode != 0:
         fail(f"{' '.join(cmd)} exited {done.returncode}\n{done.stderr if capture else ''}")
     return done.stdout if capture else ""
@@ -46,8 +55,12 @@ def run(*cmd: str, env: dict[str, str] | None = None, capture: bool = False) -> 
 
 def http(method: str, url: str, key: str, body: dict[str, Any] | None = None) -> Any:
     data = json.dumps(body).encode() if body is not None else None
-    req = urllib.request.Request(url, data=data, method=method, headers={
-        "Authorization": f"Bearer {key}", "Content-Type": "application/json"})
+    req = urllib.request.Request(
+        url,
+        data=data,
+        method=method,
+        headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+    )
     try:
         with urllib.request.urlopen(req, timeout=30) as response:
             return json.loads(response.read() or b"null")
@@ -62,14 +75,37 @@ def keys() -> dict[str, str]:
         return json.loads(path.read_text())  # type: ignore[no-any-return]
     STATE.mkdir(parents=True, exist_ok=True)
     admin = str(ROOT / ".venv/bin/cognify-admin")
-    created = subprocess.run([admin, "create-workspace", "--id", WORKSPACE, "--name",
-                              "Cognify demo", "--tier", "healthcare"], capture_output=True,
-                             text=True, check=False)
+    created = subprocess.run(
+        [
+            admin,
+            "create-workspace",
+            "--id",
+            WORKSPACE,
+            "--name",
+            "Cognify demo",
+            "--tier",
+            "healthcare",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     if created.returncode != 0 and "already exists" not in created.stderr:
         fail(created.stderr)
-    found = {role: run(admin, "issue-key", "--workspace", WORKSPACE, "--role", role,
-                       "--label", f"demo {role}", capture=True).strip()
-             for role in ("writer", "reviewer")}
+    found = {
+        role: run(
+            admin,
+            "issue-key",
+            "--workspace",
+            WORKSPACE,
+            "--role",
+            role,
+            "--label",
+            f"demo {role}",
+            capture=True,
+        ).strip()
+        for role in ("writer", "reviewer")
+    }
     path.write_text(json.dumps(found))
     path.chmod(0o600)
     return found
@@ -95,8 +131,10 @@ def wait_for_lineage(run_id: str, key: str, timeout_s: float = 180) -> dict[str,
 def main() -> None:
     step("local stack: Kafka, PostgreSQL, MinIO")
     run(str(ROOT / "deploy/stack"), "up")
-    env = dict(line.removeprefix("export ").split("=", 1)
-               for line in run(str(ROOT / "deploy/stack"), "env", capture=True).splitlines())
+    env = dict(
+        line.removeprefix("export ").split("=", 1)
+        for line in run(str(ROOT / "deploy/stack"), "env", capture=True).splitlines()
+    )
     os.environ.update(env)
     step("services")
     run(str(ROOT / "deploy/services"), "up")
@@ -107,9 +145,18 @@ def main() -> None:
 
     step("the walkthrough's fine-tune, audited (examples/walkthrough.py)")
     data = STATE / "data"
-    out = run(PY, str(ROOT / "examples/walkthrough.py"), str(data), capture=True,
-              env={"COGNIFY_API_KEY": k["writer"], "COGNIFY_WORKSPACE_ID": WORKSPACE,
-                   "COGNIFY_COMPLIANCE_TIER": "healthcare", "TOKENIZERS_PARALLELISM": "false"})
+    out = run(
+        PY,
+        str(ROOT / "examples/walkthrough.py"),
+        str(data),
+        capture=True,
+        env={
+            "COGNIFY_API_KEY": k["writer"],
+            "COGNIFY_WORKSPACE_ID": WORKSPACE,
+            "COGNIFY_COMPLIANCE_TIER": "healthcare",
+            "TOKENIZERS_PARALLELISM": "false",
+        },
+    )
     run_id = next(x for x in out.splitlines() if x.startswith("run_id=")).split("=", 1)[1]
     print(f"run {run_id} finished; events delivered")
 
@@ -125,13 +172,20 @@ def main() -> None:
     print(f"  event chain: {json.dumps(events.get('chain', events.get('verification')))[:200]}")
 
     step("review: approve the run")
-    http("POST", f"{INGEST}/v1/runs/{run_id}/approve", k["reviewer"],
-         {"reviewer": {"name": "Dr. Ana Ortiz", "role": "compliance officer"},
-          "comment": "Provenance and evaluation reviewed."})
+    http(
+        "POST",
+        f"{INGEST}/v1/runs/{run_id}/approve",
+        k["reviewer"],
+        {
+            "reviewer": {"name": "Dr. Ana Ortiz", "role": "compliance officer"},
+            "comment": "Provenance and evaluation reviewed.",
+        },
+    )
     print("approved by Dr. Ana Ortiz (compliance officer)")
 
-    exporter = subprocess.run([PY, "-c", "import cognify_exporter.app"], capture_output=True,
-                              check=False)
+    exporter = subprocess.run(
+        [PY, "-c", "import cognify_exporter.app"], capture_output=True, check=False
+    )
     if exporter.returncode != 0:
         step("seal and export: the exporter is not built yet (issue #6); stopping here")
         print(f"\nrun {run_id}: recorded, in lineage, approved. Lineage graph: {graph_path}")
@@ -142,8 +196,19 @@ def main() -> None:
     cli = str(ROOT / ".venv/bin/cognify")
     for fmt in ("json", "pdf", "xlsx"):
         target = exports / f"{run_id}-audit.{fmt}"
-        run(cli, "export", "--run-id", run_id, "--format", fmt, "--template", "healthcare",
-            "--output", str(target), env={"COGNIFY_API_KEY": k["reviewer"]})
+        run(
+            cli,
+            "export",
+            "--run-id",
+            run_id,
+            "--format",
+            fmt,
+            "--template",
+            "healthcare",
+            "--output",
+            str(target),
+            env={"COGNIFY_API_KEY": k["reviewer"]},
+        )
         run(cli, "verify-package", str(target))
         print(f"  {fmt:5} {target} (verified)")
     print(f"\nrun {run_id}: sealed and exported. Packages: {exports}")
