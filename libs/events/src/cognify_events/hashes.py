@@ -95,6 +95,9 @@ class HashChunkRequestedPayload(Model):
     source_uri: PathText
     record_offset: Annotated[int, Field(ge=0)] | None = None
     record_count: Annotated[int, Field(ge=1)] | None = None
+    # JSON Lines only: the byte position of the line holding record `record_offset`, found
+    # while planning, so the chunk's worker seeks there instead of skipping lines.
+    byte_offset: Annotated[int, Field(ge=0)] | None = None
     files: Annotated[list[FileEntry], Field(max_length=100_000)] = []
 
 

@@ -77,15 +77,27 @@ class ChunkSpec:
     record_offset: int | None = None
     record_count: int | None = None
     files: tuple[tuple[str, int], ...] = ()
+    byte_offset: int | None = None  # JSON Lines: where the range's first line starts
 
 
-def plan_dataset(total_records: int, chunk_records: int) -> list[ChunkSpec] | None:
+def chunk_size(chunk_records: int) -> int:
+    """The largest power of two <= the configured records per chunk."""
+    return 1 << (chunk_records.bit_length() - 1)
+
+
+def plan_dataset(
+    total_records: int, chunk_records: int, byte_offsets: Sequence[int] | None = None
+) -> list[ChunkSpec] | None:
     """Power-of-two record ranges (so combine_chunks gives the unchunked root), or None
-    when the dataset is small enough to hash whole."""
+    when the dataset is small enough to hash whole. `byte_offsets[i]`, when known, is where
+    chunk i starts in a JSON Lines file."""
     if total_records <= chunk_records:
         return None
-    size = 1 << (chunk_records.bit_length() - 1)  # largest power of two <= chunk_records
-    return [ChunkSpec(offset, count) for offset, count in plan_chunks(total_records, size)]
+    ranges = plan_chunks(total_records, chunk_size(chunk_records))
+    return [
+        ChunkSpec(offset, count, byte_offset=byte_offsets[i] if byte_offsets else None)
+        for i, (offset, count) in enumerate(ranges)
+    ]
 
 
 def plan_checkpoint(
@@ -115,7 +127,10 @@ def plan_id(job: HashJobRequested, chunks: Sequence[ChunkSpec]) -> str:
     body = {
         "job": job.payload.job_id,
         "source": job.payload.source_uri,
-        "chunks": [[c.record_offset, c.record_count, [list(f) for f in c.files]] for c in chunks],
+        "chunks": [
+            [c.record_offset, c.record_count, c.byte_offset, [list(f) for f in c.files]]
+            for c in chunks
+        ],
     }
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
 
@@ -138,6 +153,7 @@ def chunk_requests(
                 source_uri=p.source_uri,
                 record_offset=spec.record_offset,
                 record_count=spec.record_count,
+                byte_offset=spec.byte_offset,
                 files=[FileEntry(path=path, size=size) for path, size in spec.files],
             ),
         )

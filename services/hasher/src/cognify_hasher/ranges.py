@@ -37,14 +37,21 @@ from .progress import Progress
 
 
 def hash_range(
-    source: RecordSource, progress: Progress, offset: int = 0, count: int | None = None
+    source: RecordSource,
+    progress: Progress,
+    offset: int = 0,
+    count: int | None = None,
+    byte_offset: int | None = None,
 ) -> DatasetDigest:
     """Root, count and schema of records [offset, offset + count) (all when count is None).
     `bytes_hashed` counts the canonical bytes of the records (the leaf data)."""
     builder = MerkleBuilder()
     inference = None if source.schema_is_cheap else SchemaInference()
     nbytes = 0
-    batches = source.batches() if count is None else record_batches(source, offset, count)
+    if count is None:
+        batches = source.batches()
+    else:
+        batches = record_batches(source, offset, count, byte_offset)
     for batch in batches:
         datas = _encode(batch, offset + builder.size)
         builder.add_leaves(datas)
@@ -74,10 +81,17 @@ def _encode(batch: list[Record], first: int) -> list[bytes]:
         raise
 
 
-def record_batches(source: RecordSource, offset: int, count: int) -> Iterator[list[Record]]:
-    """Records [offset, offset + count) of any source `open_source` returns, in batches."""
+def record_batches(
+    source: RecordSource, offset: int, count: int, byte_offset: int | None = None
+) -> Iterator[list[Record]]:
+    """Records [offset, offset + count) of any source `open_source` returns, in batches.
+    For a JSON Lines file, `byte_offset` (from `jsonl_offsets`) says where record `offset`
+    starts, and no line before it is read."""
     if isinstance(source, JsonLinesFile):
-        yield from _jsonl(source.path, offset, count)
+        if byte_offset is None:
+            yield from _jsonl(source.path, offset, count)
+        else:
+            yield from _jsonl(source.path, 0, count, byte_offset)
     elif isinstance(source, ParquetFile):
         yield from _parquet(source.path, offset, count)
     elif isinstance(source, ArrowFile):
@@ -96,11 +110,29 @@ def record_batches(source: RecordSource, offset: int, count: int) -> Iterator[li
             offset, count = 0, count - take
 
 
-def _jsonl(path: Path, offset: int, count: int) -> Iterator[list[Record]]:
+def jsonl_offsets(path: Path, every: int) -> tuple[int, list[int]]:
+    """(number of records, byte position of records 0, every, 2 * every, ...) of a JSON
+    Lines file, counting records as `JsonLinesFile` does (blank lines are not records)."""
+    count, position, offsets = 0, 0, []
+    with path.open("rb") as handle:
+        for line in handle:
+            if line.strip():
+                if count % every == 0:
+                    offsets.append(position)
+                count += 1
+            position += len(line)
+    return count, offsets
+
+
+def _jsonl(path: Path, offset: int, count: int, start: int = 0) -> Iterator[list[Record]]:
     decode = json.JSONDecoder(object_pairs_hook=_unique_keys, parse_constant=_no_constants).decode
     index, end = 0, offset + count
     batch: list[Record] = []
     with path.open("rb") as handle:
+        if start:
+            handle.seek(start - 1)
+            if handle.read(1) != b"\n":  # now at `start`
+                raise SourceError(f"{path}: byte {start} does not start a line (changed?)")
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue

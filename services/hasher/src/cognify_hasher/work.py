@@ -30,11 +30,12 @@ from cognify_hashing import (
     SourceError,
     open_source,
 )
+from cognify_hashing.sources import JsonLinesFile
 
 from . import jobs, metrics
 from .jobs import FailureKind, JobFailure
 from .progress import Progress
-from .ranges import hash_range
+from .ranges import hash_range, jsonl_offsets
 from .settings import Chunking, Topics
 from .storage import Location, Storage
 
@@ -86,7 +87,11 @@ class Work:
                     progress.start(records_total=p.record_count)
                     digest = _guarded(
                         lambda: hash_range(
-                            open_source(path), progress, p.record_offset or 0, p.record_count
+                            open_source(path),
+                            progress,
+                            p.record_offset or 0,
+                            p.record_count,
+                            p.byte_offset,
                         )
                     )
                 event: Event = jobs.chunk_computed(chunk, self.me, _since(started), digest=digest)
@@ -118,8 +123,13 @@ class Work:
     ) -> list[Output]:
         with self.storage.dataset_path(where) as path:
             source = _guarded(lambda: open_source(path))
-            total = _guarded(source.count)
-            plan = jobs.plan_dataset(total, self.chunking.records)
+            offsets = None
+            if isinstance(source, JsonLinesFile):
+                every = jobs.chunk_size(self.chunking.records)
+                total, offsets = _guarded(lambda: jsonl_offsets(source.path, every))
+            else:
+                total = _guarded(source.count)
+            plan = jobs.plan_dataset(total, self.chunking.records, offsets)
             if plan is not None:
                 return self._chunks(job, plan)
             progress.start(records_total=total)
