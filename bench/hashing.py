@@ -173,6 +173,34 @@ def pymerkle_root(datas: list[bytes]) -> bytes | None:
     return bytes(tree.get_root())
 
 
+def _python_unit(n: int) -> None:
+    plain_rfc6962([b"x" * 180 + i.to_bytes(4, "big") for i in range(n)])
+
+
+def python_scaling(n: int, workers: int) -> float:
+    """How much faster `workers` processes do `workers` units of pure-Python hashing than
+    one process doing them in turn: the parallel limit of this machine for such work."""
+    import multiprocessing
+
+    context = multiprocessing.get_context("fork")
+
+    def run(units_per_process: int, processes: int) -> float:
+        def body() -> None:
+            for _ in range(units_per_process):
+                _python_unit(n)
+
+        procs = [context.Process(target=body) for _ in range(processes)]
+        started = time.perf_counter()
+        for proc in procs:
+            proc.start()
+        for proc in procs:
+            proc.join()
+        return time.perf_counter() - started
+
+    serial, parallel = median_of(3, lambda: run(workers, 1), lambda: run(1, workers))
+    return serial / parallel
+
+
 # ---- the pool through Kafka ----------------------------------------------------------------
 
 
@@ -415,6 +443,12 @@ async def dataset_figures(work: Path, args: argparse.Namespace) -> None:
             f"{n / seconds:,.0f} rec/s",
         )
     row("speed-up, 2 workers over 1", f"{timings[1] / timings[2]:.2f}x", "target >= 1.7x")
+    limit = python_scaling(200_000, 2)
+    row(
+        "machine reference: pure-Python hashing, 2 processes over 1",
+        f"{limit:.2f}x",
+        f"the pool reaches {timings[1] / timings[2] / limit:.0%} of it",
+    )
 
 
 if __name__ == "__main__":

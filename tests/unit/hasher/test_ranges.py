@@ -111,3 +111,20 @@ def test_a_range_beyond_the_end_is_refused(tmp_path: Path) -> None:
 
     with pytest.raises(SourceError, match="fewer than the 1024 planned"):
         hash_range(open_source(_jsonl(tmp_path)), Progress("dataset"), 512, 512)
+
+
+def test_json_lines_chunks_seek_to_the_byte_offsets_found_when_planning(tmp_path: Path) -> None:
+    from cognify_hasher.ranges import jsonl_offsets
+
+    path = _jsonl(tmp_path)  # blank lines after some records: not records
+    count, offsets = jsonl_offsets(path, 128)
+    assert count == N and len(offsets) == 8
+    source = open_source(path)
+    everything = list(source.records())
+    for index, start in enumerate(offsets):
+        got = [r for b in record_batches(source, index * 128, 128, start) for r in b]
+        assert got == everything[index * 128 : index * 128 + 128]
+    from cognify_hashing import SourceError
+
+    with pytest.raises(SourceError, match="does not start a line"):
+        list(record_batches(source, 128, 128, offsets[1] + 1))

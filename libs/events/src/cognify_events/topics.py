@@ -31,7 +31,7 @@ DLQ = Topic("cognify.events.dlq", 1, "rejected events with the reason and origin
 # The stack's produce/consume probe writes here, never into a topic services consume.
 READINESS = Topic("cognify.readiness", 1, "deploy/stack's produce/consume readiness probe")
 
-ALL_TOPICS: tuple[Topic, ...] = (RAW, EVENTS, HASH_JOBS, DLQ, READINESS)
+ALL_TOPICS: tuple[Topic, ...] = (RAW, EVENTS, HASH_JOBS, HASH_CHUNKS, HASH_PROGRESS, DLQ, READINESS)
 
 
 def partition_key(event: EventBase) -> bytes:
