@@ -57,6 +57,7 @@ class Publisher:
         max_spool_bytes: int = 1 << 30,
         tick: Callable[[], None] | None = None,
         tick_interval_s: float = 5.0,
+        idle_s: float = 0.05,
     ) -> None:
         self.spool_dir = spool_dir
         self.stats = Stats()
@@ -65,6 +66,7 @@ class Publisher:
         self._max_spool_bytes = max_spool_bytes
         self._tick = tick
         self._tick_interval_s = tick_interval_s
+        self._idle_s = idle_s
         self._queue: SimpleQueue[Any] = SimpleQueue()
         self._waiters: list[threading.Event] = []
         self._stopping = threading.Event()
@@ -155,7 +157,11 @@ class Publisher:
             ):
                 break
             if not busy:
-                await asyncio.sleep(0.005 if inflight else 0.01)
+                # Few, larger wake-ups: each one takes the GIL from the training thread.
+                if inflight is not None:  # woken by the broker's answer, not by polling
+                    await asyncio.wait([inflight.task], timeout=self._idle_s)
+                else:
+                    await asyncio.sleep(self._idle_s)
         if inflight is not None:
             inflight.task.cancel()
         if transport is not None:
@@ -175,6 +181,7 @@ class Publisher:
                 continue
             try:
                 built = self._build(item)
+                time.sleep(0)  # hand the GIL back at once if the training thread wants it
             except Exception as exc:  # noqa: BLE001 - a bad metric must not stop the audit
                 self.stats.failed_builds += 1
                 log.warning("cognify: could not record an event (%s: %s)", type(exc).__name__, exc)
