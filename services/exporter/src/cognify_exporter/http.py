@@ -11,12 +11,13 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
+from cognify_access.keys import bearer
+from cognify_access.service import service_app
 from cognify_events import ExportFormat, ExportTemplate
 from cognify_lineage import queries
 from cognify_lineage.auth import Principal
 from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict
 
 from . import attestation, keys, metrics, package, postgres
@@ -39,7 +40,7 @@ async def _principal(
     request: Request, authorization: Annotated[str | None, Header()] = None
 ) -> Principal:
     exporter: Exporter = request.app.state.exporter
-    token = (authorization or "").removeprefix("Bearer ").strip()
+    token = bearer(authorization)
     found = await queries.principal(exporter.pool, token) if token else None
     if found is None:
         raise HTTPException(401, "a valid API key is needed", {"WWW-Authenticate": "Bearer"})
@@ -50,23 +51,8 @@ Caller = Annotated[Principal, Depends(_principal)]
 
 
 def create_app(exporter: Exporter) -> FastAPI:
-    app = FastAPI(title="Cognify exporter", version="0.1.0")
+    app = service_app("Cognify exporter", metrics.HTTP_REQUESTS)
     app.state.exporter = exporter
-
-    @app.middleware("http")
-    async def count(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        route = request.scope.get("route")
-        metrics.HTTP_REQUESTS.labels(getattr(route, "path", "other"), response.status_code).inc()
-        return response
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/metrics")
-    async def prometheus() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/v1/workspaces/{workspace_id}/seal-key")
     async def seal_key(workspace_id: str) -> Any:

@@ -11,10 +11,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+from cognify_access.keys import bearer
+from cognify_access.service import service_app
 from cognify_events import Event, Producer, encode, partition_key
-from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
+from fastapi import Depends, FastAPI, Header, HTTPException, Request
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from . import commands, metrics, workspaces
 from .credentials import Action, Principal, may
@@ -73,7 +74,7 @@ async def _principal(
     request: Request, authorization: Annotated[str | None, Header()] = None
 ) -> Principal:
     door: Door = request.app.state.door
-    token = (authorization or "").removeprefix("Bearer ").strip()
+    token = bearer(authorization)
     found = await door.registry.principal(token) if token else None
     if found is None:
         raise HTTPException(401, "a valid API key is needed", {"WWW-Authenticate": "Bearer"})
@@ -84,23 +85,8 @@ Caller = Annotated[Principal, Depends(_principal)]
 
 
 def create_app(door: Door) -> FastAPI:
-    app = FastAPI(title="Cognify ingest", version="0.1.0")
+    app = service_app("Cognify ingest", metrics.HTTP_REQUESTS)
     app.state.door = door
-
-    @app.middleware("http")
-    async def count(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        route = request.scope.get("route")
-        metrics.HTTP_REQUESTS.labels(getattr(route, "path", "other"), response.status_code).inc()
-        return response
-
-    @app.get("/healthz")
-    async def healthz() -> dict[str, str]:
-        return {"status": "ok"}
-
-    @app.get("/metrics")
-    async def prometheus() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.post("/v1/events", status_code=202)
     async def post_event(request: Request, p: Caller) -> Any:

@@ -13,10 +13,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
+from cognify_access.keys import bearer
+from cognify_access.service import service_app
 from cognify_events import Producer
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from . import graph, metrics, queries
 from .auth import Principal, access
@@ -53,7 +54,7 @@ async def _principal(
     request: Request, authorization: Annotated[str | None, Header()] = None
 ) -> Principal:
     reader: Reader = request.app.state.reader
-    token = (authorization or "").removeprefix("Bearer ").strip()
+    token = bearer(authorization)
     found = await queries.principal(reader.pool, token) if token else None
     if found is None:
         raise HTTPException(401, "a valid API key is needed", {"WWW-Authenticate": "Bearer"})
@@ -64,24 +65,13 @@ Caller = Annotated[Principal, Depends(_principal)]
 
 
 def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = None) -> FastAPI:
-    app = FastAPI(title="Cognify lineage", version="0.1.0")
+    app = service_app("Cognify lineage", metrics.HTTP_REQUESTS, healthz=False)
     app.state.reader = reader
-
-    @app.middleware("http")
-    async def count(request: Request, call_next: Any) -> Response:
-        response: Response = await call_next(request)
-        route = getattr(request.scope.get("route"), "path", "other")
-        metrics.HTTP_REQUESTS.labels(route, response.status_code).inc()
-        return response
 
     @app.get("/healthz")
     async def healthz() -> Response:
         ok = await ready() if ready is not None else True
         return JSONResponse({"status": "ok" if ok else "starting"}, 200 if ok else 503)
-
-    @app.get("/metrics")
-    async def prometheus() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
     @app.get("/v1/runs")
     async def list_runs(

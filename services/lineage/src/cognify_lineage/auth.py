@@ -1,31 +1,20 @@
 """Who is calling the read API: bearer keys of the `api_keys` table (pure: no I/O).
 
-The key format and hashing are ingest's (cognify_ingest.credentials, where keys are issued);
-the read side repeats the few lines it needs rather than depend on the ingest service, and
-a unit test keeps the two in agreement. Every role of a workspace may read that workspace.
+The key format and hashing are cognify_access.keys, shared with ingest (which issues keys)
+and the exporter. Every role of a workspace may read that workspace.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import re
 from dataclasses import dataclass
 
+from cognify_access.keys import key_id_of, matches
 from cognify_events import AccessRecorded, AccessRecordedPayload, Producer
 
-_KEY = re.compile(r"^cgk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
+__all__ = ["Principal", "access", "key_id_of", "matches"]
+
 ROLES = ("writer", "reviewer", "admin")
 WORKSPACE_PROJECT = "workspace"  # the project of workspace-level events (run_id is null)
-
-
-def key_id_of(key: str) -> str | None:
-    match = _KEY.match(key)
-    return match[1] if match else None
-
-
-def matches(key: str, stored_hash: str) -> bool:
-    return hmac.compare_digest(hashlib.sha256(key.encode()).hexdigest(), stored_hash)
 
 
 @dataclass(frozen=True)
