@@ -42,7 +42,15 @@ TABLES = (
 
 
 async def load(conn: Conn, run_ids: Iterable[str], *, full: bool = False) -> dict[str, Run]:
-    ids = list(run_ids)
+    """The projected runs, read from one snapshot: a reader outside the fold's transaction
+    (the exporter, the API) must not see a run's nodes committed after its run row."""
+    if conn.is_in_transaction():
+        return await _load(conn, list(run_ids), full)
+    async with conn.transaction(isolation="repeatable_read", readonly=True):
+        return await _load(conn, list(run_ids), full)
+
+
+async def _load(conn: Conn, ids: list[str], full: bool) -> dict[str, Run]:
     rows = await conn.fetch("SELECT * FROM runs WHERE run_id = ANY($1)", ids)
     runs: dict[str, dict[str, Any]] = {}
     for r in rows:
