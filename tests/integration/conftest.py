@@ -18,6 +18,8 @@ from cognify_kafka import KafkaSettings
 from cognify_objectstore import ObjectStore, StoreSettings
 from cognify_postgres import PostgresSettings
 
+from tests.integration.databases import drop_database
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -56,7 +58,7 @@ async def scratch_db() -> AsyncIterator[asyncpg.Connection]:
         yield conn
     finally:
         await conn.close()
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await drop_database(admin, name)
         await admin.close()
 
 

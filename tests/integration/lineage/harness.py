@@ -35,6 +35,8 @@ from cognify_lineage.postgres import Pool, create_pool
 from cognify_lineage.settings import LineageSettings
 from cognify_postgres import PostgresSettings, apply_migrations
 
+from tests.integration.databases import drop_database
+
 T = TypeVar("T")
 
 
@@ -75,7 +77,7 @@ async def fresh_database() -> AsyncIterator[str]:
     try:
         yield own
     finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await drop_database(admin, name)
         await admin.close()
 
 
