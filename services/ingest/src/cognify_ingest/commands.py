@@ -12,9 +12,8 @@ from __future__ import annotations
 import uuid
 from typing import Annotated
 
+from cognify_access.records import WORKSPACE_PROJECT
 from cognify_events import (
-    AccessRecorded,
-    AccessRecordedPayload,
     AnnotationAdded,
     AnnotationAddedPayload,
     DatasetDiffDocumented,
@@ -36,8 +35,6 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from .credentials import Principal
 from .retention import Retention
-
-WORKSPACE_PROJECT = "workspace"  # the project of workspace-level events (run_id is null)
 
 
 class ReviewerIn(BaseModel):
@@ -148,31 +145,5 @@ def retention_updated(p: Principal, new: Retention, producer: Producer) -> Reten
             auto_export_on_seal=new.auto_export_on_seal,
             auto_export_format=new.auto_export_format,
             updated_by=p.actor,
-        ),
-    )
-
-
-def access(
-    p: Principal,
-    action: str,
-    object_id: str,
-    address: str | None,
-    allowed: bool,
-    producer: Producer,
-) -> AccessRecorded:
-    """A workspace-level record (never in a run's chain, which a seal has fixed): who did
-    what to which object, from where, and whether it was allowed."""
-    return AccessRecorded(
-        workspace_id=p.workspace_id,
-        project=WORKSPACE_PROJECT,
-        run_id=None,
-        producer=producer,
-        payload=AccessRecordedPayload(
-            actor=p.actor,
-            role=p.role.value,
-            action=action,
-            object_id=object_id[:256],
-            address=address,
-            allowed=allowed,
         ),
     )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from cognify_access.keys import bearer
+from cognify_access.records import access_recorded
 from cognify_access.service import service_app
 from cognify_events import Event, Producer, encode, partition_key
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
@@ -43,13 +44,13 @@ class Door:
     async def refuse(
         self, p: Principal, request: Request, action: str, obj: str, status: int, why: str
     ) -> HTTPException:
-        await self.emit(commands.access(p, action, obj, _address(request), False, self.producer))
+        await self.emit(access_recorded(p, action, obj, _address(request), False, self.producer))
         metrics.ACCESS.labels(action, "false").inc()
         return HTTPException(status, why)
 
     async def allow(self, p: Principal, request: Request, action: str, obj: str) -> Event:
         metrics.ACCESS.labels(action, "true").inc()
-        return commands.access(p, action, obj, _address(request), True, self.producer)
+        return access_recorded(p, action, obj, _address(request), True, self.producer)
 
     async def run_for(
         self, p: Principal, request: Request, need: Action, action: str, run_id: str

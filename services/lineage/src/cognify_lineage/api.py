@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from cognify_access.keys import bearer
+from cognify_access.records import access_recorded
 from cognify_access.service import service_app
 from cognify_events import Producer
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from . import graph, metrics, queries
-from .auth import Principal, access
+from .auth import Principal
 from .kafka import Publisher
 from .model import Run
 from .postgres import Pool
@@ -34,7 +35,7 @@ class Reader:
 
     async def record(self, p: Principal, request: Request, action: str, obj: str, ok: bool) -> None:
         address = request.client.host if request.client else None
-        await self.publisher.emit(access(p, action, obj, address, ok, self.producer))
+        await self.publisher.emit(access_recorded(p, action, obj, address, ok, self.producer))
 
     async def run(self, p: Principal, request: Request, action: str, run_id: str) -> Run:
         """The run, if the caller may read it; the refusal otherwise (recorded either way)."""

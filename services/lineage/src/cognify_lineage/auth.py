@@ -9,12 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cognify_access.keys import key_id_of, matches
-from cognify_events import AccessRecorded, AccessRecordedPayload, Producer
 
-__all__ = ["Principal", "access", "key_id_of", "matches"]
+__all__ = ["Principal", "key_id_of", "matches"]
 
 ROLES = ("writer", "reviewer", "admin")
-WORKSPACE_PROJECT = "workspace"  # the project of workspace-level events (run_id is null)
 
 
 @dataclass(frozen=True)
@@ -31,28 +29,3 @@ class Principal:
     @property
     def may_read(self) -> bool:
         return self.role in ROLES
-
-
-def access(
-    p: Principal,
-    action: str,
-    object_id: str,
-    address: str | None,
-    allowed: bool,
-    producer: Producer,
-) -> AccessRecorded:
-    """A workspace-level access record (never in a run's chain, which a seal has fixed)."""
-    return AccessRecorded(
-        workspace_id=p.workspace_id,
-        project=WORKSPACE_PROJECT,
-        run_id=None,
-        producer=producer,
-        payload=AccessRecordedPayload(
-            actor=p.actor,
-            role=p.role,
-            action=action,
-            object_id=object_id[:256],
-            address=address,
-            allowed=allowed,
-        ),
-    )
