@@ -7,7 +7,7 @@ import asyncio
 import cognify_events as ev
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from cognify_events.codec import decode, encode
-from cognify_kafka import KafkaSettings, consumer, producer
+from cognify_kafka import KafkaSettings, consumer, producer, send_all
 
 from tests.unit.events.samples import all_samples
 
@@ -86,3 +86,43 @@ async def test_a_second_member_of_the_group_resumes_after_the_committed_position
     # Nothing was auto-committed beyond what we committed explicitly.
     assert await take(3, commit=False) == [b"m3", b"m4", b"m5"]
     assert await take(3, commit=False) == [b"m3", b"m4", b"m5"]
+
+
+async def test_send_all_lands_every_message_once_in_order_where_send_would_put_it(
+    kafka: KafkaSettings, unique: str
+) -> None:
+    """One record batch per partition (and more when one fills up), same partitions as the
+    default partitioner, per-partition order kept, keyless messages spread round robin."""
+    topic = f"test.{unique}"
+    await _fresh_topic(kafka, topic, partitions=4)
+    keys = [f"run-{i}".encode() for i in range(9)]
+    # ~3 MB: several 1 MB batches for some partitions.
+    messages = [(topic, keys[i % 9], f"{i:06d}".encode() * 5_000) for i in range(100)]
+    messages += [(topic, None, f"keyless-{i}".encode()) for i in range(8)]
+    prod = producer(kafka)
+    await prod.start()
+    try:
+        await send_all(prod, messages)
+        # Where the producer's own partitioner sends each key, for comparison.
+        expected = {
+            key: (await prod.send_and_wait(topic, b"probe", key=key)).partition for key in keys
+        }
+    finally:
+        await prod.stop()
+
+    group = consumer(kafka, topic, group_id=f"group-{unique}")
+    await group.start()
+    got: dict[int, list[tuple[bytes | None, bytes]]] = {}
+    try:
+        while sum(len(v) for v in got.values()) < len(messages) + len(keys):
+            for tp, records in (await group.getmany(timeout_ms=2000)).items():
+                got.setdefault(tp.partition, []).extend((r.key, r.value or b"") for r in records)
+    finally:
+        await group.stop()
+    for partition, items in got.items():
+        sent = [(k, v) for _, k, v in messages if k is not None and expected[k] == partition]
+        keyed = [(k, v) for k, v in items if k is not None and v != b"probe"]
+        assert keyed == sent, f"partition {partition}: order or content differs"
+    keyless = sorted(v for items in got.values() for k, v in items if k is None)
+    assert keyless == sorted(v for _, k, v in messages if k is None)
+    assert len({p for p, items in got.items() if any(k is None for k, _ in items)}) == 4

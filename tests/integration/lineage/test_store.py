@@ -12,7 +12,7 @@ from pathlib import Path
 import asyncpg
 import cognify_events as ev
 import pytest
-from cognify_lineage import projection, queries
+from cognify_lineage import dag, projection, queries
 from cognify_lineage.postgres import Message, Pool, apply_batch, create_pool, decode, sweep
 
 from tests.unit.lineage.script import Script, hash_results, root, training
@@ -164,5 +164,31 @@ async def test_an_event_altered_by_a_superuser_is_named_by_chain_verification(
             assert run_id in ran.stdout and str(victim.event_id) in ran.stdout
             other = f"ws-{unique}-run-b"
             assert (await queries.events(pool, other, 10, 0))["chain"]["valid"]
+        finally:
+            await pool.close()
+
+
+async def test_a_metric_logged_again_at_a_stored_step_replaces_the_point(unique: str) -> None:
+    """Points are COPYed straight in; one that meets a stored (run, name, step) takes the
+    upsert path instead, with the fold's semantics: the later value wins."""
+    async with fresh_database() as dsn:
+        pool = await create_pool(dsn)
+        try:
+            s = Script(f"ws-{unique}", f"run-{unique}")
+            first = [s.started(), s.metrics(5, 1.0), s.metrics(6, 0.9)]
+            again = [s.metrics(5, 0.25), s.metrics(7, 0.8)]  # new events, step 5 repeated
+            await fold_through_the_store(pool, first, batch=3)
+            await fold_through_the_store(pool, [*first, *again], batch=5)
+            rows = await pool.fetch(
+                "SELECT step, value FROM metric_points WHERE run_id = $1 AND name = 'loss' "
+                "ORDER BY step",
+                s.run_id,
+            )
+            assert [(r["step"], r["value"]) for r in rows] == [(5, 0.25), (6, 0.9), (7, 0.8)]
+            async with pool.acquire() as conn:
+                loaded = await projection.load(conn, {s.run_id}, full=True)
+            expected = dag.fold_all([*first, *again])  # type: ignore[arg-type]
+            assert loaded == expected.runs
+            assert await pool.fetchval("SELECT count(*) FROM events") == len(first) + len(again)
         finally:
             await pool.close()

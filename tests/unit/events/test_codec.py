@@ -7,7 +7,17 @@ from typing import Any
 
 import cognify_events as ev
 import pytest
-from cognify_events.codec import MAX_EVENT_BYTES, InvalidEvent, decode, decode_strict, encode
+from cognify_events.codec import (
+    MAX_EVENT_BYTES,
+    InvalidEvent,
+    decode,
+    decode_strict,
+    decode_strict_object,
+    encode,
+    parse_object,
+)
+from hypothesis import given
+from hypothesis import strategies as st
 
 from .samples import all_samples
 
@@ -124,3 +134,51 @@ def test_run_events_are_keyed_by_run_and_workspace_events_by_workspace() -> None
     by_type = {s.type: s for s in all_samples()}  # type: ignore[attr-defined]
     assert ev.partition_key(by_type["checkpoint.saved"]) == b"run_20250912_143022_a7f3c"
     assert ev.partition_key(by_type["retention.updated"]) == b"workspace:ws-clinical"
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"a": 1, "b": [1.5, 2e-05, -0, 1E400, "x"], "c": {"d": null, "e": true}}',
+        '{"big": 123456789012345678901234567890, "neg": -99999999999999999999}',
+        '{"nan": NaN, "inf": Infinity, "minf": -Infinity}',
+        '{"lone": "\\ud800", "pair": "\\ud83d\\ude00", "ctl": "\\u0001\\n"}',
+        '{"dup": 1, "dup": 2}',
+        '{"é": "ü", "emoji": "😀"}',
+    ],
+)
+def test_parse_object_reads_exactly_what_json_loads_reads(text: str) -> None:
+    """orjson takes the common case; what it refuses, json decides: the result is json's."""
+    data = text.encode()
+    assert repr(parse_object(data)) == repr(json.loads(data))
+
+
+@pytest.mark.parametrize("data", [b"[1, 2]", b'"text"', b"{", b"\xff{}", b""])
+def test_parse_object_refuses_what_is_not_one_json_object(data: bytes) -> None:
+    with pytest.raises(InvalidEvent, match=r"^event: "):
+        parse_object(data)
+
+
+def test_decode_strict_object_returns_the_event_and_the_object_it_read() -> None:
+    event = all_samples()[0]
+    data = encode(event)
+    decoded, raw = decode_strict_object(data)
+    assert decoded == event
+    assert raw == json.loads(data)
+
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(st.dictionaries(st.text(), _JSON_VALUES, max_size=6))
+def test_parse_object_agrees_with_json_loads_on_any_object(value: dict[str, Any]) -> None:
+    data = json.dumps(value, ensure_ascii=False).encode()
+    assert repr(parse_object(data)) == repr(json.loads(data))

@@ -14,7 +14,15 @@ from .artifacts import (
 )
 from .base import EventBase, Producer, ProducerKind, utcnow
 from .catalog import BY_TYPE, CURRENT_VERSIONS, EVENT_ADAPTER, EVENT_CLASSES, Event
-from .codec import MAX_EVENT_BYTES, InvalidEvent, decode, decode_strict, encode, parse_object
+from .codec import (
+    MAX_EVENT_BYTES,
+    InvalidEvent,
+    decode,
+    decode_strict,
+    decode_strict_object,
+    encode,
+    parse_object,
+)
 from .deadletter import DeadLetter
 from .exports import (
     AccessRecorded,
@@ -174,6 +182,7 @@ __all__ = [
     "Topic",
     "decode",
     "decode_strict",
+    "decode_strict_object",
     "encode",
     "parse_object",
     "partition_key",

@@ -14,7 +14,7 @@ import logging
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import IllegalStateError
-from cognify_kafka import KafkaSettings, consumer
+from cognify_kafka import KafkaSettings, consumer, send_all
 
 from . import metrics
 from .gate import Gate, Incoming
@@ -28,11 +28,8 @@ class KafkaPublisher:
         self.producer = producer
 
     async def publish(self, outputs: list[Output]) -> None:
-        # send() only enqueues; awaiting the futures together lets the batch share requests.
-        # Order per partition is kept: the producer is idempotent (in-order retries).
-        futures = [await self.producer.send(o.topic, o.value, key=o.key) for o in outputs]
-        if futures:
-            await asyncio.gather(*futures)
+        # One record batch per partition, in order; the producer is idempotent.
+        await send_all(self.producer, [(o.topic, o.key, o.value) for o in outputs])
 
 
 class RawWorker:

@@ -9,12 +9,11 @@ dead-letter topic verbatim. The Kafka worker and the HTTP front door share it.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
-from cognify_events import Event, InvalidEvent, decode_strict, parse_object
+from cognify_events import Event, InvalidEvent, decode_strict_object
 from cognify_events.signing import PREFIX, canonical_bytes
 
 from .credentials import TRAINING_EVENTS, Role
@@ -55,7 +54,7 @@ Verdict = Accepted | Rejected
 def parse(data: bytes) -> tuple[Event, dict[str, Any]] | Rejected:
     """Strict decoding: the event and its raw JSON object (for the signature), or why not."""
     try:
-        return decode_strict(data), parse_object(data)
+        return decode_strict_object(data)
     except InvalidEvent as exc:
         return Rejected(str(exc))
 
@@ -109,7 +108,7 @@ def _signer(obj: dict[str, Any], keys: tuple[KeyInfo, ...]) -> KeyInfo | None:
         return None
     body = canonical_bytes(obj)  # computed once, whatever the number of keys
     for key in keys:
-        expected = PREFIX + hmac.new(key.signing_key, body, hashlib.sha256).hexdigest()
+        expected = PREFIX + hmac.digest(key.signing_key, body, "sha256").hex()
         if hmac.compare_digest(claimed, expected):
             return key
     return None

@@ -112,9 +112,7 @@ async def _save_runs(conn: Conn, runs: list[Run], before: Projection) -> None:
             if old.findings.get(f.id) != f
         ]
         gone += [(run.run_id, fid) for fid in old.findings if fid not in run.findings]
-        points += [
-            (run.run_id, p.name, p.step, p.value, p.epoch, p.time) for p in run.metrics.values()
-        ]
+        points += [(run.run_id, *point) for point in run.metrics.values()]
         notes += [
             (run.run_id, a.id, a.node_id, a.author_name, a.author_role, a.text, a.time)
             for a in run.annotations.values()
@@ -173,19 +171,7 @@ async def _write_children(
             findings,
         )
     if points:
-        # The hot path (thousands of points per second): binary COPY into the session's
-        # staging table (postgres._init), then one upsert; a point of the same name and
-        # step is replaced, as in the fold.
-        await conn.copy_records_to_table(
-            "metric_points_in",
-            records=points,
-            columns=["run_id", "name", "step", "value", "epoch", "point_time"],
-        )
-        await conn.execute(
-            """INSERT INTO metric_points SELECT * FROM metric_points_in
-               ON CONFLICT (run_id, name, step) DO UPDATE SET value = EXCLUDED.value,
-                   epoch = EXCLUDED.epoch, point_time = EXCLUDED.point_time"""
-        )
+        await _write_points(conn, points)
     if notes:
         await conn.executemany(
             """INSERT INTO annotations (run_id, annotation_id, node_id, author_name, author_role,
@@ -200,3 +186,29 @@ async def _write_children(
                ON CONFLICT DO NOTHING""",
             approvals,
         )
+
+
+_UNIQUE_VIOLATION = "23505"
+_POINT_COLUMNS = ["run_id", "name", "step", "value", "epoch", "point_time"]
+
+
+async def _write_points(conn: Conn, points: list[Any]) -> None:
+    """The hot path (thousands of points per second): binary COPY straight into the table.
+    A point of the same name and step as a stored one is replaced, as in the fold; that is
+    rare, so only when the COPY meets one do the points go through the session's staging
+    table (postgres._init) and an upsert."""
+    try:
+        async with conn.transaction():
+            await conn.copy_records_to_table(
+                "metric_points", records=points, columns=_POINT_COLUMNS
+            )
+        return
+    except Exception as exc:  # asyncpg's UniqueViolationError; asyncpg stays in the adapters
+        if getattr(exc, "sqlstate", None) != _UNIQUE_VIOLATION:
+            raise
+    await conn.copy_records_to_table("metric_points_in", records=points, columns=_POINT_COLUMNS)
+    await conn.execute(
+        """INSERT INTO metric_points SELECT * FROM metric_points_in
+           ON CONFLICT (run_id, name, step) DO UPDATE SET value = EXCLUDED.value,
+               epoch = EXCLUDED.epoch, point_time = EXCLUDED.point_time"""
+    )

@@ -147,6 +147,12 @@ def _fold_artifact(
 
 def _fold_run(run: Run, e: Event) -> Run:
     match e:
+        case MetricsLogged(payload=p):  # first: nearly every event of a run is one
+            step, epoch, when = p.step, p.epoch, e.time
+            metrics = dict(run.metrics)
+            for name, value in p.metrics.items():
+                metrics[(name, step)] = MetricPoint(name, step, value, epoch, when)
+            return evolve(run, metrics=metrics)
         case RunStarted(payload=p):
             info = {
                 **run.info,
@@ -162,12 +168,6 @@ def _fold_run(run: Run, e: Event) -> Run:
         case Heartbeat(payload=p):
             beat = {"last_heartbeat_at": iso(e.time), "step": p.step}
             return evolve(run, info={**run.info, **beat})
-        case MetricsLogged(payload=p):
-            points = {
-                (name, p.step): MetricPoint(name, p.step, value, p.epoch, e.time)
-                for name, value in p.metrics.items()
-            }
-            return evolve(run, metrics={**run.metrics, **points})
         case EvaluationRecorded():
             return nodes.evaluation(run, e)
         case CheckpointSaved():

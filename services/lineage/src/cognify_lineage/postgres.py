@@ -108,10 +108,17 @@ async def apply_batch(
                     result.replayed += 1
                 elif decoded is not None:
                     fresh.append(decoded)
-        new = await _unseen(conn, fresh)
+        new = _distinct(fresh)
+        try:
+            # Redeliveries of stored events are rare: append optimistically and let the
+            # unique event_id say when one slipped in, instead of probing every id first.
+            async with conn.transaction():
+                await _append(conn, new)
+        except asyncpg.UniqueViolationError:
+            new = await _unseen(conn, new)
+            await _append(conn, new)
         result.duplicates = len(fresh) - len(new)
         if new:
-            await _append(conn, new)
             await project(conn, [d.event for d in new])
         result.stored = len(new)
         await conn.executemany(
@@ -124,21 +131,27 @@ async def apply_batch(
     return result
 
 
-async def _unseen(conn: projection.Conn, decoded: list[Decoded]) -> list[Decoded]:
-    """Drop events already stored (a redelivery) and repeats within the batch."""
-    ids = [d.event.event_id for d in decoded]
-    seen = {
-        r["event_id"]
-        for r in await conn.fetch(
-            "SELECT event_id FROM events WHERE event_id = ANY($1::uuid[])", ids
-        )
-    }
+def _distinct(decoded: list[Decoded]) -> list[Decoded]:
+    """Drop repeats within the batch (an event forwarded twice), first one kept."""
+    seen: set[object] = set()
     out = []
     for d in decoded:
         if d.event.event_id not in seen:
             seen.add(d.event.event_id)
             out.append(d)
     return out
+
+
+async def _unseen(conn: projection.Conn, decoded: list[Decoded]) -> list[Decoded]:
+    """Drop events already stored (a redelivery)."""
+    ids = [d.event.event_id for d in decoded]
+    stored = {
+        r["event_id"]
+        for r in await conn.fetch(
+            "SELECT event_id FROM events WHERE event_id = ANY($1::uuid[])", ids
+        )
+    }
+    return [d for d in decoded if d.event.event_id not in stored]
 
 
 def chain_id(event: Event) -> str:
