@@ -42,7 +42,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from cognify_ingest import workspaces
 from cognify_ingest.credentials import Role
 from cognify_kafka import KafkaSettings, ensure_topics, producer
-from cognify_postgres import PostgresSettings, apply_migrations
+from cognify_postgres import PostgresSettings, apply_migrations, drop_database
 
 ROOT = Path(__file__).resolve().parents[1]
 SDK = ev.Producer(kind=ev.ProducerKind.SDK, id="bench:1", version="0.1.0")
@@ -98,7 +98,7 @@ async def environment(kafka: KafkaSettings) -> AsyncIterator[tuple[str, str, str
     try:
         yield dsn, prefix, key
     finally:
-        await admin.execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+        await drop_database(admin, name)
         await admin.close()
         client = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
         await client.start()

@@ -16,9 +16,7 @@ import asyncpg
 import pytest
 from cognify_kafka import KafkaSettings
 from cognify_objectstore import ObjectStore, StoreSettings
-from cognify_postgres import PostgresSettings
-
-from tests.integration.databases import drop_database
+from cognify_postgres import PostgresSettings, drop_database
 
 ROOT = Path(__file__).resolve().parents[2]
 

@@ -33,9 +33,7 @@ from cognify_lineage.app import serve as serve_lineage
 from cognify_lineage.model import Run
 from cognify_lineage.postgres import Pool, create_pool
 from cognify_lineage.settings import LineageSettings
-from cognify_postgres import PostgresSettings, apply_migrations
-
-from tests.integration.databases import drop_database
+from cognify_postgres import PostgresSettings, apply_migrations, drop_database
 
 T = TypeVar("T")
 

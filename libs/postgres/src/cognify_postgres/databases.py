@@ -1,4 +1,4 @@
-"""Scratch databases for integration tests: created fresh, dropped afterwards."""
+"""Dropping scratch databases (tests, benchmarks) on a busy server."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import asyncio
 import asyncpg
 
 
-async def drop_database(admin: asyncpg.Connection, name: str) -> None:
+async def drop_database(admin: asyncpg.Connection[asyncpg.Record], name: str) -> None:
     """DROP ... WITH (FORCE), retried: an autovacuum worker (a superuser process that the
     `cognify` role may not terminate) can briefly hold a fresh database."""
     for attempt in range(40):
