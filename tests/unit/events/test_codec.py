@@ -141,6 +141,7 @@ def test_run_events_are_keyed_by_run_and_workspace_events_by_workspace() -> None
     [
         '{"a": 1, "b": [1.5, 2e-05, -0, 1E400, "x"], "c": {"d": null, "e": true}}',
         '{"big": 123456789012345678901234567890, "neg": -99999999999999999999}',
+        '{"f": 0.0033333333333333335, "g": 12345678901234567890.5, "h": 1234567890123456789012e5}',
         '{"nan": NaN, "inf": Infinity, "minf": -Infinity}',
         '{"lone": "\\ud800", "pair": "\\ud83d\\ude00", "ctl": "\\u0001\\n"}',
         '{"dup": 1, "dup": 2}',
@@ -148,7 +149,7 @@ def test_run_events_are_keyed_by_run_and_workspace_events_by_workspace() -> None
     ],
 )
 def test_parse_object_reads_exactly_what_json_loads_reads(text: str) -> None:
-    """orjson takes the common case; what it refuses, json decides: the result is json's."""
+    """jiter takes the common case; what it refuses, json decides: the result is json's."""
     data = text.encode()
     assert repr(parse_object(data)) == repr(json.loads(data))
 

@@ -9,17 +9,15 @@ and older payload versions are upcast.
 from __future__ import annotations
 
 import json
-import re
 from typing import Any, Literal
 
-import orjson
 from pydantic import ValidationError
+from pydantic_core import from_json
 
 from .catalog import BY_TYPE, EVENT_ADAPTER, Event
 from .upcasting import needs_upcast, upcast
 
 MAX_EVENT_BYTES = 1_048_576
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
 
 
 class InvalidEvent(ValueError):
@@ -58,14 +56,13 @@ def decode_strict_object(data: bytes) -> tuple[Event, dict[str, Any]]:
 def parse_object(data: bytes) -> dict[str, Any]:
     """The raw JSON object of an event, for signature checks and upcasting.
 
-    The result is always what `json.loads` gives: orjson reads the common case several times
-    faster; what it refuses (NaN, lone surrogates...) and anything with a run of 19 digits
-    (orjson turns integers beyond 64 bits into floats) is read by `json`, which decides."""
+    The result is always what `json.loads` gives: pydantic-core's parser (jiter) reads the
+    common case more than twice as fast, with the same integers of any size, NaN and
+    duplicate-key rules; what it refuses (lone surrogates in escapes...) is read by `json`,
+    which decides."""
     try:
-        if _LONG_DIGITS.search(data) is not None:
-            raise orjson.JSONDecodeError("long digit run: json decides", "", 0)
-        raw = orjson.loads(data)
-    except orjson.JSONDecodeError:
+        raw = from_json(data)
+    except ValueError:
         try:
             raw = json.loads(data)
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
