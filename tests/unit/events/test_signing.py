@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import cognify_events as ev
 from cognify_events import signing
 from cognify_events.codec import encode
+from cognify_events.signing import canonical_bytes
+from hypothesis import given
+from hypothesis import strategies as st
 
 from .samples import all_samples
 
@@ -51,3 +55,23 @@ def test_the_signature_vector_from_the_spec_holds() -> None:
     assert signing.signature_for(obj, key) == (
         "hmac-sha256:718e6b50f295894fe64df7d2ee2ad0cd289189fb49a57251d7e686da078c02a0"
     )
+
+
+_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**80), max_value=2**80)
+    | st.floats()
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+
+
+@given(st.dictionaries(st.text(), _VALUES, max_size=6))
+def test_canonical_bytes_are_the_documented_json_dumps(obj: dict[str, Any]) -> None:
+    """docs/spec/events.md: json.dumps(sort_keys, compact separators, UTF-8) without the
+    signature member; the cached C encoder must be exactly that."""
+    body = {k: v for k, v in obj.items() if k != "signature"}
+    expected = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    assert canonical_bytes({**obj, "signature": "x"}) == expected.encode()
