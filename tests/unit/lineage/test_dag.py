@@ -203,3 +203,26 @@ def test_folding_never_changes_the_state_it_is_given() -> None:
     snapshot = copy.deepcopy(before)
     after = dag.fold_all([*events[8:], *hash_results(s)], before)
     assert before == snapshot and after != before
+
+
+def test_folding_in_batches_equals_folding_one_event_at_a_time() -> None:
+    """The adapter folds poll batches onto the stored state: any split gives the same state."""
+    a, b = Script("ws-1", "run-a"), Script("ws-1", "run-b")
+    access = ev.AccessRecorded(
+        workspace_id="ws-1",
+        project="workspace",
+        run_id=None,
+        producer=ev.Producer(kind=ev.ProducerKind.API, id="api-1"),
+        payload=ev.AccessRecordedPayload(
+            actor="ana", role="reviewer", action="run.read", object_id="run:run-a"
+        ),
+    )
+    events = [*training(a), *hash_results(a), access, b.started(), b.metrics(1, 0.5)]
+    one_by_one = Projection()
+    for event in events:
+        one_by_one = dag.fold(one_by_one, event)  # type: ignore[arg-type]
+    assert dag.fold_all(events) == one_by_one  # type: ignore[arg-type]
+    for split in range(len(events) + 1):
+        first = dag.fold_all(events[:split])  # type: ignore[arg-type]
+        assert dag.fold_all(events[split:], first) == one_by_one, split  # type: ignore[arg-type]
+    assert len(one_by_one.access) == 1 and set(one_by_one.runs) == {"run-a", "run-b"}

@@ -47,6 +47,7 @@ from .model import (
     Annotation,
     Approval,
     DatasetKey,
+    DatasetRoot,
     Finding,
     MetricPoint,
     Projection,
@@ -57,40 +58,47 @@ from .model import (
 
 
 def fold(state: Projection, event: Event) -> Projection:
-    if isinstance(event, AccessRecorded):
-        p = event.payload
-        access = Access(
-            str(event.event_id),
-            event.workspace_id,
-            p.actor,
-            p.role,
-            p.action,
-            p.object_id,
-            p.address,
-            p.allowed,
-            event.time,
-        )
-        return evolve(state, access=(*state.access, access))
-    if event.run_id is None:  # other workspace-level facts (retention) live in the store only
-        return state
-    run = state.runs.get(event.run_id) or Run(
-        event.run_id, event.workspace_id, event.project, last_event_at=event.time
-    )
-    run = _observe(run, event)
-    datasets = state.datasets
-    if isinstance(event, DatasetRegistered | HashComputed):
-        datasets = dict(datasets)  # the only cross-run state: the latest root per dataset
-        run = _fold_artifact(run, event, datasets)
-    else:
-        run = _fold_run(run, event)
-    return evolve(state, runs={**state.runs, run.run_id: run}, datasets=datasets)
+    return fold_all((event,), state)
 
 
 def fold_all(events: Iterable[Event], state: Projection | None = None) -> Projection:
+    """Fold events in order. The result equals folding them one at a time; the batch keeps
+    its own copies of the run and dataset maps instead of a new Projection per event."""
     state = state or Projection()
+    runs = dict(state.runs)
+    datasets: dict[DatasetKey, DatasetRoot] = dict(state.datasets)  # the only cross-run state
+    access = list(state.access)
     for event in events:
-        state = fold(state, event)
-    return state
+        if isinstance(event, AccessRecorded):
+            access.append(_access(event))
+            continue
+        if event.run_id is None:  # other workspace-level facts (retention): the store only
+            continue
+        run = runs.get(event.run_id) or Run(
+            event.run_id, event.workspace_id, event.project, last_event_at=event.time
+        )
+        run = _observe(run, event)
+        if isinstance(event, DatasetRegistered | HashComputed):
+            run = _fold_artifact(run, event, datasets)
+        else:
+            run = _fold_run(run, event)
+        runs[run.run_id] = run
+    return evolve(state, runs=runs, datasets=datasets, access=tuple(access))
+
+
+def _access(event: AccessRecorded) -> Access:
+    p = event.payload
+    return Access(
+        str(event.event_id),
+        event.workspace_id,
+        p.actor,
+        p.role,
+        p.action,
+        p.object_id,
+        p.address,
+        p.allowed,
+        event.time,
+    )
 
 
 def sweep(state: Projection, now: datetime, timeout: timedelta) -> Projection:
