@@ -12,8 +12,9 @@ Three figures:
    events/s from the first to the last folded event.
 2. lineage throughput: the same number of events already on the canonical topic, folded by
    lineage alone (the fold's own ceiling).
-3. latency at --rate events/s for --seconds: p50/p99 from emit (the SDK handing the signed
-   event to its producer) to the event being visible in the projection (polled every 10 ms).
+3. latency at --rate events/s for --seconds: --runs real SDK runs (`cognify.run.Run`, each
+   with its publisher thread, spool and producer) emit metrics; p50/p99 from `Run.emit` to
+   the event being visible in the projection (polled every 10 ms).
 
 With MLflow installed it also times MLflow's tracking client against a local file store
 for comparison (synchronous log_metric and log_batch, no server); without it, it prints the
@@ -27,9 +28,11 @@ import argparse
 import asyncio
 import contextlib
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import AsyncIterator
@@ -39,6 +42,9 @@ from pathlib import Path
 import asyncpg
 import cognify_events as ev
 from aiokafka.admin import AIOKafkaAdminClient
+from cognify.config import Settings
+from cognify.run import Run
+from cognify.transport import KafkaTransport
 from cognify_ingest import workspaces
 from cognify_ingest.credentials import Role
 from cognify_kafka import KafkaSettings, ensure_topics, producer
@@ -185,47 +191,71 @@ async def throughput(
 
 
 async def latency(kafka: KafkaSettings, runs: int, rate: float, seconds: float) -> list[float]:
+    """Emit through the SDK itself: `runs` real `cognify` Run objects (publisher thread,
+    spool, signing, idempotent producer each), metrics handed to `Run.emit` at `rate`."""
     async with environment(kafka) as (dsn, prefix, key):
         pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
         procs = [start(m, dsn, prefix, kafka) for m in ("cognify_lineage", "cognify_ingest")]
-        sim = Runs("ws-bench", runs, key)
+        spool = Path(tempfile.mkdtemp(prefix="cognify-bench-spool-"))
+        sdk_runs = [sdk_run(kafka, prefix, key, spool / str(i)) for i in range(runs)]
         emitted: dict[tuple[str, int], float] = {}
         seen: dict[str, int] = {}
         latencies: list[float] = []
         try:
             # Warm up: both services joined and folding before the clock starts.
-            await publish(kafka, prefix + ev.RAW.name, [sim.next(i)[::2] for i in range(runs)])  # type: ignore[misc]
+            for run in sdk_runs:
+                run.emit(ev.RunStarted, ev.RunStartedPayload(sdk_version="bench"))
             while await stored(pool) < runs:
                 await asyncio.sleep(0.1)
-            seen = {r: 0 for r in sim.ids}
-            prod = producer(kafka, linger_ms=1)
-            await prod.start()
-            poller = asyncio.create_task(_poll(pool, sim, emitted, seen, latencies))
+            seen = {run.run_id: 0 for run in sdk_runs}
+            poller = asyncio.create_task(_poll(pool, emitted, seen, latencies))
             try:
                 count, begin = int(rate * seconds), time.monotonic()
                 for i in range(count):
                     delay = begin + i / rate - time.monotonic()
                     if delay > 0:
                         await asyncio.sleep(delay)
-                    run, seq, value = sim.next(runs + i)
-                    emitted[(run, seq)] = time.monotonic()
-                    await prod.send(prefix + ev.RAW.name, value, key=run.encode())
-                await prod.flush()
+                    run = sdk_runs[i % runs]
+                    step = i // runs + 1  # seq 0 was run.started
+                    metrics = {"loss": 1.0 / step, "learning_rate": 2e-5, "grad_norm": 0.5}
+                    emitted[(run.run_id, step)] = time.monotonic()
+                    run.emit(
+                        ev.MetricsLogged,
+                        ev.MetricsLoggedPayload(step=step, epoch=step / 1000, metrics=metrics),
+                    )
                 while len(latencies) < count and time.monotonic() < begin + seconds + 30:
                     await asyncio.sleep(0.05)
             finally:
                 poller.cancel()
-                await prod.stop()
             return latencies
         finally:
+            await asyncio.gather(*(asyncio.to_thread(run.close, 10) for run in sdk_runs))
+            shutil.rmtree(spool, ignore_errors=True)
             for p in procs:
                 p.terminate()
                 p.wait(30)
             await pool.close()
 
 
+def sdk_run(kafka: KafkaSettings, prefix: str, key: str, spool: Path) -> Run:
+    settings = Settings(
+        workspace_id="ws-bench",
+        api_key=key,
+        project="bench",
+        kafka_bootstrap=kafka.bootstrap_servers,
+        spool_dir=spool,
+        heartbeat_interval_s=3600.0,  # no heartbeats: they would take sequence numbers
+    )
+    topic = prefix + ev.RAW.name
+    return Run(
+        settings,
+        run_id=f"bench-{uuid.uuid4().hex[:8]}",
+        transport=lambda: KafkaTransport(kafka.bootstrap_servers, 30.0, topic=topic),
+    )
+
+
 async def _poll(
-    pool: asyncpg.Pool, sim: Runs, emitted: dict[tuple[str, int], float],
+    pool: asyncpg.Pool, emitted: dict[tuple[str, int], float],
     seen: dict[str, int], latencies: list[float],
 ) -> None:  # fmt: skip
     """Every 10 ms: which sequence numbers of each run are in the projection now."""
