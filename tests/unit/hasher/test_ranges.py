@@ -1,5 +1,6 @@
 """A chunk reads exactly its record range, whatever the format, so chunk roots combine into
-the root of the whole dataset."""
+the root of the whole dataset. Every test runs on the Rust accelerator and on the pure-Python
+path of cognify_hashing, and the two are compared range by range."""
 
 from __future__ import annotations
 
@@ -14,9 +15,25 @@ import pytest
 from cognify_hasher.jobs import plan_dataset
 from cognify_hasher.progress import Progress
 from cognify_hasher.ranges import hash_range, record_batches
-from cognify_hashing import combine_chunks, hash_dataset, open_source, parse_digest
+from cognify_hashing import (
+    CanonicalEncodingError,
+    SourceError,
+    _native,
+    combine_chunks,
+    hash_dataset,
+    open_source,
+    parse_digest,
+)
 
 N = 1_000
+
+
+@pytest.fixture(autouse=True, params=["native", "pure"])
+def implementation(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    if request.param == "native" and _native.accel is None:
+        pytest.fail(f"the Rust accelerator is not importable: {_native.IMPORT_ERROR}")
+    monkeypatch.setattr(_native, "enabled", request.param == "native")
+    return str(request.param)
 
 
 def _records() -> list[dict[str, Any]]:
@@ -128,3 +145,51 @@ def test_json_lines_chunks_seek_to_the_byte_offsets_found_when_planning(tmp_path
 
     with pytest.raises(SourceError, match="does not start a line"):
         list(record_batches(source, 128, 128, offsets[1] + 1))
+
+
+def _both(*args: Any) -> tuple[Any, Any]:
+    """(accelerated, pure) outcome of hash_range(source, *args): its result, or its error
+    type and message."""
+
+    def outcome() -> Any:
+        try:
+            return hash_range(args[0], Progress("dataset"), *args[1:])
+        except (SourceError, CanonicalEncodingError) as exc:
+            return type(exc), str(exc)
+
+    enabled = _native.enabled
+    try:
+        _native.enabled = True
+        native = outcome()
+        _native.enabled = False
+        return native, outcome()
+    finally:
+        _native.enabled = enabled
+
+
+@pytest.mark.parametrize("make", SOURCES, ids=lambda f: f.__name__.strip("_"))
+def test_ranges_hash_alike_with_and_without_the_accelerator(tmp_path: Path, make: Any) -> None:
+    source = open_source(make(tmp_path))
+    for offset, count in [(0, 10), (65, 140), (299, 2), (512, 488), (999, 1), (0, N)]:
+        native, pure = _both(source, offset, count)
+        assert native == pure, (offset, count)
+    native, pure = _both(source)
+    assert native == pure
+
+
+def test_json_lines_errors_name_the_same_line_and_record(tmp_path: Path) -> None:
+    from cognify_hasher.ranges import jsonl_offsets
+
+    lines = [json.dumps({"i": i}) for i in range(300)]
+    lines[140] = '{"i": 1e400}'
+    lines[201] = '{"i": }'
+    path = tmp_path / "errors.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    source = open_source(path)
+    _, offsets = jsonl_offsets(path, 128)
+    cases = [(0, 128, None), (128, 64, None), (128, 128, offsets[1]), (256, 44, offsets[2])]
+    cases += [(128, 128, offsets[1] + 1), (0, 300, None)]
+    for offset, count, start in cases:
+        native, pure = _both(source, offset, count, start)
+        assert native == pure, (offset, count, start)
+    assert _both(source, 128, 64)[0][1].startswith("record 140: column 'i'")

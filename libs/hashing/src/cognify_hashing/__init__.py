@@ -3,6 +3,10 @@
 Formats are specified in docs/spec/hashing.md (version 1) with test vectors in
 docs/spec/hashing-vectors.json. Everything here is pure except `sources`, `filesystem` and
 `hash_dataset`, which read local files.
+
+The Python code is the reference implementation. When the Rust accelerator
+`cognify_hashing_native` (libs/hashing-native) is installed, Merkle roots, canonical records
+and dataset hashing run there (see `_native`); `COGNIFY_HASHING_NATIVE=0` switches it off.
 """
 
 from cognify_hashing.canonical import CanonicalEncodingError, canonical_json, canonical_record

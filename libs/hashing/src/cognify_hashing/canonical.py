@@ -4,6 +4,12 @@ A record is a mapping of column name to value; its canonical bytes are the Merkl
 (docs/spec/hashing.md, section "Canonical record encoding", format version 1). Values that
 JSON lacks map to JSON strings: bytes as base64, dates and times as ISO 8601, decimals as
 plain decimal text. Integers keep their exact digits at any size.
+
+`pure_canonical_record` and `pure_canonical_json` are the reference implementation. The
+public functions use the Rust accelerator when it is enabled (`cognify_hashing._native`):
+it encodes plain JSON values itself, asks the pure code for any other value, and hands the
+whole record to the pure code when it refuses one (NaN, lone surrogate, non-string key...),
+so the bytes and the errors are the pure code's.
 """
 
 import base64
@@ -13,9 +19,16 @@ from decimal import Decimal
 from functools import lru_cache
 from json.encoder import encode_basestring
 
+from cognify_hashing import _native
 from cognify_hashing.numbers import format_decimal, format_float, format_int
 
-__all__ = ["CanonicalEncodingError", "canonical_json", "canonical_record"]
+__all__ = [
+    "CanonicalEncodingError",
+    "canonical_json",
+    "canonical_record",
+    "pure_canonical_json",
+    "pure_canonical_record",
+]
 
 
 class CanonicalEncodingError(ValueError):
@@ -33,6 +46,20 @@ class _Problem(Exception):
 
 def canonical_record(record: Mapping[str, object]) -> bytes:
     """Canonical UTF-8 bytes of a record; errors name the offending column."""
+    if _native.enabled:
+        return _native.accel.canonical_record(record, pure_canonical_json, pure_canonical_record)
+    return pure_canonical_record(record)
+
+
+def canonical_json(value: object) -> bytes:
+    """Canonical UTF-8 bytes of any supported value (a record, a list, a scalar...)."""
+    if _native.enabled:
+        return _native.accel.canonical_json(value, pure_canonical_json, pure_canonical_json)
+    return pure_canonical_json(value)
+
+
+def pure_canonical_record(record: Mapping[str, object]) -> bytes:
+    """`canonical_record` in pure Python: the reference implementation."""
     out: list[str] = []
     try:
         _encode_object(record, out)
@@ -41,8 +68,8 @@ def canonical_record(record: Mapping[str, object]) -> bytes:
     return _to_utf8(out, record)
 
 
-def canonical_json(value: object) -> bytes:
-    """Canonical UTF-8 bytes of any supported value (a record, a list, a scalar...)."""
+def pure_canonical_json(value: object) -> bytes:
+    """`canonical_json` in pure Python: the reference implementation."""
     out: list[str] = []
     try:
         _encode(value, out)

@@ -4,7 +4,9 @@ import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
+from cognify_hashing import _native
 from cognify_hashing.digest import format_digest
+from cognify_hashing.leaves import RecordEncodingError, leaf_batches
 from cognify_hashing.merkle import MerkleBuilder
 from cognify_hashing.schema import SchemaInference
 from cognify_hashing.sources import Record, open_source
@@ -36,10 +38,19 @@ def hash_dataset(path: str | os.PathLike[str]) -> DatasetDigest:
     source = open_source(path)
     builder = MerkleBuilder()
     inference = None if source.schema_is_cheap else SchemaInference()
-    for batch in source.batches():
-        builder.add_records(batch)
-        if inference is not None:
-            inference.add_records(batch)
+    if _native.enabled:
+        try:
+            for leaves in leaf_batches(source, samples=inference is not None):
+                builder.add_leaf_hashes(leaves.hashes)
+                if inference is not None:
+                    inference.add_records(leaves.samples)
+        except RecordEncodingError as exc:
+            raise exc.error from None
+    else:
+        for batch in source.batches():
+            builder.add_records(batch)
+            if inference is not None:
+                inference.add_records(batch)
     schema = inference.describe() if inference is not None else source.schema()
     return DatasetDigest(
         root=format_digest(builder.root()), record_count=builder.size, schema=schema

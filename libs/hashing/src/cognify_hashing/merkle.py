@@ -4,13 +4,16 @@ leaf = SHA-256(0x00 || data), node = SHA-256(0x01 || left || right); a tree of n
 splits after the largest power of two strictly below n, and odd leaves are never duplicated.
 Hashing runs level by level over blocks of leaves (fewer interpreter steps per hash than a
 leaf-at-a-time stack), from SHA-256 contexts copied off pre-fed 0x00 / 0x01 prefixes.
+With the Rust accelerator enabled (`cognify_hashing._native`), `MerkleBuilder` and
+`root_from_leaf_hashes` run there instead, over the same tree.
 """
 
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import islice
 
-from cognify_hashing.canonical import canonical_record
+from cognify_hashing import _native
+from cognify_hashing.canonical import canonical_record, pure_canonical_json, pure_canonical_record
 
 __all__ = [
     "EMPTY_ROOT",
@@ -52,6 +55,8 @@ def root_from_leaf_hashes(leaf_hashes: Sequence[bytes]) -> bytes:
     for index, value in enumerate(leaf_hashes):
         if len(value) != HASH_SIZE:
             raise ValueError(f"leaf hash {index} is {len(value)} bytes, expected {HASH_SIZE}")
+    if _native.enabled:
+        return _native.accel.root_of_leaf_hashes(b"".join(leaf_hashes))
     return _root_of(list(leaf_hashes))
 
 
@@ -96,9 +101,13 @@ class MerkleBuilder:
     records need at most 16). `root()` may be called at any time and changes nothing.
     A failing `add_records` (a record with no canonical form) leaves the records before it
     added: callers that retry should start a new builder.
+
+    With the accelerator enabled the same tree is kept in Rust (`_accel`), the GIL released
+    while it hashes; the pure fields below then stay empty.
     """
 
     def __init__(self) -> None:
+        self._accel = _native.accel.Merkle() if _native.enabled else None
         self._stack: list[bytes] = []  # roots of 2**k full blocks, bit k of _full_blocks
         self._full_blocks = 0
         self._pending: list[bytes] = []
@@ -106,17 +115,35 @@ class MerkleBuilder:
     @property
     def size(self) -> int:
         """Number of leaves added so far."""
+        if self._accel is not None:
+            return self._accel.size
         return self._full_blocks * _BLOCK_LEAVES + len(self._pending)
 
     def add_leaf_hash(self, value: bytes) -> None:
         if len(value) != HASH_SIZE:
             raise ValueError(f"leaf hash is {len(value)} bytes, expected {HASH_SIZE}")
+        if self._accel is not None:
+            self._accel.add_leaf_hashes(value)
+            return
         self._pending.append(value)
         if len(self._pending) == _BLOCK_LEAVES:
             self._seal_block()
 
+    def add_leaf_hashes(self, hashes: bytes) -> None:
+        """Add leaves by their hashes, given as consecutive 32-byte values."""
+        if len(hashes) % HASH_SIZE:
+            raise ValueError(f"leaf hashes are {HASH_SIZE} bytes each, got {len(hashes)} bytes")
+        if self._accel is not None:
+            self._accel.add_leaf_hashes(hashes)
+            return
+        for start in range(0, len(hashes), HASH_SIZE):
+            self.add_leaf_hash(hashes[start : start + HASH_SIZE])
+
     def add_leaf(self, data: bytes) -> None:
         """Add one leaf by its data (SHA-256(0x00 || data) is computed here)."""
+        if self._accel is not None:
+            self._accel.add_leaf(data)
+            return
         h = _LEAF_PREFIX.copy()
         h.update(data)
         self._pending.append(h.digest())
@@ -125,6 +152,9 @@ class MerkleBuilder:
 
     def add_leaves(self, datas: Iterable[bytes]) -> None:
         """Add many leaves by their data: the fast path for large inputs."""
+        if self._accel is not None:
+            self._accel.add_leaves(datas)
+            return
         copy = _LEAF_PREFIX.copy
         pending = self._pending
         append = pending.append
@@ -143,10 +173,15 @@ class MerkleBuilder:
         self.add_leaf(canonical_record(record))
 
     def add_records(self, records: Iterable[Mapping[str, object]]) -> None:
+        if self._accel is not None:
+            self._accel.add_records(records, pure_canonical_json, pure_canonical_record)
+            return
         self.add_leaves(map(canonical_record, records))
 
     def root(self) -> bytes:
         """The Merkle Tree Hash of all leaves added so far."""
+        if self._accel is not None:
+            return self._accel.root()
         if self.size == 0:
             return EMPTY_ROOT
         parts = list(self._stack)

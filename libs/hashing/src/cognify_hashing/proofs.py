@@ -6,6 +6,7 @@ import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from cognify_hashing import _native
 from cognify_hashing.digest import format_digest, parse_digest, parse_hex_hash
 from cognify_hashing.merkle import HASH_SIZE, _parent_level, node_hash, root_from_leaf_hashes
 
@@ -18,6 +19,8 @@ def inclusion_proof(leaf_hashes: Sequence[bytes], index: int) -> list[bytes]:
     """The audit path of leaf `index`: sibling hashes from the leaf level up to the root."""
     if not 0 <= index < len(leaf_hashes):
         raise IndexError(f"leaf index {index} outside a tree of {len(leaf_hashes)} leaves")
+    if _native.enabled and all(len(value) == HASH_SIZE for value in leaf_hashes):
+        return _native.accel.inclusion_path(b"".join(leaf_hashes), index)
     path: list[bytes] = []
     level = list(leaf_hashes)
     position = index

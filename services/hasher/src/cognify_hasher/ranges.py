@@ -4,7 +4,8 @@ A range [offset, offset + count) is read without decoding the records before it:
 skips lines unparsed, Parquet skips whole row groups, Arrow skips batches by their length,
 and a multi-file dataset skips whole files by their record counts. Within the range the
 records are exactly those `RecordSource.batches()` yields, so a chunk's subtree root is the
-one the unchunked tree holds.
+one the unchunked tree holds. With the Rust accelerator enabled (`cognify_hashing._native`)
+the same ranges are hashed as leaf batches (`cognify_hashing.leaves`) instead of records.
 """
 
 from __future__ import annotations
@@ -16,9 +17,17 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
-from cognify_hashing import MerkleBuilder, canonical_record, format_digest
+from cognify_hashing import MerkleBuilder, _native, canonical_record, format_digest
 from cognify_hashing.arrow_values import batch_records
 from cognify_hashing.canonical import CanonicalEncodingError
+from cognify_hashing.leaves import (
+    LeafBatch,
+    RecordEncodingError,
+    arrow_leaf_batch,
+    index_errors,
+    jsonl_leaf_batches,
+    leaf_batches,
+)
 from cognify_hashing.schema import SchemaInference
 from cognify_hashing.sources import (
     BATCH_ROWS,
@@ -48,18 +57,34 @@ def hash_range(
     builder = MerkleBuilder()
     inference = None if source.schema_is_cheap else SchemaInference()
     nbytes = 0
-    if count is None:
-        batches = source.batches()
+    if _native.enabled:
+        samples = inference is not None
+        if count is None:
+            leaves = leaf_batches(source, samples=samples)
+        else:
+            leaves = index_errors(leaf_range(source, offset, count, byte_offset, samples=samples))
+        try:
+            for leaf_batch in leaves:
+                builder.add_leaf_hashes(leaf_batch.hashes)
+                nbytes += leaf_batch.nbytes
+                if inference is not None:
+                    inference.add_records(leaf_batch.samples)
+                progress.add(leaf_batch.nbytes, leaf_batch.count)
+        except RecordEncodingError as exc:
+            raise CanonicalEncodingError(f"record {offset + exc.index}: {exc.error}") from None
     else:
-        batches = record_batches(source, offset, count, byte_offset)
-    for batch in batches:
-        datas = _encode(batch, offset + builder.size)
-        builder.add_leaves(datas)
-        size = sum(map(len, datas))
-        nbytes += size
-        if inference is not None:
-            inference.add_records(batch)
-        progress.add(size, len(batch))
+        if count is None:
+            batches = source.batches()
+        else:
+            batches = record_batches(source, offset, count, byte_offset)
+        for batch in batches:
+            datas = _encode(batch, offset + builder.size)
+            builder.add_leaves(datas)
+            size = sum(map(len, datas))
+            nbytes += size
+            if inference is not None:
+                inference.add_records(batch)
+            progress.add(size, len(batch))
     if count is not None and builder.size != count:
         raise SourceError(
             f"{source.path} holds {offset + builder.size} records, fewer than the "
@@ -93,21 +118,59 @@ def record_batches(
         else:
             yield from _jsonl(source.path, 0, count, byte_offset)
     elif isinstance(source, ParquetFile):
-        yield from _parquet(source.path, offset, count)
+        yield from map(batch_records, _parquet(source.path, offset, count))
     elif isinstance(source, ArrowFile):
-        yield from _arrow(source, offset, count)
+        yield from map(batch_records, _arrow(source, offset, count))
     else:  # several files one after the other (save_to_disk, a directory of files)
-        parts: list[RecordSource] = source.parts()  # type: ignore[attr-defined]
-        for part in parts:
-            if count <= 0:
-                return
-            size = part.count()
-            if offset >= size:
-                offset -= size
-                continue
-            take = min(size - offset, count)
-            yield from record_batches(part, offset, take)
-            offset, count = 0, count - take
+        for part, part_offset, take in _parts(source, offset, count):
+            yield from record_batches(part, part_offset, take)
+
+
+def leaf_range(
+    source: RecordSource,
+    offset: int,
+    count: int,
+    byte_offset: int | None = None,
+    *,
+    samples: bool,
+) -> Iterator[LeafBatch]:
+    """`record_batches` as leaf batches (the accelerated path): the same records, hashed.
+    Encoding errors carry the record's index within its batch (see `index_errors`)."""
+    if isinstance(source, JsonLinesFile):
+        if byte_offset is None:
+            yield from jsonl_leaf_batches(source.path, samples=samples, skip=offset, limit=count)
+        else:
+            yield from jsonl_leaf_batches(
+                source.path, samples=samples, start=byte_offset, limit=count
+            )
+    elif isinstance(source, ParquetFile | ArrowFile):
+        if isinstance(source, ParquetFile):
+            arrow_batches = _parquet(source.path, offset, count)
+        else:
+            arrow_batches = _arrow(source, offset, count)
+        for batch in arrow_batches:
+            yield arrow_leaf_batch(batch, samples=samples)
+    else:
+        for part, part_offset, take in _parts(source, offset, count):
+            yield from leaf_range(part, part_offset, take, samples=samples)
+
+
+def _parts(
+    source: RecordSource, offset: int, count: int
+) -> Iterator[tuple[RecordSource, int, int]]:
+    """(part, offset in it, records to take) of a multi-file source's range, skipping whole
+    files by their record counts."""
+    parts: list[RecordSource] = source.parts()  # type: ignore[attr-defined]
+    for part in parts:
+        if count <= 0:
+            return
+        size = part.count()
+        if offset >= size:
+            offset -= size
+            continue
+        take = min(size - offset, count)
+        yield part, offset, take
+        offset, count = 0, count - take
 
 
 def jsonl_offsets(path: Path, every: int) -> tuple[int, list[int]]:
@@ -155,8 +218,9 @@ def _jsonl(path: Path, offset: int, count: int, start: int = 0) -> Iterator[list
         yield batch
 
 
-def _sliced(batches: Iterator[pa.RecordBatch], offset: int, count: int) -> Iterator[list[Record]]:
-    """Rows [offset, offset + count) of consecutive Arrow batches, skipping whole batches."""
+def _sliced(batches: Iterator[pa.RecordBatch], offset: int, count: int) -> Iterator[pa.RecordBatch]:
+    """Rows [offset, offset + count) of consecutive Arrow batches, skipping whole batches,
+    in slices of at most BATCH_ROWS rows."""
     position, end = 0, offset + count
     for batch in batches:
         start, stop = position, position + batch.num_rows
@@ -165,12 +229,12 @@ def _sliced(batches: Iterator[pa.RecordBatch], offset: int, count: int) -> Itera
             continue
         lo, hi = max(offset, start) - start, min(end, stop) - start
         for at in range(lo, hi, BATCH_ROWS):
-            yield batch_records(batch.slice(at, min(BATCH_ROWS, hi - at)))
+            yield batch.slice(at, min(BATCH_ROWS, hi - at))
         if stop >= end:
             return
 
 
-def _parquet(path: Path, offset: int, count: int) -> Iterator[list[Record]]:
+def _parquet(path: Path, offset: int, count: int) -> Iterator[pa.RecordBatch]:
     with pq.ParquetFile(path) as reader:
         groups, skipped, position = [], 0, 0
         for index in range(reader.metadata.num_row_groups):
@@ -185,7 +249,7 @@ def _parquet(path: Path, offset: int, count: int) -> Iterator[list[Record]]:
             yield from _sliced(batches, offset - skipped, count)
 
 
-def _arrow(source: ArrowFile, offset: int, count: int) -> Iterator[list[Record]]:
+def _arrow(source: ArrowFile, offset: int, count: int) -> Iterator[pa.RecordBatch]:
     with pa.memory_map(str(source.path)) as mapped:
         reader = source._reader(mapped)
         if isinstance(reader, ipc.RecordBatchFileReader):
