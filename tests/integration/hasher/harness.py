@@ -134,7 +134,9 @@ def all_answered(job_ids: set[str]) -> Callable[[list[dict[str, Any]]], bool]:
     return lambda events: all(results_for(events, job_ids).values())
 
 
-def worker_process(settings: HasherSettings, log: Path) -> subprocess.Popen[bytes]:
+def worker_process(
+    settings: HasherSettings, log: Path, extra_env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
     """`python -m cognify_hasher` configured through the environment, as ops run it."""
     env = {
         **os.environ,
@@ -149,6 +151,7 @@ def worker_process(settings: HasherSettings, log: Path) -> subprocess.Popen[byte
         "COGNIFY_HASHER_PROGRESS_INTERVAL_S": str(settings.progress_interval_s),
         "COGNIFY_HASHER_SESSION_TIMEOUT_MS": str(settings.session_timeout_ms),
         "COGNIFY_HASHER_METRICS_PORT": "0",
+        **(extra_env or {}),
     }
     with log.open("ab") as out:
         return subprocess.Popen(

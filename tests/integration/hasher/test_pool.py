@@ -48,7 +48,10 @@ async def test_two_workers_lose_no_job_and_do_none_twice_even_when_one_is_killed
     settings = with_chunking(hasher, records=1 << 30)  # whole jobs: each takes a while
     jobs = [job(HashTarget.DATASET, str(data)) for _ in range(8)]
     ids = {j.payload.job_id for j in jobs}
-    workers = [worker_process(settings, tmp_path / f"worker{n}.log") for n in range(2)]
+    # The pure-Python hashing path, so that each job lasts long enough (about a second) for a
+    # worker to be killed in the middle of one; the Rust accelerator hashes it in ~0.1 s.
+    slow = {"COGNIFY_HASHING_NATIVE": "0"}
+    workers = [worker_process(settings, tmp_path / f"worker{n}.log", slow) for n in range(2)]
     try:
         await send_jobs(kafka, settings.topics.jobs, jobs)
 
