@@ -16,7 +16,9 @@ Datasets (--records records of about 200 bytes): the Merkle root over canonical 
 against a plain Python loop of RFC 6962 leaf and node hashes (target >= 1.25x) and against
 pymerkle (install with `uv sync --group bench`); end to end from JSON Lines and Parquet with
 canonical encoding (target >= 500k records/s per core); one chunked job hashed by one and
-by two worker processes through Kafka (target speed-up >= 1.7x).
+by two worker processes through Kafka (target speed-up >= 1.7x). The hashing core runs on
+its Rust accelerator (libs/hashing-native) when built; the Merkle, encoding and end-to-end
+figures are printed for it and for the pure-Python reference path, in the same run.
 
 --full: a 4 GiB checkpoint. Needs the local stack (deploy/stack up) for the pool figures.
 """
@@ -38,8 +40,9 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -49,12 +52,13 @@ from cognify_events import HashJobRequested, HashJobRequestedPayload, HashTarget
 from cognify_events.topics import EVENTS, HASH_CHUNKS, HASH_JOBS, HASH_PROGRESS, Topic
 from cognify_hasher.progress import Progress
 from cognify_hasher.storage import LocalPath, Storage
-from cognify_hashing import MerkleBuilder, canonical_record, hash_dataset
+from cognify_hashing import MerkleBuilder, _native, canonical_record, hash_dataset
 from cognify_kafka import KafkaSettings, ensure_topics, producer
 
 ROOT = Path(__file__).resolve().parents[1]
 CORES = os.cpu_count() or 1
 READ = 8 * 1024 * 1024
+T = TypeVar("T")
 
 
 def median_of(repeat: int, *variants: Callable[[], float]) -> list[float]:
@@ -160,6 +164,33 @@ def ours(datas: list[bytes]) -> bytes:
     builder = MerkleBuilder()
     builder.add_leaves(datas)
     return builder.root()
+
+
+@contextmanager
+def pure_python() -> Any:
+    """Run the hashing core on its pure-Python reference path (accelerator switched off)."""
+    enabled = _native.enabled
+    _native.enabled = False
+    try:
+        yield
+    finally:
+        _native.enabled = enabled
+
+
+def pure(call: Callable[[], T]) -> Callable[[], T]:
+    def run() -> T:
+        with pure_python():
+            return call()
+
+    return run
+
+
+def accelerator() -> str:
+    if _native.enabled:
+        return "on (Rust, libs/hashing-native)"
+    if _native.accel is None:
+        return f"not built ({_native.IMPORT_ERROR})"
+    return "off (COGNIFY_HASHING_NATIVE=0)"
 
 
 def pymerkle_root(datas: list[bytes]) -> bytes | None:
@@ -384,19 +415,31 @@ async def checkpoint_figures(work: Path, size_mb: int, args: argparse.Namespace)
 
 async def dataset_figures(work: Path, args: argparse.Namespace) -> None:
     n = args.records
+    native = _native.enabled
     records = make_records(n)
     datas = [canonical_record(r) for r in records]
     average = sum(map(len, datas)) / n
     print(f"\ndatasets: {n:,} records, {average:.0f} canonical bytes on average")
-    assert plain_rfc6962(datas[:1000]) == ours(datas[:1000])
-    base, mine = median_of(
-        args.repeat, lambda: timed(lambda: plain_rfc6962(datas)), lambda: timed(lambda: ours(datas))
+    print(f"  hashing accelerator: {accelerator()}")
+    assert plain_rfc6962(datas[:1000]) == ours(datas[:1000]) == pure(lambda: ours(datas[:1000]))()
+    assert datas[:1000] == pure(lambda: [canonical_record(r) for r in records[:1000]])()
+    base, mine, mine_pure = median_of(
+        args.repeat,
+        lambda: timed(lambda: plain_rfc6962(datas)),
+        lambda: timed(lambda: ours(datas)),
+        lambda: timed(pure(lambda: ours(datas))),
     )
     row("plain Python loop of hashlib RFC 6962 (baseline)", f"{n / base:,.0f} rec/s")
+    if native:
+        row(
+            "MerkleBuilder over canonical bytes (Rust accelerator)",
+            f"{n / mine:,.0f} rec/s",
+            f"{base / mine:.2f}x (target >= 1.25x)",
+        )
     row(
-        "MerkleBuilder over canonical bytes",
-        f"{n / mine:,.0f} rec/s",
-        f"{base / mine:.2f}x (target >= 1.25x)",
+        "MerkleBuilder over canonical bytes (pure Python)",
+        f"{n / mine_pure:,.0f} rec/s",
+        f"{base / mine_pure:.2f}x" + ("" if native else " (target >= 1.25x)"),
     )
     subset = datas[: args.pymerkle_records]
     theirs = timed(lambda: pymerkle_root(subset))
@@ -410,8 +453,17 @@ async def dataset_figures(work: Path, args: argparse.Namespace) -> None:
             f"{len(subset) / theirs:,.0f} rec/s",
             f"ours {theirs / mine_subset:.1f}x faster",
         )
-    encode_s = timed(lambda: [canonical_record(r) for r in records])
-    row("canonical encoding alone (records in memory)", f"{n / encode_s:,.0f} rec/s")
+    encode_s, encode_pure_s = median_of(
+        1,
+        lambda: timed(lambda: [canonical_record(r) for r in records]),
+        lambda: timed(pure(lambda: [canonical_record(r) for r in records])),
+    )
+    if native:
+        row("canonical encoding alone (records in memory, Rust)", f"{n / encode_s:,.0f} rec/s")
+    row(
+        "canonical encoding alone (records in memory, pure Python)",
+        f"{n / encode_pure_s:,.0f} rec/s",
+    )
     jsonl = work / "data" / "records.jsonl"
     jsonl.parent.mkdir()
     with jsonl.open("w") as out:
@@ -419,14 +471,31 @@ async def dataset_figures(work: Path, args: argparse.Namespace) -> None:
             out.write(json.dumps(record) + "\n")
     parquet = work / "data" / "records.parquet"
     pq.write_table(pa.Table.from_pylist(records), parquet, row_group_size=65_536)
-    t_jsonl, t_parquet = median_of(
+    t_jsonl, t_parquet, t_jsonl_pure, t_parquet_pure = median_of(
         max(1, args.repeat - 1),
         lambda: timed(lambda: hash_dataset(jsonl)),
         lambda: timed(lambda: hash_dataset(parquet)),
+        lambda: timed(pure(lambda: hash_dataset(jsonl))),
+        lambda: timed(pure(lambda: hash_dataset(parquet))),
     )
-    assert hash_dataset(jsonl).root == hash_dataset(parquet).root
-    row("end to end from JSON Lines (one core)", f"{n / t_jsonl:,.0f} rec/s", "target >= 500,000")
-    row("end to end from Parquet (one core)", f"{n / t_parquet:,.0f} rec/s", "target >= 500,000")
+    digests = [hash_dataset(jsonl), hash_dataset(parquet)]
+    digests += [pure(lambda: hash_dataset(jsonl))(), pure(lambda: hash_dataset(parquet))()]
+    assert len({d.root for d in digests}) == 1, digests
+    target = "target >= 500,000"
+    if native:
+        row("end to end from JSON Lines (one core, Rust)", f"{n / t_jsonl:,.0f} rec/s", target)
+        row("end to end from Parquet (one core, Rust)", f"{n / t_parquet:,.0f} rec/s", target)
+    pure_target = "" if native else target
+    row(
+        "end to end from JSON Lines (one core, pure Python)",
+        f"{n / t_jsonl_pure:,.0f} rec/s",
+        pure_target,
+    )
+    row(
+        "end to end from Parquet (one core, pure Python)",
+        f"{n / t_parquet_pure:,.0f} rec/s",
+        pure_target,
+    )
     if args.no_pool:
         return
     chunk = 1 << max(0, (n // 8).bit_length() - 1)

@@ -7,9 +7,6 @@ from _typeshed import ReadableBuffer
 
 SPEC_VERSION: int
 
-class Unsupported(ValueError):
-    """The accelerator leaves this input to the pure-Python implementation."""
-
 class Merkle:
     """Streaming RFC 6962 Merkle root (the accelerated core of MerkleBuilder)."""
 

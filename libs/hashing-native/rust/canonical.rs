@@ -92,14 +92,18 @@ pub fn utf16_cmp(a: &[u8], b: &[u8]) -> Ordering {
     (first_unit(x), x).cmp(&(first_unit(y), y))
 }
 
+/// The character at the start of `text` (valid UTF-8, starting at a character boundary).
 fn first_char(text: &[u8]) -> u32 {
-    // Inputs are valid UTF-8; decode the leading character.
-    let end = text.len().min(4);
-    let prefix = match std::str::from_utf8(&text[..end]) {
-        Ok(s) => s,
-        Err(e) => std::str::from_utf8(&text[..e.valid_up_to()]).unwrap_or(""),
+    let len = match text[0] {
+        0x00..=0x7f => 1,
+        0xc0..=0xdf => 2,
+        0xe0..=0xef => 3,
+        _ => 4,
     };
-    prefix.chars().next().map_or(0, u32::from)
+    std::str::from_utf8(&text[..len.min(text.len())])
+        .ok()
+        .and_then(|s| s.chars().next())
+        .map_or(0, u32::from)
 }
 
 fn first_unit(c: u32) -> u32 {

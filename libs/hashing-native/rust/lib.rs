@@ -13,7 +13,6 @@ mod float;
 mod jsonl;
 mod merkle;
 
-use pyo3::create_exception;
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyList, PyString};
@@ -21,13 +20,6 @@ use pyo3::types::{PyBytes, PyList, PyString};
 use arrow::View;
 use canonical::Encoder;
 use merkle::{Tree, HASH_SIZE};
-
-create_exception!(
-    cognify_hashing_native,
-    Unsupported,
-    pyo3::exceptions::PyValueError,
-    "The accelerator leaves this input to the pure-Python implementation."
-);
 
 /// Records (or leaves) encoded before the GIL is released to hash them.
 const CHUNK: usize = 4096;
@@ -357,7 +349,6 @@ fn widen_float32s<'py>(
 
 #[pymodule]
 fn cognify_hashing_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
-    m.add("Unsupported", m.py().get_type::<Unsupported>())?;
     m.add("SPEC_VERSION", 1)?;
     m.add_class::<Merkle>()?;
     m.add_class::<jsonl::JsonLines>()?;

@@ -54,6 +54,7 @@ from cognify_hashing.sources import (
 __all__ = [
     "LeafBatch",
     "RecordEncodingError",
+    "accelerated",
     "arrow_leaf_batch",
     "index_errors",
     "jsonl_leaf_batches",
@@ -91,6 +92,11 @@ class RecordEncodingError(Exception):
         super().__init__(str(error))
         self.error = error
         self.index = index
+
+
+def accelerated() -> bool:
+    """True when the Rust accelerator is installed and switched on: this module needs it."""
+    return _native.enabled
 
 
 def leaf_batches(source: RecordSource, *, samples: bool) -> Iterator[LeafBatch]:

@@ -4,8 +4,8 @@ A range [offset, offset + count) is read without decoding the records before it:
 skips lines unparsed, Parquet skips whole row groups, Arrow skips batches by their length,
 and a multi-file dataset skips whole files by their record counts. Within the range the
 records are exactly those `RecordSource.batches()` yields, so a chunk's subtree root is the
-one the unchunked tree holds. With the Rust accelerator enabled (`cognify_hashing._native`)
-the same ranges are hashed as leaf batches (`cognify_hashing.leaves`) instead of records.
+one the unchunked tree holds. With the Rust accelerator of cognify_hashing enabled, the same
+ranges are hashed as leaf batches (`cognify_hashing.leaves`) instead of records.
 """
 
 from __future__ import annotations
@@ -17,12 +17,13 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
-from cognify_hashing import MerkleBuilder, _native, canonical_record, format_digest
+from cognify_hashing import MerkleBuilder, canonical_record, format_digest
 from cognify_hashing.arrow_values import batch_records
 from cognify_hashing.canonical import CanonicalEncodingError
 from cognify_hashing.leaves import (
     LeafBatch,
     RecordEncodingError,
+    accelerated,
     arrow_leaf_batch,
     index_errors,
     jsonl_leaf_batches,
@@ -57,7 +58,7 @@ def hash_range(
     builder = MerkleBuilder()
     inference = None if source.schema_is_cheap else SchemaInference()
     nbytes = 0
-    if _native.enabled:
+    if accelerated():
         samples = inference is not None
         if count is None:
             leaves = leaf_batches(source, samples=samples)
