@@ -5,14 +5,13 @@ fit an audit trail nowhere; every producer and consumer in Cognify is built here
 """
 
 from .admin import ensure_topics, round_trip
-from .batches import partition_for, send_all
+from .batches import send_all
 from .settings import KafkaSettings, consumer, producer
 
 __all__ = [
     "KafkaSettings",
     "consumer",
     "ensure_topics",
-    "partition_for",
     "producer",
     "round_trip",
     "send_all",

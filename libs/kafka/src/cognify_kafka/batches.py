@@ -19,13 +19,13 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 from aiokafka.partitioner import murmur2
 
-__all__ = ["partition_for", "send_all"]
+__all__ = ["send_all"]
 
 Message = tuple[str, bytes | None, bytes]  # topic, key, value
 
 
 @lru_cache(maxsize=65_536)
-def partition_for(key: bytes, partitions: int) -> int:
+def _partition_for(key: bytes, partitions: int) -> int:
     """The default partitioner's choice (Java's and aiokafka's): murmur2, positive, modulo."""
     return int(murmur2(key) & 0x7FFFFFFF) % partitions
 
@@ -44,7 +44,7 @@ async def send_all(producer: AIOKafkaProducer, messages: Iterable[Message]) -> N
             partition = unkeyed.get(topic, 0) % n
             unkeyed[topic] = partition + 1
         else:
-            partition = partition_for(key, n)
+            partition = _partition_for(key, n)
         builder = builders.get((topic, partition))
         if builder is None:
             builder = builders[(topic, partition)] = producer.create_batch()
