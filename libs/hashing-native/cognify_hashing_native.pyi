@@ -59,6 +59,11 @@ def canonical_json(
     value_hook: Callable[[Any], bytes],
     json_hook: Callable[[Any], bytes],
 ) -> bytes: ...
+def event_signing_body(event: dict[str, Any]) -> bytes | None:
+    """The bytes an event's signature covers (docs/spec/events.md), or None for values
+    beyond plain JSON (the caller's `json.dumps` then decides)."""
+
+def hmac_sha256(key: bytes, message: bytes) -> bytes: ...
 def format_float(value: float) -> str: ...
 def arrow_leaves(
     names: list[str],

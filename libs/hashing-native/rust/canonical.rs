@@ -14,7 +14,7 @@ use pyo3::ffi;
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
 
-use crate::float::{write_f64, write_i64};
+use crate::float::{write_f64, write_i64, write_python_f64};
 
 /// Deeper values are left to the pure implementation (which has Python's recursion limit).
 pub const MAX_DEPTH: u32 = 200;
@@ -114,12 +114,49 @@ fn first_unit(c: u32) -> u32 {
     }
 }
 
-/// Encoder of Python values to canonical bytes, with a hook for the types it does not know.
-pub struct Encoder<'a, 'py> {
-    pub value_hook: &'a Bound<'py, PyAny>,
+/// Which JSON text the encoder writes.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum Dialect {
+    /// Canonical records (docs/spec/hashing.md §2): RFC 8785 member order and numbers.
+    Canonical,
+    /// `json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)`: the
+    /// signed bytes of an event (docs/spec/events.md). Members in code point order, doubles
+    /// as Python's `repr`, NaN and the infinities as `NaN`, `Infinity`, `-Infinity`.
+    PythonJson,
 }
 
-impl<'py> Encoder<'_, 'py> {
+/// Encoder of Python values to canonical bytes, with a hook for the types it does not know
+/// (none in the `PythonJson` dialect: every other type is `Unsupported`).
+pub struct Encoder<'a, 'py> {
+    value_hook: Option<&'a Bound<'py, PyAny>>,
+    dialect: Dialect,
+}
+
+impl<'a, 'py> Encoder<'a, 'py> {
+    pub fn canonical(value_hook: &'a Bound<'py, PyAny>) -> Self {
+        Encoder {
+            value_hook: Some(value_hook),
+            dialect: Dialect::Canonical,
+        }
+    }
+
+    pub fn python_json() -> Self {
+        Encoder {
+            value_hook: None,
+            dialect: Dialect::PythonJson,
+        }
+    }
+
+    /// The signed bytes of an event object: the object without its top-level `signature`.
+    pub fn event_body(
+        &self,
+        event: &Bound<'py, PyAny>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), Unsupported> {
+        let dict = event.cast_exact::<PyDict>().map_err(|_| Unsupported)?;
+        self.members(dict, out, 0, Some("signature"))
+    }
+
     pub fn record(&self, record: &Bound<'py, PyAny>, out: &mut Vec<u8>) -> Result<(), Unsupported> {
         match record.cast_exact::<PyDict>() {
             Ok(dict) => self.object(dict, out, 0),
@@ -143,10 +180,11 @@ impl<'py> Encoder<'_, 'py> {
             write_int(value, out)?;
         } else if let Ok(float) = value.cast_exact::<PyFloat>() {
             let number = float.value();
-            if !number.is_finite() {
-                return Err(Unsupported);
+            match self.dialect {
+                Dialect::Canonical if !number.is_finite() => return Err(Unsupported),
+                Dialect::Canonical => write_f64(out, number),
+                Dialect::PythonJson => write_python_f64(out, number),
             }
-            write_f64(out, number);
         } else if value.is_none() {
             out.extend_from_slice(b"null");
         } else if let Ok(flag) = value.cast_exact::<PyBool>() {
@@ -172,7 +210,8 @@ impl<'py> Encoder<'_, 'py> {
             }
             out.push(b']');
         } else {
-            let encoded = self.value_hook.call1((value,)).map_err(|_| Unsupported)?;
+            let hook = self.value_hook.ok_or(Unsupported)?;
+            let encoded = hook.call1((value,)).map_err(|_| Unsupported)?;
             let bytes = encoded.cast_exact::<PyBytes>().map_err(|_| Unsupported)?;
             out.extend_from_slice(bytes.as_bytes());
         }
@@ -185,13 +224,27 @@ impl<'py> Encoder<'_, 'py> {
         out: &mut Vec<u8>,
         depth: u32,
     ) -> Result<(), Unsupported> {
+        self.members(dict, out, depth, None)
+    }
+
+    fn members(
+        &self,
+        dict: &Bound<'py, PyDict>,
+        out: &mut Vec<u8>,
+        depth: u32,
+        skip: Option<&str>,
+    ) -> Result<(), Unsupported> {
         if depth > MAX_DEPTH {
             return Err(Unsupported);
         }
         let mut keys: Vec<Bound<'py, PyString>> = Vec::with_capacity(dict.len());
         let mut values: Vec<Bound<'py, PyAny>> = Vec::with_capacity(dict.len());
         for (key, value) in dict.iter() {
-            keys.push(key.cast_into_exact::<PyString>().map_err(|_| Unsupported)?);
+            let key = key.cast_into_exact::<PyString>().map_err(|_| Unsupported)?;
+            if skip.is_some() && key.to_str().ok() == skip {
+                continue;
+            }
+            keys.push(key);
             values.push(value);
         }
         let texts = keys
@@ -200,7 +253,10 @@ impl<'py> Encoder<'_, 'py> {
             .collect::<Result<Vec<&[u8]>, _>>()
             .map_err(|_| Unsupported)?;
         let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_unstable_by(|&a, &b| utf16_cmp(texts[a], texts[b]));
+        match self.dialect {
+            Dialect::Canonical => order.sort_unstable_by(|&a, &b| utf16_cmp(texts[a], texts[b])),
+            Dialect::PythonJson => order.sort_unstable_by(|&a, &b| texts[a].cmp(texts[b])),
+        }
         out.push(b'{');
         for (position, &index) in order.iter().enumerate() {
             if position > 0 {

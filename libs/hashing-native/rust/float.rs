@@ -12,6 +12,78 @@ pub fn write_f64(out: &mut Vec<u8>, value: f64) {
     out.extend_from_slice(buffer.format_finite(value).as_bytes());
 }
 
+/// Append a double as Python's `repr` (and so `json.dumps`) writes it: the shortest digits
+/// that round-trip, fixed notation for decimal exponents -4..15 (with ".0" when integral),
+/// otherwise `d.ddde+XX`; `NaN`, `Infinity`, `-Infinity` for the rest.
+pub fn write_python_f64(out: &mut Vec<u8>, value: f64) {
+    if value.is_nan() {
+        out.extend_from_slice(b"NaN");
+        return;
+    }
+    if value.is_infinite() {
+        out.extend_from_slice(if value > 0.0 {
+            b"Infinity"
+        } else {
+            b"-Infinity"
+        });
+        return;
+    }
+    if value.is_sign_negative() {
+        out.push(b'-');
+    }
+    if value == 0.0 {
+        out.extend_from_slice(b"0.0");
+        return;
+    }
+    // ryu-js prints the shortest round-tripping digits (the closest when several qualify,
+    // as Python's repr picks) in ECMAScript's layout: "1496887933091857.2", "1.5e-7", "1e+21",
+    // "0.000001". Take the significant digits and the decimal exponent of the first one.
+    let mut buffer = ryu_js::Buffer::new();
+    let text = buffer.format_finite(value.abs());
+    let (number, shift) = match text.split_once('e') {
+        Some((mantissa, exponent)) => (mantissa, exponent.parse::<i32>().expect("an exponent")),
+        None => (text, 0),
+    };
+    let (whole, fraction) = number.split_once('.').unwrap_or((number, ""));
+    let all: Vec<u8> = whole.bytes().chain(fraction.bytes()).collect();
+    let lead = all.iter().take_while(|&&b| b == b'0').count();
+    let trail = all.iter().rev().take_while(|&&b| b == b'0').count();
+    let digits = &all[lead..all.len() - trail];
+    let exponent = whole.len() as i32 - 1 - lead as i32 + shift;
+    if (-4..16).contains(&exponent) {
+        if exponent < 0 {
+            out.extend_from_slice(b"0.");
+            out.resize(out.len() + (-exponent - 1) as usize, b'0');
+            out.extend_from_slice(digits);
+        } else {
+            let whole = exponent as usize + 1;
+            if digits.len() <= whole {
+                out.extend_from_slice(digits);
+                out.resize(out.len() + whole - digits.len(), b'0');
+                out.extend_from_slice(b".0");
+            } else {
+                out.extend_from_slice(&digits[..whole]);
+                out.push(b'.');
+                out.extend_from_slice(&digits[whole..]);
+            }
+        }
+    } else {
+        out.push(digits[0]);
+        if digits.len() > 1 {
+            out.push(b'.');
+            out.extend_from_slice(&digits[1..]);
+        }
+        out.extend_from_slice(
+            format!(
+                "e{}{:02}",
+                if exponent < 0 { '-' } else { '+' },
+                exponent.abs()
+            )
+            .as_bytes(),
+        );
+    }
+}
+
 /// The double nearest to the shortest decimal that round-trips at single precision (what
 /// Arrow's float32 -> string -> float64 casts give): float32 0.1 -> 0.1, not 0.100000001...
 pub fn widen_f32(value: f32) -> f64 {

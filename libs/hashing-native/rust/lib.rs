@@ -10,6 +10,7 @@
 mod arrow;
 mod canonical;
 mod float;
+mod hmac;
 mod jsonl;
 mod merkle;
 
@@ -99,7 +100,7 @@ fn hash_records(
     mut sink: impl FnMut(&[u8]) + Send,
 ) -> PyResult<u64> {
     let py = records.py();
-    let encoder = Encoder { value_hook };
+    let encoder = Encoder::canonical(value_hook);
     let mut items = records.try_iter()?;
     let mut data = Vec::with_capacity(CHUNK * 256);
     let mut ends = Vec::with_capacity(CHUNK);
@@ -289,7 +290,7 @@ fn canonical_record<'py>(
     record_hook: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let mut out = Vec::with_capacity(256);
-    match (Encoder { value_hook }).record(record, &mut out) {
+    match (Encoder::canonical(value_hook)).record(record, &mut out) {
         Ok(()) => Ok(PyBytes::new(record.py(), &out).into_any()),
         Err(_) => record_hook.call1((record,)),
     }
@@ -303,10 +304,29 @@ fn canonical_json<'py>(
     json_hook: &Bound<'py, PyAny>,
 ) -> PyResult<Bound<'py, PyAny>> {
     let mut out = Vec::with_capacity(64);
-    match (Encoder { value_hook }).value(value, &mut out, 0) {
+    match (Encoder::canonical(value_hook)).value(value, &mut out, 0) {
         Ok(()) => Ok(PyBytes::new(value.py(), &out).into_any()),
         Err(_) => json_hook.call1((value,)),
     }
+}
+
+/// The bytes an event's HMAC signature covers (docs/spec/events.md): the event object
+/// without its `signature` member as `json.dumps(sort_keys=True, separators=(",", ":"),
+/// ensure_ascii=False)` encodes it; None for anything but plain JSON values (the caller's
+/// `json.dumps` then decides, and raises where it raises).
+#[pyfunction]
+fn event_signing_body<'py>(event: &Bound<'py, PyAny>) -> Option<Bound<'py, PyBytes>> {
+    let mut out = Vec::with_capacity(512);
+    Encoder::python_json()
+        .event_body(event, &mut out)
+        .ok()
+        .map(|()| PyBytes::new(event.py(), &out))
+}
+
+/// HMAC-SHA256 (RFC 2104) of `message` under `key`.
+#[pyfunction]
+fn hmac_sha256<'py>(py: Python<'py>, key: &[u8], message: &[u8]) -> Bound<'py, PyBytes> {
+    PyBytes::new(py, &hmac::hmac_sha256(key, message))
 }
 
 /// A finite double as ECMAScript's Number::toString writes it (ValueError otherwise).
@@ -359,6 +379,8 @@ fn cognify_hashing_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(canonical_record, m)?)?;
     m.add_function(wrap_pyfunction!(canonical_json, m)?)?;
     m.add_function(wrap_pyfunction!(format_float, m)?)?;
+    m.add_function(wrap_pyfunction!(event_signing_body, m)?)?;
+    m.add_function(wrap_pyfunction!(hmac_sha256, m)?)?;
     m.add_function(wrap_pyfunction!(arrow_leaves, m)?)?;
     m.add_function(wrap_pyfunction!(widen_float32s, m)?)?;
     Ok(())

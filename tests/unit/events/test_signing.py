@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hmac
 import json
+import random
+import struct
 from typing import Any
 
 import cognify_events as ev
+import pytest
 from cognify_events import signing
 from cognify_events.codec import encode
 from cognify_events.signing import canonical_bytes
@@ -75,3 +79,73 @@ def test_canonical_bytes_are_the_documented_json_dumps(obj: dict[str, Any]) -> N
     body = {k: v for k, v in obj.items() if k != "signature"}
     expected = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     assert canonical_bytes({**obj, "signature": "x"}) == expected.encode()
+
+
+def test_the_rust_accelerator_signs_here() -> None:
+    """The workspace builds cognify_hashing_native: ingest's hot path must not silently fall
+    back to the slower standard library."""
+    assert signing._native is not None
+
+
+@given(st.dictionaries(st.text(), _VALUES, max_size=6))
+def test_the_accelerator_writes_the_standard_library_bytes(obj: dict[str, Any]) -> None:
+    assert signing._native is not None
+    native = signing._native.event_signing_body({**obj, "signature": "x"})
+    assert native == signing.python_canonical_bytes({**obj, "signature": "x"})
+
+
+def test_the_accelerator_writes_every_kind_of_double_as_repr() -> None:
+    """Python's repr of a double (shortest round trip, fixed notation for exponents -4..15,
+    then d.ddde+XX) on random bit patterns and the edges of each notation."""
+    assert signing._native is not None
+    rng = random.Random(20261124)
+    doubles = [
+        struct.unpack("<d", rng.getrandbits(64).to_bytes(8, "little"))[0] for _ in range(50_000)
+    ]
+    doubles += [rng.uniform(-1e6, 1e6) for _ in range(20_000)]
+    doubles += [
+        0.0,
+        -0.0,
+        1.0,
+        -1.5,
+        1e-4,
+        9.999e-5,
+        1e-5,
+        1e15,
+        9999999999999998.0,
+        1e16,
+        1e22,
+        1e-310,
+        5e-324,
+        1.7976931348623157e308,
+        0.1,
+        2e-5,
+        123456789.125,
+        float("nan"),
+        float("inf"),
+        float("-inf"),
+    ]
+    for value in doubles:
+        assert (
+            signing._native.event_signing_body({"v": value})
+            == b'{"v":%s}' % json.dumps(value).encode()
+        ), value
+
+
+def test_values_beyond_plain_json_go_to_the_standard_library() -> None:
+    class Text(str):
+        pass
+
+    assert signing._native is not None
+    assert signing._native.event_signing_body({"a": Text("x")}) is None
+    assert signing._native.event_signing_body({"a": "\ud800"}) is None  # a lone surrogate
+    assert canonical_bytes({"a": Text("x"), "signature": "s"}) == b'{"a":"x"}'
+    with pytest.raises(UnicodeEncodeError):  # as json.dumps(...).encode() has always done
+        canonical_bytes({"a": "\ud800"})
+    with pytest.raises(TypeError):
+        canonical_bytes({"a": object()})
+
+
+@given(st.binary(max_size=200), st.binary(max_size=2000))
+def test_hmac_is_the_standard_librarys(key: bytes, message: bytes) -> None:
+    assert signing.hmac_sha256(key, message) == hmac.digest(key, message, "sha256")

@@ -6,6 +6,11 @@ API, only (as any symmetric scheme allows) to verify. The signed bytes are the c
 of the event object without its `signature` member: keys sorted, no insignificant whitespace,
 non-ASCII kept as UTF-8 (docs/spec/events.md). The verifier recomputes them from the JSON
 object it received, so nothing depends on how the producer ordered or spaced its output.
+
+When the Rust accelerator of cognify-hashing (`cognify_hashing_native`, built with this
+workspace) is installed, it writes the same bytes and computes the HMAC several times faster
+(ingest checks a signature on every event); whatever it does not handle goes to `json`. The
+variable `COGNIFY_HASHING_NATIVE=0` turns it off, as for hashing.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 from json.encoder import c_make_encoder, encode_basestring  # type: ignore[attr-defined]
 from typing import Any, TypeVar
 
@@ -41,15 +47,39 @@ _C_ENCODER = (
 )
 
 
+try:
+    import cognify_hashing_native as _native
+except ImportError:  # the optional accelerator is not installed: json and hmac do it all
+    _native = None  # type: ignore[assignment]
+if os.environ.get("COGNIFY_HASHING_NATIVE", "1") == "0":
+    _native = None  # type: ignore[assignment]
+
+
 def canonical_bytes(obj: dict[str, Any]) -> bytes:
+    """The signed bytes of an event object: everything but its `signature` member."""
+    if _native is not None:
+        body = _native.event_signing_body(obj)
+        if body is not None:
+            return body
+    return python_canonical_bytes(obj)
+
+
+def python_canonical_bytes(obj: dict[str, Any]) -> bytes:
+    """`canonical_bytes` by the standard library alone: the definition."""
     body = {k: v for k, v in obj.items() if k != "signature"}
     if _C_ENCODER is not None:
         return "".join(_C_ENCODER(body, 0)).encode()
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def hmac_sha256(key: bytes, message: bytes) -> bytes:
+    if _native is not None:
+        return _native.hmac_sha256(key, message)
+    return hmac.digest(key, message, "sha256")
+
+
 def signature_for(obj: dict[str, Any], key: bytes) -> str:
-    return PREFIX + hmac.new(key, canonical_bytes(obj), hashlib.sha256).hexdigest()
+    return PREFIX + hmac_sha256(key, canonical_bytes(obj)).hex()
 
 
 def sign(event: E, api_key: str) -> E:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cognify_events import Event, InvalidEvent, decode_strict_object
-from cognify_events.signing import PREFIX, canonical_bytes
+from cognify_events.signing import PREFIX, canonical_bytes, hmac_sha256
 
 from .credentials import TRAINING_EVENTS, Role
 
@@ -108,7 +108,7 @@ def _signer(obj: dict[str, Any], keys: tuple[KeyInfo, ...]) -> KeyInfo | None:
         return None
     body = canonical_bytes(obj)  # computed once, whatever the number of keys
     for key in keys:
-        expected = PREFIX + hmac.digest(key.signing_key, body, "sha256").hex()
+        expected = PREFIX + hmac_sha256(key.signing_key, body).hex()
         if hmac.compare_digest(claimed, expected):
             return key
     return None
