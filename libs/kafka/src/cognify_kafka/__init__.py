@@ -6,9 +6,10 @@ fit an audit trail nowhere; every producer and consumer in Cognify is built here
 
 from .admin import ensure_topics, round_trip
 from .batches import send_all
-from .settings import KafkaSettings, consumer, producer
+from .settings import MAX_MESSAGE_BYTES, KafkaSettings, consumer, producer
 
 __all__ = [
+    "MAX_MESSAGE_BYTES",
     "KafkaSettings",
     "consumer",
     "ensure_topics",

@@ -4,19 +4,30 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import uuid
 from collections.abc import Iterable
+from typing import Any
 
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
-from aiokafka.errors import TopicAlreadyExistsError
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import TopicAlreadyExistsError, for_code
 from cognify_events.topics import ALL_TOPICS, Topic
 
-from .settings import KafkaSettings, consumer, producer
+from .settings import MAX_MESSAGE_BYTES, KafkaSettings, consumer, producer
+
+log = logging.getLogger(__name__)
+
+# Per-topic settings every Cognify topic gets, whatever the broker's defaults.
+TOPIC_CONFIG = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
+_DYNAMIC_TOPIC_CONFIG = 1  # DescribeConfigs' config_source of a per-topic override
 
 
 async def ensure_topics(settings: KafkaSettings, topics: Iterable[Topic] = ALL_TOPICS) -> list[str]:
-    """Create the topics that do not exist yet; returns the names created."""
+    """Create the topics that do not exist yet, with `TOPIC_CONFIG`, and raise the message
+    size limit of those that exist with a smaller one; returns the names created."""
+    topics = list(topics)
     admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
     await admin.start()
     try:
@@ -27,13 +38,61 @@ async def ensure_topics(settings: KafkaSettings, topics: Iterable[Topic] = ALL_T
             with contextlib.suppress(TopicAlreadyExistsError):
                 await admin.create_topics(
                     [
-                        NewTopic(t.name, num_partitions=t.partitions, replication_factor=1)
+                        NewTopic(
+                            t.name,
+                            num_partitions=t.partitions,
+                            replication_factor=1,
+                            topic_configs=TOPIC_CONFIG,
+                        )
                         for t in wanted
                     ]
                 )
+        await _raise_message_limit(admin, [t.name for t in topics if t.name in existing])
         return [t.name for t in wanted]
     finally:
         await admin.close()
+
+
+async def _raise_message_limit(admin: AIOKafkaAdminClient, names: list[str]) -> None:
+    """Give existing topics (created before the limit was set, or by hand) Cognify's
+    `max.message.bytes` when theirs is smaller. AlterConfigs replaces a topic's whole set of
+    overrides, so the overrides it already has are sent along unchanged."""
+    if not names:
+        return
+    key = "max.message.bytes"
+    resources = [ConfigResource(ConfigResourceType.TOPIC, name) for name in names]
+    changes = []
+    for response in await admin.describe_configs(resources):
+        for error, message, _, name, entries in response.resources:
+            if error:
+                raise for_code(error)(f"describing topic {name}: {message}")
+            current = {e[0]: e[1] for e in entries}
+            if key not in current or int(current[key]) >= MAX_MESSAGE_BYTES:
+                continue  # not described yet (created this instant), or large enough
+            overrides = _overrides(response.API_VERSION, entries)
+            if overrides is None:
+                log.warning("topic %s has secret overrides: %s left at %s", name, key, current[key])
+                continue
+            changes.append(ConfigResource(ConfigResourceType.TOPIC, name, overrides | TOPIC_CONFIG))
+    if changes:
+        for response in await admin.alter_configs(changes):
+            for error, message, _, name in response.resources:
+                if error:
+                    raise for_code(error)(f"raising {key} of topic {name}: {message}")
+        log.info("raised %s of %s to %d", key, [c.name for c in changes], MAX_MESSAGE_BYTES)
+
+
+def _overrides(version: int, entries: list[Any]) -> dict[str, str] | None:
+    """A topic's own overrides (None when one of them is secret, so cannot be sent back)."""
+    out = {}
+    for name, value, _, source_or_default, sensitive, *_ in entries:
+        # DescribeConfigs v0 says is_default; v1 and later say where the value comes from.
+        own = not source_or_default if version == 0 else source_or_default == _DYNAMIC_TOPIC_CONFIG
+        if own:
+            if sensitive or value is None:
+                return None
+            out[name] = value
+    return out
 
 
 async def round_trip(settings: KafkaSettings, topic: str, timeout_s: float = 30.0) -> None:

@@ -8,6 +8,14 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+# The largest message Cognify writes, in bytes: every topic's `max.message.bytes` (set by
+# `ensure_topics`) and every producer's `max_request_size`. Kafka's default of 1 MB is too
+# small for a checkpoint's `hash.computed`, which carries one (path, size, SHA-256) entry
+# per file: about 150 bytes each, so 20,000 files make 3 MB, and the schema's 100,000
+# files about 15 MB. Consumers need no setting of their own: since KIP-74 the broker
+# always returns a whole first batch, whatever the fetch sizes. docs/spec/events.md.
+MAX_MESSAGE_BYTES = 32 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class KafkaSettings:
@@ -26,7 +34,8 @@ def producer(settings: KafkaSettings, **overrides: Any) -> AIOKafkaProducer:
         "acks": "all",
         "enable_idempotence": True,
         "linger_ms": 5,
-        "max_batch_size": 1_048_576,
+        "max_batch_size": 1_048_576,  # a larger message goes in a batch of its own
+        "max_request_size": MAX_MESSAGE_BYTES,
         "request_timeout_ms": 30_000,
     }
     options.update(overrides)

@@ -139,13 +139,25 @@ class ObjectStore:
             response.release_conn()
 
     def stream(
-        self, key: str, *, bucket: str | None = None, chunk_size: int = 8 * 1024 * 1024
+        self,
+        key: str,
+        *,
+        bucket: str | None = None,
+        chunk_size: int = 8 * 1024 * 1024,
+        offset: int = 0,
+        length: int | None = None,
     ) -> Iterator[bytes]:
         """The object's bytes, `chunk_size` at a time, never the whole object in memory.
         `bucket` reads another bucket than the configured one (the hasher's s3:// sources).
-        Closing the iterator early releases the connection."""
+        `offset` and `length` ask for one byte range (a ranged GET: the store sends only
+        those bytes; `length` None means to the end). Closing the iterator early releases
+        the connection."""
+        if offset < 0 or (length is not None and length < 1):
+            raise ValueError(f"no byte range at offset {offset} of length {length}")
         try:
-            response = self._client.get_object(bucket or self.bucket, key)
+            response = self._client.get_object(
+                bucket or self.bucket, key, offset=offset, length=length or 0
+            )
         except S3Error as exc:
             raise ObjectStoreError(str(exc), exc.code) from exc
         try:

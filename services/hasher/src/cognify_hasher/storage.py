@@ -5,6 +5,13 @@ written (after resolving `..`) and after following symbolic links; the real path
 gets hashed, so a link swapped afterwards changes nothing. Objects are streamed through
 SHA-256 in 8 MiB pieces; an s3:// dataset is streamed to a spool file first (Parquet and
 Arrow readers need to seek), never held in memory.
+
+A chunk of a split s3:// dataset reads only its byte range, with ranged GETs: the spool file
+is sparse, with the object's bytes at their own offsets where the chunk's reader will look
+and a hole everywhere else. For JSON Lines, the bytes from the chunk's `byte_offset` (less
+the newline before it, which the reader checks) to the end of its last record, fetched a
+window at a time; for Parquet, the footer and the span of the row groups holding the
+chunk's records. Other layouts (Arrow, a prefix of several objects) are spooled whole.
 """
 
 from __future__ import annotations
@@ -12,17 +19,21 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import re
 import stat
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import TypeVar
+from typing import BinaryIO, TypeVar
 
+import pyarrow as pa
+import pyarrow.parquet as pq
 from cognify_hashing import ManifestEntry, ManifestError
 from cognify_hashing.filesystem import READ_SIZE
 from cognify_hashing.manifest import check_relative_path
+from cognify_hashing.sources import _JSONL, _PARQUET
 from cognify_objectstore import ObjectStore, ObjectStoreError
 
 from .jobs import FailureKind, JobFailure
@@ -52,6 +63,25 @@ class S3Object:
 
 Location = LocalPath | S3Object
 
+RANGE_WINDOW = 8 * 1024 * 1024  # one ranged GET of a JSON Lines chunk
+_PARQUET_TAIL = 64 * 1024  # the first read of a Parquet footer (most fit)
+_PARQUET_MAGIC = b"PAR1"
+# Parquet readers may read a little past a column chunk (old parquet-mr files whose sizes
+# leave out the dictionary page header: Arrow pads its reads by up to 100 bytes for them).
+_PARQUET_PAD = 100
+# Lines that are not records (JsonLinesFile skips a line whose bytes.strip() is empty).
+_BLANK_LINE = re.compile(rb"^[ \t\r\x0b\x0c]*\n", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class Span:
+    """The records a chunk reads: [record_offset, record_offset + record_count), starting
+    at byte `byte_offset` of a JSON Lines file when known."""
+
+    record_offset: int
+    record_count: int
+    byte_offset: int | None = None
+
 
 def _refused(reason: str) -> JobFailure:
     return JobFailure(FailureKind.REFUSED, f"path refused: {reason}")
@@ -68,12 +98,14 @@ class Storage:
         allowed_buckets: Sequence[str] = ("*",),
         store: ObjectStore | None = None,
         spool_dir: Path | None = None,
+        range_window: int = RANGE_WINDOW,
     ) -> None:
         self.roots = [Path(os.path.normpath(r)) for r in allowed_roots]
         self.real_roots = [Path(os.path.realpath(r)) for r in allowed_roots]
         self.buckets = tuple(allowed_buckets)
         self.store = store
         self.spool_dir = spool_dir
+        self.range_window = range_window
 
     # ---- where --------------------------------------------------------------------------
 
@@ -191,9 +223,18 @@ class Storage:
     # ---- datasets -----------------------------------------------------------------------
 
     @contextlib.contextmanager
-    def dataset_path(self, where: Location) -> Iterator[Path]:
+    def dataset_path(
+        self,
+        where: Location,
+        *,
+        record_offset: int | None = None,
+        record_count: int | None = None,
+        byte_offset: int | None = None,
+    ) -> Iterator[Path]:
         """A local path to read the dataset from: the path itself, or a spooled copy of the
-        object (or of every object under the prefix: a `save_to_disk` directory)."""
+        object (or of every object under the prefix: a `save_to_disk` directory). With a
+        chunk's record range (and JSON Lines byte offset), a single JSON Lines or Parquet
+        object is spooled sparse: only the bytes that range's reader reads are fetched."""
         if isinstance(where, LocalPath):
             if not where.path.exists():
                 raise JobFailure(
@@ -202,14 +243,18 @@ class Storage:
                 )
             yield where.path
             return
+        span = None
+        if record_count is not None:
+            span = Span(record_offset or 0, record_count, byte_offset)
         with tempfile.TemporaryDirectory(prefix="cognify-hasher-", dir=self.spool_dir) as tmp:
-            yield self._spool(where, Path(tmp))
+            yield self._spool(where, Path(tmp), span)
 
-    def _spool(self, where: S3Object, tmp: Path) -> Path:
+    def _spool(self, where: S3Object, tmp: Path, span: Span | None = None) -> Path:
         size = self._s3_call(where, lambda s: s.size(where.key, bucket=where.bucket))
         if size is not None:
             target = tmp / PurePosixPath(where.key).name
-            self._download(where, where.key, target)
+            if span is None or not self._spool_span(where, target, size, span):
+                self._download(where, where.key, target)
             return target
         prefix = where.key.rstrip("/") + "/"
         objects = self._s3_call(where, lambda s: s.list_sizes(prefix, bucket=where.bucket))
@@ -229,6 +274,89 @@ class Storage:
                     out.write(piece)
 
         self._s3_call(where, copy)
+
+    # ---- one chunk's byte range ---------------------------------------------------------
+
+    def _spool_span(self, where: S3Object, target: Path, size: int, span: Span) -> bool:
+        """Spool only what the chunk's reader reads; False when the layout has no such
+        range (the caller then spools the whole object)."""
+        suffix = PurePosixPath(where.key).suffix.lower()
+        if suffix in _JSONL and span.byte_offset is not None:
+            self._spool_jsonl(where, target, size, span.byte_offset, span.record_count)
+            return True
+        if suffix in _PARQUET:
+            return self._spool_parquet(where, target, size, span)
+        return False
+
+    def _spool_jsonl(
+        self, where: S3Object, target: Path, size: int, start: int, count: int
+    ) -> None:
+        """Bytes [start - 1, end of the `count`-th record from `start`) at their offsets,
+        fetched `range_window` bytes at a time; the file ends after the last record."""
+        position = max(0, start - 1)  # the newline before `start`: the reader checks it
+        skip = start - position  # ... and it is not part of the chunk's first line
+        found, content = 0, False
+        with target.open("wb") as out:
+            out.seek(position)
+            while position < size and found < count:
+                length = min(self.range_window, size - position)
+                data = self._read(where, position, length)
+                if len(data) != length:
+                    raise JobFailure(
+                        FailureKind.MISSING, f"{where} changed while it was read (short read)"
+                    )
+                found, content, end = _records_in(data, skip, found, content, count)
+                out.write(data if end is None else data[:end])
+                position += length
+                skip = 0
+
+    def _spool_parquet(self, where: S3Object, target: Path, size: int, span: Span) -> bool:
+        """The footer and the span of the row groups that hold the chunk's records."""
+        tail_start = max(0, size - _PARQUET_TAIL)
+        tail = self._read(where, tail_start, size - tail_start)
+        if len(tail) < 12 or tail[-4:] != _PARQUET_MAGIC:
+            return False  # not plain Parquet (or encrypted): the reader says what it is
+        footer_start = size - 8 - int.from_bytes(tail[-8:-4], "little")
+        if footer_start < 4:
+            return False
+        with target.open("wb") as out:
+            out.truncate(size)
+            if footer_start < tail_start:
+                out.seek(footer_start)
+                out.write(self._read(where, footer_start, tail_start - footer_start))
+            out.seek(tail_start)
+            out.write(tail)
+        try:
+            metadata = pq.read_metadata(target)
+        except (pa.ArrowException, OSError):
+            return False
+        first, last, position = size, 0, 0
+        end_record = span.record_offset + span.record_count
+        for index in range(metadata.num_row_groups):
+            group = metadata.row_group(index)
+            if position < end_record and position + group.num_rows > span.record_offset:
+                for column in range(group.num_columns):
+                    chunk = group.column(column)
+                    begin = chunk.data_page_offset
+                    if chunk.has_dictionary_page and chunk.dictionary_page_offset:
+                        begin = min(begin, chunk.dictionary_page_offset)
+                    first = min(first, begin)
+                    last = max(last, begin + chunk.total_compressed_size + _PARQUET_PAD)
+            position += group.num_rows
+        last = min(last, footer_start)
+        if first < last:
+            with target.open("r+b") as out:
+                out.seek(first)
+                self._s3_call(where, lambda s: _copy(s, where, first, last - first, out))
+        return True
+
+    def _read(self, where: S3Object, offset: int, length: int) -> bytes:
+        def read(store: ObjectStore) -> bytes:
+            return b"".join(
+                store.stream(where.key, bucket=where.bucket, offset=offset, length=length)
+            )
+
+        return self._s3_call(where, read)
 
     # ---- helpers ------------------------------------------------------------------------
 
@@ -265,6 +393,42 @@ def hash_local_file(path: Path, progress: Progress) -> tuple[int, str]:
             size += count
             progress.add(count)
     return size, digest.hexdigest()
+
+
+def _copy(store: ObjectStore, where: S3Object, offset: int, length: int, out: BinaryIO) -> None:
+    for piece in store.stream(where.key, bucket=where.bucket, offset=offset, length=length):
+        out.write(piece)
+
+
+def _records_in(
+    data: bytes, skip: int, found: int, content: bool, count: int
+) -> tuple[int, bool, int | None]:
+    """Count JSON Lines records in `data` (from index `skip`), going on from `found`
+    records and a current line that has `content` (non-blank bytes) or not. Returns the new
+    count and state, and the index just past the newline of record `count` once reached.
+    A record is a line whose bytes.strip() is not empty, as JsonLinesFile reads them."""
+    first = data.find(b"\n", skip)
+    if first < 0:
+        return found, content or bool(data[skip:].strip()), None
+    # The line that began before `data` (or at `skip`), then whole lines at C speed.
+    if content or data[skip:first].strip():
+        found += 1
+        if found == count:
+            return found, False, first + 1
+    last = data.rfind(b"\n")
+    lines = data.count(b"\n", first + 1)
+    records = lines - len(_BLANK_LINE.findall(data, first + 1, last + 1))
+    content = bool(data[last + 1 :].strip())
+    if found + records < count:
+        return found + records, content, None
+    position = first + 1  # record `count` ends in this piece: find exactly where
+    while True:
+        newline = data.find(b"\n", position)
+        if data[position:newline].strip():
+            found += 1
+            if found == count:
+                return found, False, newline + 1
+        position = newline + 1
 
 
 def _digest(pieces: Iterator[bytes], progress: Progress) -> tuple[int, str]:

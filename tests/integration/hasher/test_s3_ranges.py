@@ -1,0 +1,174 @@
+"""A chunk of a large s3:// dataset reads its own byte range from MinIO, not the whole
+object: every byte fetched is counted at the object store adapter, and the chunks' roots
+still combine into the root of the whole dataset."""
+
+from __future__ import annotations
+
+import json
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from cognify_hasher.jobs import ChunkSpec, chunk_size, plan_dataset
+from cognify_hasher.progress import Progress
+from cognify_hasher.ranges import hash_range, jsonl_offsets
+from cognify_hasher.storage import S3Object, Storage
+from cognify_hashing import _native, combine_chunks, hash_dataset, open_source, parse_digest
+from cognify_objectstore import ObjectStore, StoreSettings
+
+pytestmark = pytest.mark.integration
+
+RECORDS = 40_000
+CHUNK = 4_096
+WINDOW = 64 * 1024
+
+
+class CountingStore(ObjectStore):
+    """The real adapter, counting the ranges asked for and the bytes that came back."""
+
+    def __init__(self) -> None:
+        super().__init__(StoreSettings())
+        self.asked: list[tuple[int, int | None]] = []
+        self.fetched = 0
+
+    def stream(
+        self,
+        key: str,
+        *,
+        bucket: str | None = None,
+        chunk_size: int = 8 * 1024 * 1024,
+        offset: int = 0,
+        length: int | None = None,
+    ) -> Iterator[bytes]:
+        self.asked.append((offset, length))
+        for piece in super().stream(
+            key, bucket=bucket, chunk_size=chunk_size, offset=offset, length=length
+        ):
+            self.fetched += len(piece)
+            yield piece
+
+
+@pytest.fixture(params=["native", "pure"])
+def path_kind(request: pytest.FixtureRequest) -> Iterator[str]:
+    """Both hashing paths read the sparse spool file (the accelerator reads JSON Lines
+    itself)."""
+    enabled = _native.enabled
+    if request.param == "native" and _native.accel is None:
+        pytest.fail(f"the Rust accelerator is not importable: {_native.IMPORT_ERROR}")
+    _native.enabled = request.param == "native"
+    try:
+        yield request.param
+    finally:
+        _native.enabled = enabled
+
+
+def _records(n: int) -> list[dict[str, Any]]:
+    # Random text (incompressible) keeps the Parquet file about as large as the JSON Lines.
+    return [{"id": i, "text": os.urandom(60).hex(), "w": i / 8} for i in range(n)]
+
+
+def _jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
+    lines = []
+    for i, r in enumerate(records):
+        lines.append(json.dumps(r) + "\n")
+        if i % 997 == 0:  # blank and whitespace-only lines are not records
+            lines.append("\n" if i % 2 else "  \t\r\n")
+    path.write_text("".join(lines).rstrip("\n"))  # no newline after the last record
+    return path
+
+
+def _chunks(
+    store: CountingStore, storage: Storage, where: S3Object, plan: list[ChunkSpec]
+) -> Iterator[tuple[ChunkSpec, bytes, int]]:
+    """(spec, subtree root, bytes fetched) of each chunk, as a chunk worker hashes it."""
+    for spec in plan:
+        store.fetched, store.asked = 0, []
+        assert spec.record_count is not None
+        with storage.dataset_path(
+            where,
+            record_offset=spec.record_offset,
+            record_count=spec.record_count,
+            byte_offset=spec.byte_offset,
+        ) as path:
+            digest = hash_range(
+                open_source(path),
+                Progress("dataset"),
+                spec.record_offset or 0,
+                spec.record_count,
+                spec.byte_offset,
+            )
+        assert digest.record_count == spec.record_count
+        yield spec, parse_digest(digest.root), store.fetched
+
+
+def _upload(store: ObjectStore, local: Path) -> S3Object:
+    key = f"hasher-tests/{uuid.uuid4().hex[:12]}/{local.name}"
+    store.put(key, local.read_bytes())
+    return S3Object(store.bucket, key)
+
+
+async def test_json_lines_chunks_fetch_only_their_byte_range(
+    tmp_path: Path, path_kind: str
+) -> None:
+    local = _jsonl(tmp_path / "train.jsonl", _records(RECORDS))
+    size = local.stat().st_size
+    store = CountingStore()
+    where = _upload(store, local)
+    storage = Storage([], store=store, spool_dir=tmp_path, range_window=WINDOW)
+    total, offsets = jsonl_offsets(local, chunk_size(CHUNK))
+    assert total == RECORDS
+    plan = plan_dataset(total, CHUNK, offsets)
+    assert plan is not None and len(plan) == 10
+    roots = []
+    for index, (spec, root, fetched) in enumerate(_chunks(store, storage, where, plan)):
+        assert spec.byte_offset is not None
+        end = offsets[index + 1] if index + 1 < len(offsets) else size
+        own = end - spec.byte_offset  # the chunk's own bytes (and blank lines after it)
+        assert fetched <= own + 1 + WINDOW, (index, fetched, own)
+        assert fetched < size / 5, f"chunk {index} fetched {fetched:,} of {size:,} bytes"
+        assert all(length is not None and length <= WINDOW for _, length in store.asked)
+        roots.append((spec.record_count or 0, root))
+    assert "sha256:" + combine_chunks(roots).hex() == hash_dataset(local).root
+
+
+async def test_parquet_chunks_fetch_only_their_row_groups(tmp_path: Path, path_kind: str) -> None:
+    local = tmp_path / "train.parquet"
+    pq.write_table(pa.Table.from_pylist(_records(RECORDS)), local, row_group_size=2_048)
+    size = local.stat().st_size
+    metadata = pq.read_metadata(local)
+    store = CountingStore()
+    where = _upload(store, local)
+    storage = Storage([], store=store, spool_dir=tmp_path, range_window=WINDOW)
+    plan = plan_dataset(RECORDS, CHUNK)
+    assert plan is not None and len(plan) == 10
+    roots = []
+    for spec, root, fetched in _chunks(store, storage, where, plan):
+        first = (spec.record_offset or 0) // 2_048  # two row groups a chunk
+        groups = [metadata.row_group(g) for g in (first, first + 1)]
+        own = sum(g.column(c).total_compressed_size for g in groups for c in range(g.num_columns))
+        assert fetched <= own + 64 * 1024 + 200, (spec, fetched, own)
+        assert fetched < size / 4, f"a chunk fetched {fetched:,} of {size:,} bytes"
+        roots.append((spec.record_count or 0, root))
+    assert "sha256:" + combine_chunks(roots).hex() == hash_dataset(local).root
+
+
+async def test_a_chunk_without_a_byte_range_reads_the_whole_object(tmp_path: Path) -> None:
+    """Arrow files, or a JSON Lines chunk planned without byte offsets: spooled whole, as
+    before, with the same root."""
+    records = _records(3_000)
+    local = _jsonl(tmp_path / "small.jsonl", records)
+    store = CountingStore()
+    where = _upload(store, local)
+    storage = Storage([], store=store, spool_dir=tmp_path, range_window=WINDOW)
+    plan = plan_dataset(3_000, 1_024)
+    assert plan is not None
+    roots = [
+        (spec.record_count or 0, root) for spec, root, _ in _chunks(store, storage, where, plan)
+    ]
+    assert store.fetched == local.stat().st_size  # the last chunk's: the whole object
+    assert "sha256:" + combine_chunks(roots).hex() == hash_dataset(local).root
