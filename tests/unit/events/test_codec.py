@@ -16,6 +16,7 @@ from cognify_events.codec import (
     encode,
     parse_object,
 )
+from cognify_kafka import MAX_MESSAGE_BYTES
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -88,7 +89,7 @@ def test_an_oversized_event_is_refused_before_parsing() -> None:
     raw = _sample_json("metrics.logged")
     raw["padding"] = "x" * MAX_EVENT_BYTES
     (problem,) = _problems(raw)
-    assert problem.startswith("event: ") and "over the limit of 1,048,576 bytes" in problem
+    assert problem.startswith("event: ") and "over the limit of 16,777,216 bytes" in problem
 
 
 def test_an_oversized_field_is_named() -> None:
@@ -183,3 +184,16 @@ _JSON_VALUES = st.recursive(
 def test_parse_object_agrees_with_json_loads_on_any_object(value: dict[str, Any]) -> None:
     data = json.dumps(value, ensure_ascii=False).encode()
     assert repr(parse_object(data)) == repr(json.loads(data))
+
+
+def test_a_checkpoint_of_the_most_files_a_payload_may_list_fits_the_limit() -> None:
+    """100,000 file entries with 80-character paths: about 10 MB, accepted at ingest, and
+    under half of every topic's message limit."""
+    raw = _sample_json("checkpoint.saved")
+    raw["payload"]["files"] = [
+        {"path": f"shard-{i:06d}/" + "p" * 60 + ".safetensors", "size": i} for i in range(100_000)
+    ]
+    data = json.dumps(raw).encode()
+    assert 8_000_000 < len(data) <= MAX_EVENT_BYTES
+    assert len(decode_strict(data).payload.files) == 100_000  # type: ignore[union-attr]
+    assert MAX_EVENT_BYTES * 2 <= MAX_MESSAGE_BYTES

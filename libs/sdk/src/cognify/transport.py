@@ -14,6 +14,7 @@ import logging
 from typing import Protocol
 
 from aiokafka import AIOKafkaProducer
+from cognify_events.codec import MAX_EVENT_BYTES
 from cognify_events.topics import RAW
 
 # During a broker outage aiokafka logs every failed connection attempt; the SDK reports the
@@ -48,6 +49,7 @@ class KafkaTransport:
             acks="all",
             enable_idempotence=True,
             linger_ms=5,
+            max_request_size=MAX_EVENT_BYTES + 65_536,  # one event and its batch framing
             request_timeout_ms=int(timeout_s * 1000),
             retry_backoff_ms=200,
         )
