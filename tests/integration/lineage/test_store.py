@@ -13,7 +13,17 @@ import asyncpg
 import cognify_events as ev
 import pytest
 from cognify_lineage import dag, projection, queries
-from cognify_lineage.postgres import Message, Pool, apply_batch, create_pool, decode, sweep
+from cognify_lineage.postgres import (
+    Decoded,
+    Message,
+    OutOfPlace,
+    Pool,
+    apply_batch,
+    create_pool,
+    decode,
+    stored_offsets,
+    sweep,
+)
 
 from tests.unit.lineage.script import Script, hash_results, root, training
 
@@ -85,6 +95,37 @@ async def test_replaying_a_batch_changes_nothing(unique: str) -> None:
             await fold_through_the_store(pool, events, batch=5)
             assert await dump(pool) == before
             assert await pool.fetchval("SELECT count(*) FROM events") == len(events)
+        finally:
+            await pool.close()
+
+
+async def test_a_batch_read_before_a_seek_never_leaves_a_gap_or_moves_offsets_back(
+    unique: str,
+) -> None:
+    """The worker reads the next batch while the current one is applied, so a batch read
+    before a seek can arrive late: one that would skip messages is refused whole, one from
+    before the stored offset is a replay and leaves the offset where it is."""
+    async with fresh_database() as dsn:
+        pool = await create_pool(dsn)
+        try:
+            bodies = [ev.encode(e) for e in history(f"ws-{unique}")]
+
+            def items(lo: int, hi: int) -> list[tuple[Message, Decoded | None]]:
+                return [(Message("t", 0, i, bodies[i]), decode(bodies[i])) for i in range(lo, hi)]
+
+            await apply_batch(pool, "g", "t", {0: items(0, 5)})
+            before = await dump(pool)
+            with pytest.raises(OutOfPlace, match="batch starts at 7, stored offset 5"):
+                await apply_batch(pool, "g", "t", {0: items(7, 10)})
+            assert await dump(pool) == before
+            assert await stored_offsets(pool, "g", "t") == {0: 5}
+            assert await pool.fetchval("SELECT count(*) FROM events") == 5
+
+            await apply_batch(pool, "g", "t", {0: items(5, 10)})
+            applied = await apply_batch(pool, "g", "t", {0: items(2, 6)})  # read before a seek
+            assert applied.replayed == 4 and applied.stored == 0
+            assert await stored_offsets(pool, "g", "t") == {0: 10}
+            assert await pool.fetchval("SELECT count(*) FROM events") == 10
         finally:
             await pool.close()
 

@@ -4,6 +4,13 @@ Offsets live in PostgreSQL, in the transaction that folds the events (postgres.a
 Kafka's committed offsets are never used. On every assignment the worker seeks each
 partition to the offset stored with the projection, so after a crash or a rebalance it
 resumes exactly where the last committed transaction ended.
+
+The worker reads and decodes the next poll batch while PostgreSQL applies the current one
+(a queue of one batch between two tasks): decoding is pure, so this only hides the database
+round trips. A batch read before a seek (a rebalance, or the rewind after a failed batch)
+may reach PostgreSQL after it: one from before the stored offset is skipped as a replay,
+and one that would leave a gap after it is refused (postgres.OutOfPlace), upon which the
+worker seeks to the stored offsets again.
 """
 
 from __future__ import annotations
@@ -12,6 +19,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
@@ -59,6 +67,16 @@ class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
         await self.worker.seek_to_stored(assigned)
 
 
+Batch = dict[int, list[tuple[Message, Decoded | None]]]
+
+
+@dataclass
+class _Polled:
+    records: dict[TopicPartition, list[ConsumerRecord]]
+    batch: Batch
+    letters: list[tuple[bytes | None, DeadLetter]]
+
+
 class EventsWorker:
     def __init__(
         self,
@@ -94,21 +112,38 @@ class EventsWorker:
         )
         cons.subscribe([self.topic], listener=_SeekToStored(self))
         await cons.start()
+        polled: asyncio.Queue[_Polled] = asyncio.Queue(maxsize=1)
+        reader = asyncio.create_task(self._read(cons, stop, polled))
         try:
-            while not stop.is_set():
-                batches = await cons.getmany(timeout_ms=200, max_records=self.max_batch)
-                if batches:
-                    await self._handle(cons, batches)
+            while not stop.is_set() and not reader.done():
+                try:
+                    item = await asyncio.wait_for(polled.get(), timeout=0.2)
+                except TimeoutError:
+                    continue
+                await self._apply(cons, item)
         finally:
+            reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await reader
             await cons.stop()
+        reader.result()  # the reader's own failure, if that is what ended the loop
 
-    async def _handle(
-        self, cons: AIOKafkaConsumer, batches: dict[TopicPartition, list[ConsumerRecord]]
+    async def _read(
+        self, cons: AIOKafkaConsumer, stop: asyncio.Event, polled: asyncio.Queue[_Polled]
     ) -> None:
-        batch: dict[int, list[tuple[Message, Decoded | None]]] = {}
+        while not stop.is_set():
+            records = await cons.getmany(timeout_ms=200, max_records=self.max_batch)
+            if records:
+                await polled.put(_Polled(records, *self._decode(records)))
+
+    @staticmethod
+    def _decode(
+        records: dict[TopicPartition, list[ConsumerRecord]],
+    ) -> tuple[Batch, list[tuple[bytes | None, DeadLetter]]]:
+        batch: Batch = {}
         letters = []
-        for tp, records in batches.items():
-            for m in records:
+        for tp, messages in records.items():
+            for m in messages:
                 value = m.value or b""
                 try:
                     decoded: Decoded | None = postgres.decode(value)
@@ -121,11 +156,20 @@ class EventsWorker:
                 batch.setdefault(tp.partition, []).append(
                     (Message(tp.topic, tp.partition, m.offset, value), decoded)
                 )
+        return batch, letters
+
+    async def _apply(self, cons: AIOKafkaConsumer, polled: _Polled) -> None:
+        batch, letters = polled.batch, polled.letters
         try:
             if letters:
                 await self.publisher.dead_letter(letters)
             with metrics.BATCH_SECONDS.time():
                 applied = await postgres.apply_batch(self.pool, self.group_id, self.topic, batch)
+        except postgres.OutOfPlace as exc:  # read before a seek: read again from the store's
+            log.info("batch out of place (%s); resuming from the stored offsets", exc)
+            with contextlib.suppress(IllegalStateError):
+                await self.seek_to_stored(cons.assignment())
+            return
         except Exception:
             # Nothing was committed: go back to the stored positions and try again.
             log.exception("batch failed; resuming from the stored offsets")
@@ -134,14 +178,14 @@ class EventsWorker:
                 await self.seek_to_stored(cons.assignment())
             return
         self._count(batch, applied, len(letters))
-        for tp, records in batches.items():
+        for tp, records in polled.records.items():
             high = cons.highwater(tp)
             if high is not None:
                 metrics.LAG.labels(str(tp.partition)).set(max(0, high - records[-1].offset - 1))
 
     @staticmethod
     def _count(
-        batch: dict[int, list[tuple[Message, Decoded | None]]],
+        batch: Batch,
         applied: postgres.Applied,
         rejected: int,
     ) -> None:

@@ -76,6 +76,14 @@ class Applied:
     replayed: int = 0  # below the stored offset: delivered again after a crash or rebalance
 
 
+class OutOfPlace(Exception):
+    """A batch that starts after a partition's stored offset: applying it would skip the
+    messages between (it was read before a seek). Nothing is written."""
+
+    def __init__(self, partition: int, stored: int, first: int) -> None:
+        super().__init__(f"partition {partition}: batch starts at {first}, stored offset {stored}")
+
+
 async def stored_offsets(pool: Pool, group_id: str, topic: str) -> dict[int, int]:
     rows = await pool.fetch(
         "SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2",
@@ -101,6 +109,10 @@ async def apply_batch(
             list(batch),
         )
         done = {r["partition"]: r["next_offset"] for r in rows}
+        for partition, items in batch.items():
+            first = items[0][0].offset
+            if partition in done and first > done[partition]:
+                raise OutOfPlace(partition, done[partition], first)
         fresh: list[Decoded] = []
         for partition, items in batch.items():
             for message, decoded in items:
@@ -125,7 +137,8 @@ async def apply_batch(
             """INSERT INTO consumer_offsets (group_id, topic, partition, next_offset)
                VALUES ($1, $2, $3, $4)
                ON CONFLICT (group_id, topic, partition) DO UPDATE
-                   SET next_offset = EXCLUDED.next_offset, updated_at = now()""",
+                   SET next_offset = GREATEST(consumer_offsets.next_offset, EXCLUDED.next_offset),
+                       updated_at = now()""",
             [(group_id, topic, p, items[-1][0].offset + 1) for p, items in batch.items()],
         )
     return result
