@@ -226,3 +226,25 @@ def test_folding_in_batches_equals_folding_one_event_at_a_time() -> None:
         first = dag.fold_all(events[:split])  # type: ignore[arg-type]
         assert dag.fold_all(events[split:], first) == one_by_one, split  # type: ignore[arg-type]
     assert len(one_by_one.access) == 1 and set(one_by_one.runs) == {"run-a", "run-b"}
+
+
+def test_metric_points_of_interleaved_runs_fold_alike_in_any_split() -> None:
+    """The batch updates its own copy of a run's metric map in place: no state handed in or
+    handed out may see a later event's points, whatever the split and the interleaving."""
+    a, b = Script("ws-1", "run-a"), Script("ws-1", "run-b")
+    events = [a.started(), b.started()]
+    for step in range(1, 6):
+        events += [a.metrics(step, 1 / step), b.metrics(step, 2 / step)]
+    events.append(a.metrics(3, 9.0))  # the same step again: the point is replaced
+    one_by_one = [Projection()]
+    for event in events:
+        one_by_one.append(dag.fold(one_by_one[-1], event))  # type: ignore[arg-type]
+    snapshots = copy.deepcopy(one_by_one)
+    for split in range(len(events) + 1):
+        first = dag.fold_all(events[:split])  # type: ignore[arg-type]
+        assert first == snapshots[split]
+        assert dag.fold_all(events[split:], first) == snapshots[-1], split  # type: ignore[arg-type]
+        assert first == snapshots[split], split  # the later batch did not touch it
+    assert one_by_one == snapshots
+    assert snapshots[-1].runs["run-a"].metrics[("loss", 3)].value == 9.0
+    assert len(snapshots[-1].runs["run-b"].metrics) == 10  # loss and lr at 5 steps

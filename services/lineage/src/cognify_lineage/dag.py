@@ -68,6 +68,7 @@ def fold_all(events: Iterable[Event], state: Projection | None = None) -> Projec
     runs = dict(state.runs)
     datasets: dict[DatasetKey, DatasetRoot] = dict(state.datasets)  # the only cross-run state
     access = list(state.access)
+    owned: dict[str, dict[tuple[str, int], MetricPoint]] = {}  # metric maps made by this batch
     for event in events:
         if isinstance(event, AccessRecorded):
             access.append(_access(event))
@@ -77,11 +78,12 @@ def fold_all(events: Iterable[Event], state: Projection | None = None) -> Projec
         run = runs.get(event.run_id) or Run(
             event.run_id, event.workspace_id, event.project, last_event_at=event.time
         )
-        run = _observe(run, event)
-        if isinstance(event, DatasetRegistered | HashComputed):
-            run = _fold_artifact(run, event, datasets)
+        if isinstance(event, MetricsLogged):  # first: nearly every event of a run is one
+            run = _observe(run, event, metrics=_points(run, event, owned))
+        elif isinstance(event, DatasetRegistered | HashComputed):
+            run = _fold_artifact(_observe(run, event), event, datasets)
         else:
-            run = _fold_run(run, event)
+            run = _fold_run(_observe(run, event), event)
         runs[run.run_id] = run
     return evolve(state, runs=runs, datasets=datasets, access=tuple(access))
 
@@ -129,10 +131,24 @@ def dataset_keys(events: Iterable[Event], runs: dict[str, Run]) -> set[DatasetKe
     return keys
 
 
-def _observe(run: Run, event: Event) -> Run:
+def _points(
+    run: Run, event: MetricsLogged, owned: dict[str, dict[tuple[str, int], MetricPoint]]
+) -> dict[tuple[str, int], MetricPoint]:
+    """The run's metric map with the event's points. A map this batch already copied (and
+    that only the batch's latest version of the run holds) is updated in place instead of
+    copied once more per event."""
+    metrics = owned.get(run.run_id)
+    if metrics is None or metrics is not run.metrics:
+        metrics = owned[run.run_id] = dict(run.metrics)
+    p, when = event.payload, event.time
+    for name, value in p.metrics.items():
+        metrics[(name, p.step)] = MetricPoint(name, p.step, value, p.epoch, when)
+    return metrics
+
+
+def _observe(run: Run, event: Event, **changes: object) -> Run:
     """What every event of a run says: it is alive (an SDK event revives an abandoned run),
-    and where it sits in the producer's sequence."""
-    changes: dict[str, object] = {}
+    and where it sits in the producer's sequence; with `changes` of the event's own."""
     if event.time > run.last_event_at:
         changes["last_event_at"] = event.time
     if event.producer.kind is ProducerKind.SDK and run.status == ABANDONED:
@@ -155,12 +171,6 @@ def _fold_artifact(
 
 def _fold_run(run: Run, e: Event) -> Run:
     match e:
-        case MetricsLogged(payload=p):  # first: nearly every event of a run is one
-            step, epoch, when = p.step, p.epoch, e.time
-            metrics = dict(run.metrics)
-            for name, value in p.metrics.items():
-                metrics[(name, step)] = MetricPoint(name, step, value, epoch, when)
-            return evolve(run, metrics=metrics)
         case RunStarted(payload=p):
             info = {
                 **run.info,
