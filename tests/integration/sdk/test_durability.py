@@ -144,3 +144,39 @@ def test_events_spooled_by_a_killed_process_are_delivered_by_the_next(
     assert kinds["run.started"] == 1 and kinds["metrics.logged"] >= 15
     assert kinds["run.ended"] == 0  # it never ended: the services will call it abandoned
     assert list((tmp_path / "spool").glob("*.seg")) == []
+
+
+def test_a_process_stopped_with_sigterm_ends_its_run_and_loses_no_event(
+    private_kafka: PrivateKafka, tmp_path: Path
+) -> None:
+    """Schedulers (Slurm, Kubernetes) send SIGTERM before they stop a job. Python's default
+    action would drop the events still queued in memory; the SDK exits the normal way, ends
+    the run as interrupted and delivers everything."""
+    since = now_ms()
+    steps = tmp_path / "step"
+    env = _env(
+        private_kafka,
+        tmp_path,
+        STEPS="400",
+        STEP_SLEEP="0.05",
+        STEP_MARKER=str(steps),
+        RUN_TAG="sigterm",
+    )
+    proc = _start(env)
+    try:
+        _wait_for_step(proc, steps, 15)
+        proc.send_signal(signal.SIGTERM)
+        output, _ = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, output
+    events = read_run_events(private_kafka.bootstrap, since, tag=("test", "sigterm"))
+    kinds = _assert_once_in_order(events)
+    assert kinds["metrics.logged"] >= 15 and kinds["run.ended"] == 1
+    assert kinds["metrics.logged"] < 400  # it really was stopped mid-run
+    ended = events[-1]
+    assert ended["type"] == "run.ended"
+    assert ended["payload"]["status"] == "interrupted"
+    assert ended["payload"]["error_message"] == "terminated by SIGTERM"
+    assert ended["payload"]["last_seq"] == len(events) - 1
+    assert list((tmp_path / "spool").glob("*.seg")) == []

@@ -3,6 +3,13 @@
 `Run.emit` is what every API call and callback hook uses. It only enqueues a small tuple;
 the event is built, numbered, signed and encoded on the publisher thread, in queue order, so
 sequence numbers follow the order in which things happened.
+
+A run ends itself when the process ends without `finish()`: on an exception (failed), on
+Ctrl-C (interrupted), and on SIGTERM, what schedulers send before they stop a job
+(interrupted, "terminated by SIGTERM"). Python's default SIGTERM action stops the process
+without running `atexit`, which would lose the events still queued in memory; so unless the
+application has a SIGTERM handler of its own, the SDK installs one that exits the normal way
+(`SystemExit(143)`), and `close` then ends the run and flushes or spools what is queued.
 """
 
 from __future__ import annotations
@@ -11,8 +18,10 @@ import atexit
 import logging
 import os
 import secrets
+import signal
 import socket
 import sys
+import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -63,6 +72,7 @@ class Run:
         self.host = socket.gethostname()
         self.publisher_version = __version__
         self._exception: type[BaseException] | None = None
+        self._terminated = False  # SIGTERM arrived (see the module docstring)
         self._producer = ev.Producer(
             kind=ev.ProducerKind.SDK,
             id=f"{socket.gethostname()}:{os.getpid()}"[:256],
@@ -83,6 +93,7 @@ class Run:
         self._previous_excepthook = sys.excepthook
         sys.excepthook = self._excepthook
         atexit.register(self.close)
+        self._sigterm_handler = self._install_sigterm()
 
     # --- emitting ------------------------------------------------------------------------
     def emit(self, cls: type[ev.EventBase], payload: PayloadSource) -> None:
@@ -144,6 +155,21 @@ class Run:
             ),
         )
 
+    def _install_sigterm(self) -> Callable[[int, Any], None] | None:
+        """Exit the normal way on SIGTERM, unless the application handles it (or this is
+        not the main thread, where no handler can be set)."""
+        if threading.current_thread() is not threading.main_thread():
+            return None
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return None
+
+        def on_sigterm(signum: int, frame: Any) -> None:
+            self._terminated = True
+            raise SystemExit(128 + signum)
+
+        signal.signal(signal.SIGTERM, on_sigterm)
+        return on_sigterm
+
     def _excepthook(
         self, kind: type[BaseException], value: BaseException, tb: TracebackType | None
     ) -> None:
@@ -161,11 +187,17 @@ class Run:
                 self.end(ev.RunStatus.INTERRUPTED, kind, "interrupted (KeyboardInterrupt)")
             elif kind is not None:
                 self.end(ev.RunStatus.FAILED, kind, "the training process raised")
+            elif self._terminated:
+                self.end(ev.RunStatus.INTERRUPTED, None, "terminated by SIGTERM")
             else:
                 self.end(ev.RunStatus.INTERRUPTED, None, "the process exited before training ended")
         atexit.unregister(self.close)
         if sys.excepthook == self._excepthook:
             sys.excepthook = self._previous_excepthook
+        if self._sigterm_handler is not None and (
+            signal.getsignal(signal.SIGTERM) is self._sigterm_handler
+        ):
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)
         wait = self.settings.flush_timeout_s if timeout_s is None else timeout_s
         left = self.publisher.close(wait)
         if left:

@@ -1,0 +1,58 @@
+"""SIGTERM ends a run the normal way, unless the application handles SIGTERM itself."""
+
+from __future__ import annotations
+
+import signal
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cognify.config import Settings
+from cognify.run import Run
+
+
+class Sink:
+    def __init__(self) -> None:
+        self.records: list[tuple[bytes, bytes]] = []
+
+    async def start(self) -> None:
+        pass
+
+    async def send(self, records: list[tuple[bytes, bytes]]) -> None:
+        self.records += records
+
+    async def stop(self) -> None:
+        pass
+
+
+def _run(tmp_path: Path, sink: Sink) -> Run:
+    settings = Settings("ws-1", "cgk_test", "p", "127.0.0.1:1", tmp_path / "spool")
+    return Run(settings, transport=lambda: sink)
+
+
+def test_sigterm_exits_the_normal_way_and_ends_the_run_as_interrupted(tmp_path: Path) -> None:
+    sink = Sink()
+    run = _run(tmp_path, sink)
+    handler = signal.getsignal(signal.SIGTERM)
+    assert callable(handler)
+    with pytest.raises(SystemExit) as stopped:
+        handler(signal.SIGTERM, None)
+    assert stopped.value.code == 143
+    assert run.close(5.0) == 0
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back
+    assert b'"error_message":"terminated by SIGTERM"' in sink.records[-1][1]
+    assert b'"status":"interrupted"' in sink.records[-1][1]
+
+
+def test_an_application_handler_of_sigterm_is_left_alone(tmp_path: Path) -> None:
+    def own(signum: int, frame: Any) -> None:
+        pass
+
+    previous = signal.signal(signal.SIGTERM, own)
+    try:
+        run = _run(tmp_path, Sink())
+        assert signal.getsignal(signal.SIGTERM) is own
+        run.close(5.0)
+        assert signal.getsignal(signal.SIGTERM) is own
+    finally:
+        signal.signal(signal.SIGTERM, previous)
