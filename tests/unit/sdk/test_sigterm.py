@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,15 @@ def _run(tmp_path: Path, sink: Sink) -> Run:
     return Run(settings, transport=lambda: sink)
 
 
+@pytest.fixture
+def default_sigterm() -> Iterator[None]:
+    """Python's default action, whatever an earlier test (a server) left installed."""
+    previous = signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    yield
+    signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.mark.usefixtures("default_sigterm")
 def test_sigterm_exits_the_normal_way_and_ends_the_run_as_interrupted(tmp_path: Path) -> None:
     sink = Sink()
     run = _run(tmp_path, sink)
@@ -39,7 +49,7 @@ def test_sigterm_exits_the_normal_way_and_ends_the_run_as_interrupted(tmp_path: 
         handler(signal.SIGTERM, None)
     assert stopped.value.code == 143
     assert run.close(5.0) == 0
-    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL  # put back
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # put back
     assert b'"error_message":"terminated by SIGTERM"' in sink.records[-1][1]
     assert b'"status":"interrupted"' in sink.records[-1][1]
 

@@ -1,10 +1,18 @@
-"""The access record every service writes for each API use (the audit system auditing itself)."""
+"""The access record every service writes for each API use (the audit system auditing itself).
+
+Conventions shared by ingest, lineage and the exporter (docs/spec/events.md, "Access
+records"): an action name per route, the object as `run:<run_id>` (a part of a run as
+`run:<run_id>/<kind>:<id>`) or `workspace:<workspace_id>`, the client's address, and
+`allowed` false for a refusal given to a caller with a valid key (403, 404, 409; ingest's
+422). A request without a valid key (401) names nobody and is not recorded.
+"""
 
 from __future__ import annotations
 
 from typing import Protocol
 
 from cognify_events import AccessRecorded, AccessRecordedPayload, Producer
+from fastapi.requests import HTTPConnection
 
 WORKSPACE_PROJECT = "workspace"  # the project of workspace-level events (run_id is null)
 
@@ -16,6 +24,11 @@ class Caller(Protocol):
     def actor(self) -> str: ...
     @property
     def role(self) -> str: ...
+
+
+def client_address(request: HTTPConnection) -> str | None:
+    """The address the request came from: the peer of the connection as the server saw it."""
+    return request.client.host if request.client else None
 
 
 def access_recorded(
@@ -37,3 +50,15 @@ def access_recorded(
             allowed=allowed,
         ),
     )
+
+
+def request_recorded(
+    p: Caller,
+    request: HTTPConnection,
+    action: str,
+    object_id: str,
+    allowed: bool,
+    producer: Producer,
+) -> AccessRecorded:
+    """The access record of one API request: `access_recorded` from the request's address."""
+    return access_recorded(p, action, object_id, client_address(request), allowed, producer)

@@ -160,7 +160,7 @@ class Run:
         not the main thread, where no handler can be set)."""
         if threading.current_thread() is not threading.main_thread():
             return None
-        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+        if signal.getsignal(signal.SIGTERM) != signal.SIG_DFL:  # may be a plain 0 too
             return None
 
         def on_sigterm(signum: int, frame: Any) -> None:

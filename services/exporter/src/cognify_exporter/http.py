@@ -4,14 +4,22 @@ package and its envelope, publish each workspace's public seal key.
 Bearer API keys as everywhere (the `api_keys` table); any key of a workspace may seal and
 export its runs: the approval the workspace policy requires is what guards a seal. A run of
 another workspace is answered 404, like a missing one.
+
+Every use by a caller with a valid key, allowed or refused (404, 409), is recorded as an
+`access.recorded` event on the canonical topic, as ingest and lineage do: `seal` on
+`run:<run_id>`; `export`, `package.read` and `envelope.read` on the package,
+`run:<run_id>/package:<template>.<format>`. A seal's own record comes after the seal, so
+it is never in the access log that seal fixes.
 """
 
 from __future__ import annotations
 
 import base64
-from typing import Annotated, Any
+from collections.abc import Awaitable
+from typing import Annotated, Any, TypeVar
 
 from cognify_access.keys import bearer
+from cognify_access.records import request_recorded
 from cognify_access.service import service_app
 from cognify_events import ExportFormat, ExportTemplate
 from cognify_lineage import queries
@@ -22,6 +30,8 @@ from pydantic import BaseModel, ConfigDict
 
 from . import attestation, keys, metrics, package, postgres
 from .workflow import Exporter, NotFound, Refused, export_json
+
+T = TypeVar("T")
 
 
 class SealIn(BaseModel):
@@ -50,13 +60,44 @@ async def _principal(
 Caller = Annotated[Principal, Depends(_principal)]
 
 
+def package_object(run_id: str, template: ExportTemplate, fmt: ExportFormat) -> str:
+    """The object id of a package in access records: a part of its run."""
+    return f"run:{run_id}/package:{template.value}.{fmt.value}"
+
+
 def create_app(exporter: Exporter) -> FastAPI:
     app = service_app("Cognify exporter", metrics.HTTP_REQUESTS)
     app.state.exporter = exporter
 
+    async def record(p: Principal, request: Request, action: str, obj: str, ok: bool) -> None:
+        metrics.ACCESS.labels(action, "true" if ok else "false").inc()
+        await exporter.publish(request_recorded(p, request, action, obj, ok, exporter.producer))
+
+    async def recorded(
+        p: Principal, request: Request, action: str, obj: str, work: Awaitable[T]
+    ) -> T | JSONResponse:
+        """`work` (a seal or an export), recorded: refused when the run is not the caller's
+        (404) or cannot be sealed (409), allowed otherwise. A seal published but not folded
+        in time (TimeoutError, a 500 the caller may retry) was allowed: recorded, then raised."""
+        try:
+            result = await work
+        except NotFound:
+            await record(p, request, action, obj, False)
+            raise HTTPException(404, "no such run") from None
+        except Refused as exc:
+            await record(p, request, action, obj, False)
+            return JSONResponse({"error": "the run cannot be sealed", "reasons": exc.reasons}, 409)
+        except TimeoutError:
+            await record(p, request, action, obj, True)
+            raise
+        await record(p, request, action, obj, True)
+        return result
+
     @app.get("/v1/workspaces/{workspace_id}/seal-key")
     async def seal_key(workspace_id: str) -> Any:
-        """Public by design: auditors need it to verify packages offline."""
+        """Public by design: auditors need it to verify packages offline. It takes no key, so
+        there is no caller to record: unlike the keyed routes, it writes no access event (the
+        key is public, and reading it discloses nothing about any run)."""
         found = await exporter.pool.fetchval(
             "SELECT 1 FROM workspaces WHERE workspace_id = $1", workspace_id
         )
@@ -73,39 +114,44 @@ def create_app(exporter: Exporter) -> FastAPI:
         }
 
     @app.post("/v1/runs/{run_id}/seal")
-    async def seal(run_id: str, body: SealIn, p: Caller) -> Any:
-        try:
-            return await exporter.seal(
-                run_id, p.label or p.key_id, p.workspace_id, body.formats, body.template
-            )
-        except NotFound:
-            raise HTTPException(404, "no such run") from None
-        except Refused as exc:
-            return JSONResponse({"error": "the run cannot be sealed", "reasons": exc.reasons}, 409)
+    async def seal(run_id: str, body: SealIn, request: Request, p: Caller) -> Any:
+        work = exporter.seal(
+            run_id, p.label or p.key_id, p.workspace_id, body.formats, body.template
+        )
+        return await recorded(p, request, "seal", f"run:{run_id}", work)
 
     @app.post("/v1/runs/{run_id}/exports", status_code=201)
-    async def export(run_id: str, body: ExportIn, p: Caller) -> Any:
-        try:
-            row = await exporter.export(
-                run_id, body.format, body.template, p.label or p.key_id, p.workspace_id
-            )
-        except NotFound:
-            raise HTTPException(404, "no such run") from None
-        except Refused as exc:
-            return JSONResponse({"error": "the run cannot be sealed", "reasons": exc.reasons}, 409)
-        return export_json(row)
+    async def export(run_id: str, body: ExportIn, request: Request, p: Caller) -> Any:
+        work = exporter.export(
+            run_id, body.format, body.template, p.label or p.key_id, p.workspace_id
+        )
+        obj = package_object(run_id, body.template, body.format)
+        row = await recorded(p, request, "export", obj, work)
+        return row if isinstance(row, JSONResponse) else export_json(row)
 
     async def row_for(
-        run_id: str, fmt: ExportFormat, template: ExportTemplate, p: Principal
+        run_id: str,
+        fmt: ExportFormat,
+        template: ExportTemplate,
+        p: Principal,
+        request: Request,
+        action: str,
     ) -> Any:
+        """The stored package, if the caller may read it; the refusal otherwise (recorded
+        either way)."""
+        obj = package_object(run_id, template, fmt)
         row = await postgres.export_row(exporter.pool, run_id, fmt, template)
         if row is None or row.workspace_id != p.workspace_id:
+            await record(p, request, action, obj, False)
             raise HTTPException(404, "no such package; POST /v1/runs/{run_id}/exports first")
+        await record(p, request, action, obj, True)
         return row
 
     @app.get("/v1/runs/{run_id}/exports/{template}/{fmt}")
-    async def fetch(run_id: str, template: ExportTemplate, fmt: ExportFormat, p: Caller) -> Any:
-        row = await row_for(run_id, fmt, template, p)
+    async def fetch(
+        run_id: str, template: ExportTemplate, fmt: ExportFormat, request: Request, p: Caller
+    ) -> Any:
+        row = await row_for(run_id, fmt, template, p, request, "package.read")
         data = await exporter.packages.read(row.object_key)
         name = row.object_key.rsplit("/", 1)[-1]
         return Response(
@@ -119,8 +165,10 @@ def create_app(exporter: Exporter) -> FastAPI:
         )
 
     @app.get("/v1/runs/{run_id}/exports/{template}/{fmt}/envelope")
-    async def envelope(run_id: str, template: ExportTemplate, fmt: ExportFormat, p: Caller) -> Any:
-        row = await row_for(run_id, fmt, template, p)
+    async def envelope(
+        run_id: str, template: ExportTemplate, fmt: ExportFormat, request: Request, p: Caller
+    ) -> Any:
+        row = await row_for(run_id, fmt, template, p, request, "envelope.read")
         data = await exporter.packages.read(row.envelope_key)
         return Response(data, media_type="application/json")
 

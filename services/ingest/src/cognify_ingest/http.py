@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from cognify_access.keys import bearer
-from cognify_access.records import access_recorded
+from cognify_access.records import request_recorded
 from cognify_access.service import service_app
 from cognify_events import Event, Producer, encode, partition_key
 from fastapi import Depends, FastAPI, Header, HTTPException, Request
@@ -44,13 +44,13 @@ class Door:
     async def refuse(
         self, p: Principal, request: Request, action: str, obj: str, status: int, why: str
     ) -> HTTPException:
-        await self.emit(access_recorded(p, action, obj, _address(request), False, self.producer))
+        await self.emit(request_recorded(p, request, action, obj, False, self.producer))
         metrics.ACCESS.labels(action, "false").inc()
         return HTTPException(status, why)
 
     async def allow(self, p: Principal, request: Request, action: str, obj: str) -> Event:
         metrics.ACCESS.labels(action, "true").inc()
-        return access_recorded(p, action, obj, _address(request), True, self.producer)
+        return request_recorded(p, request, action, obj, True, self.producer)
 
     async def run_for(
         self, p: Principal, request: Request, need: Action, action: str, run_id: str
@@ -65,10 +65,6 @@ class Door:
         if run["sealed"] and need is not Action.READ:
             raise await self.refuse(p, request, action, obj, 409, "the run is sealed")
         return str(run["project"])
-
-
-def _address(request: Request) -> str | None:
-    return request.client.host if request.client else None
 
 
 async def _principal(

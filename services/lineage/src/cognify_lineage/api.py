@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from cognify_access.keys import bearer
-from cognify_access.records import access_recorded
+from cognify_access.records import request_recorded
 from cognify_access.service import service_app
 from cognify_events import Producer
 from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
@@ -34,8 +34,7 @@ class Reader:
     producer: Producer
 
     async def record(self, p: Principal, request: Request, action: str, obj: str, ok: bool) -> None:
-        address = request.client.host if request.client else None
-        await self.publisher.emit(access_recorded(p, action, obj, address, ok, self.producer))
+        await self.publisher.emit(request_recorded(p, request, action, obj, ok, self.producer))
 
     async def run(self, p: Principal, request: Request, action: str, run_id: str) -> Run:
         """The run, if the caller may read it; the refusal otherwise (recorded either way)."""
