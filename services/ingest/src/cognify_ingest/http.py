@@ -164,9 +164,10 @@ def create_app(door: Door) -> FastAPI:
         await workspace_for(p, request, Action.READ, "retention.read", workspace_id)
         async with door.registry.pool.acquire() as conn:
             current = await workspaces.load_retention(conn, workspace_id)
+        obj = f"workspace:{workspace_id}"
         if current is None:
-            raise HTTPException(404, "no retention settings")
-        await door.emit(await door.allow(p, request, "retention.read", f"workspace:{workspace_id}"))
+            raise await door.refuse(p, request, "retention.read", obj, 404, "no retention settings")
+        await door.emit(await door.allow(p, request, "retention.read", obj))
         return current.public()
 
     @app.patch("/v2/workspaces/{workspace_id}/retention")
@@ -178,7 +179,7 @@ def create_app(door: Door) -> FastAPI:
         async with door.registry.pool.acquire() as conn, conn.transaction():
             current = await workspaces.load_retention(conn, workspace_id, for_update=True)
             if current is None:
-                raise HTTPException(404, "no retention settings")
+                raise await door.refuse(p, request, action, obj, 404, "no retention settings")
             new = apply_patch(current, body)
             if isinstance(new, list):
                 raise await door.refuse(p, request, action, obj, 409, "; ".join(new))
