@@ -1,16 +1,19 @@
 """Benchmark: the hasher against the machine's SHA-256 limit and plain-Python baselines.
 
-    .venv/bin/python bench/hashing.py [--checkpoint-mb 1024] [--records 1000000] [--full]
+    .venv/bin/python bench/hashing.py [--checkpoint-mb 4096] [--records 1000000] [--full]
 
 Every figure is measured in this one run, on the same files and records, and printed with
 its ratio against a baseline measured alongside (fast figures: median of --repeat runs,
 variants interleaved; 2 shared cores swing 20-30%).
 
-Checkpoints (a multi-file checkpoint written to a temporary directory and read once, so it
-sits in page cache): `hashlib` in one thread; the hasher's checkpoint hashing in one worker
-(one thread, target >= 0.9x hashlib) and on all cores (threads, and a pool of worker
-processes hashing one chunked job through Kafka), against `openssl speed -evp sha256 -multi
-N` (target >= 85%); `sha256sum` and `openssl dgst` for reference.
+Checkpoints (a multi-file checkpoint of a few GB as the issue asks, 4 GiB by default,
+written to a temporary directory and read once, so it sits in page cache): `hashlib` in one
+thread; the hasher's checkpoint hashing in one worker (one thread, target >= 0.9x hashlib)
+and on all cores (threads, and a pool of worker processes hashing one chunked job through
+Kafka, two chunks per worker), against `openssl speed -evp sha256 -multi N` (target >=
+85%); `sha256sum` and `openssl dgst` for reference. The pool figures (and the dataset
+speed-up below) are medians of --repeat jobs; the two dataset pools run side by side, their
+jobs interleaved.
 
 Datasets (--records records of about 200 bytes): the Merkle root over canonical bytes
 against a plain Python loop of RFC 6962 leaf and node hashes (target >= 1.25x) and against
@@ -20,7 +23,7 @@ by two worker processes through Kafka (target speed-up >= 1.7x). The hashing cor
 its Rust accelerator (libs/hashing-native) when built; the Merkle, encoding and end-to-end
 figures are printed for it and for the pure-Python reference path, in the same run.
 
---full: a 4 GiB checkpoint. Needs the local stack (deploy/stack up) for the pool figures.
+--full: an 8 GiB checkpoint. Needs the local stack (deploy/stack up) for the pool figures.
 """
 
 from __future__ import annotations
@@ -318,7 +321,7 @@ class Pool:
             auto_offset_reset="latest",
         )
         await cons.start()
-        prod = producer(self.kafka)
+        prod = producer(self.kafka, linger_ms=0)  # the clock runs from this send
         await prod.start()
         try:
             while not cons.assignment():
@@ -346,14 +349,14 @@ async def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
-    parser.add_argument("--checkpoint-mb", type=int, default=1024)
+    parser.add_argument("--checkpoint-mb", type=int, default=4096)
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--pymerkle-records", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
-    parser.add_argument("--full", action="store_true", help="a 4 GiB checkpoint")
+    parser.add_argument("--full", action="store_true", help="an 8 GiB checkpoint")
     parser.add_argument("--no-pool", action="store_true", help="skip the figures needing Kafka")
     args = parser.parse_args()
-    size_mb = 4096 if args.full else args.checkpoint_mb
+    size_mb = 8192 if args.full else args.checkpoint_mb
     work = Path(tempfile.mkdtemp(prefix="cognify-bench-hashing-"))
     try:
         print(f"cognify hasher benchmark: {CORES} cores, temporary files in {work}")
@@ -398,16 +401,19 @@ async def checkpoint_figures(work: Path, size_mb: int, args: argparse.Namespace)
         f"{gb / many / (limit_all / 1e9):.0%} of the limit (target >= 85%)",
     )
     if not args.no_pool:
-        chunk_bytes = max(1, total // (2 * CORES))
+        # Two chunks per worker: groups of whole files of about total / (2 * CORES) bytes.
+        chunk_bytes = max(1, -(-total // (2 * CORES)))
         env = {"COGNIFY_HASHER_CHUNK_BYTES": str(chunk_bytes), "COGNIFY_HASHER_THREADS": "1"}
         async with Pool(work, CORES, env) as pool:
             await pool.hash(HashTarget.CHECKPOINT, ckpt)  # warm-up
-            seconds, result = await pool.hash(HashTarget.CHECKPOINT, ckpt)
-        assert result["type"] == "hash.computed", result
+            runs = [await pool.hash(HashTarget.CHECKPOINT, ckpt) for _ in range(args.repeat)]
+        for _, result in runs:
+            assert result["type"] == "hash.computed", result
+        seconds = statistics.median(s for s, _ in runs)
         row(
             f"hasher pool, {CORES} processes, one chunked job via Kafka",
             f"{gb / seconds:.2f} GB/s",
-            f"{gb / seconds / (limit_all / 1e9):.0%} of the limit (end to end)",
+            f"{gb / seconds / (limit_all / 1e9):.0%} of the limit (end to end, target >= 85%)",
         )
     row("sha256sum (reference)", f"{gb / sums:.2f} GB/s", f"hasher one thread is {sums / one:.1f}x")
     row("openssl dgst -sha256, one process (reference)", f"{gb / dgst:.2f} GB/s")
@@ -500,13 +506,21 @@ async def dataset_figures(work: Path, args: argparse.Namespace) -> None:
         return
     chunk = 1 << max(0, (n // 8).bit_length() - 1)
     env = {"COGNIFY_HASHER_CHUNK_RECORDS": str(chunk)}
-    timings = {}
-    for workers in (1, 2):
-        async with Pool(work, workers, env) as pool:
+    root = hash_dataset(jsonl).root
+    # Both pools up at once, their runs interleaved (median of --repeat): a burst of load on
+    # the shared cores then hits both figures alike.
+    async with Pool(work, 1, env) as one, Pool(work, 2, env) as two:
+        pools = {1: one, 2: two}
+        for pool in pools.values():
             await pool.hash(HashTarget.DATASET, jsonl)  # warm-up: imports, page cache
-            seconds, result = await pool.hash(HashTarget.DATASET, jsonl)
-        assert result["payload"]["hash"] == hash_dataset(jsonl).root
-        timings[workers] = seconds
+        runs: dict[int, list[float]] = {1: [], 2: []}
+        for _ in range(args.repeat):
+            for workers, pool in pools.items():
+                seconds, result = await pool.hash(HashTarget.DATASET, jsonl)
+                assert result["payload"]["hash"] == root
+                runs[workers].append(seconds)
+    timings = {workers: statistics.median(seconds) for workers, seconds in runs.items()}
+    for workers, seconds in timings.items():
         row(
             f"one chunked job ({-(-n // chunk)} chunks), {workers} worker process(es), JSONL",
             f"{n / seconds:,.0f} rec/s",

@@ -516,10 +516,14 @@ fn emit_object(scratch: &mut ObjectScratch, out: &mut Vec<u8>) -> Parsed {
     Ok(())
 }
 
+/// A byte `bytes.strip()` removes (ASCII whitespace).
+pub fn is_space(byte: u8) -> bool {
+    matches!(byte, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+}
+
 /// `bytes.strip()` would leave nothing: a blank line, which is not a record.
 fn is_blank(line: &[u8]) -> bool {
-    line.iter()
-        .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r' | 0x0b | 0x0c))
+    line.iter().all(|&b| is_space(b))
 }
 
 /// (leaf hashes, record count, canonical bytes, [(line number, line)] samples).

@@ -13,6 +13,7 @@ mod float;
 mod hmac;
 mod jsonl;
 mod merkle;
+mod offsets;
 
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
@@ -372,6 +373,7 @@ fn cognify_hashing_native(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("SPEC_VERSION", 1)?;
     m.add_class::<Merkle>()?;
     m.add_class::<jsonl::JsonLines>()?;
+    m.add_class::<offsets::JsonlOffsets>()?;
     m.add_function(wrap_pyfunction!(leaf_hashes, m)?)?;
     m.add_function(wrap_pyfunction!(record_leaves, m)?)?;
     m.add_function(wrap_pyfunction!(root_of_leaf_hashes, m)?)?;

@@ -178,7 +178,7 @@ def _has_large_int(value: object) -> bool:
     if isinstance(value, bool):
         return False
     if isinstance(value, int):
-        return abs(value) > 2**53
+        return abs(value) > 2**53 - 1  # rfc8785 refuses beyond the safe integers
     if isinstance(value, dict):
         return any(_has_large_int(item) for item in value.values())
     if isinstance(value, list):

@@ -51,7 +51,9 @@ async def serve(
         ],
     )
     me = Producer(kind=ProducerKind.HASHER, id=settings.instance, version=__version__)
-    prod = producer(settings.kafka)
+    # No linger: a worker waits for each result's acknowledgement before it commits the job
+    # and takes the next one, so batching would only add its delay to every chunk.
+    prod = producer(settings.kafka, linger_ms=0)
     await prod.start()
     try:
         publisher = Publisher(prod)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.ipc as ipc
 import pyarrow.parquet as pq
-from cognify_hashing import MerkleBuilder, canonical_record, format_digest
+from cognify_hashing import MerkleBuilder, _native, canonical_record, format_digest
 from cognify_hashing.arrow_values import batch_records
 from cognify_hashing.canonical import CanonicalEncodingError
 from cognify_hashing.leaves import (
@@ -174,9 +174,33 @@ def _parts(
         offset, count = 0, count - take
 
 
+_SCAN_READ = 1 << 20
+
+
 def jsonl_offsets(path: Path, every: int) -> tuple[int, list[int]]:
     """(number of records, byte position of records 0, every, 2 * every, ...) of a JSON
-    Lines file, counting records as `JsonLinesFile` does (blank lines are not records)."""
+    Lines file, counting records as `JsonLinesFile` does (blank lines are not records).
+
+    The planning pass of a split JSON Lines job, serial before any chunk starts: with the
+    Rust accelerator it is a newline scan of the bytes (`JsonlOffsets`) fed from reads here
+    (so open and read errors are Python's); `pure_jsonl_offsets` is the reference it equals.
+    """
+    if every < 1:
+        raise ValueError(f"every must be a positive number of records, got {every}")
+    if not accelerated():
+        return pure_jsonl_offsets(path, every)
+    scan = _native.accel.JsonlOffsets(every)
+    buffer = bytearray(_SCAN_READ)
+    view = memoryview(buffer)
+    with open(path, "rb", buffering=0) as handle:
+        while count := handle.readinto(buffer):
+            scan.feed(view[:count])
+    return scan.finish()
+
+
+def pure_jsonl_offsets(path: Path, every: int) -> tuple[int, list[int]]:
+    """`jsonl_offsets` line by line in Python: the reference definition (lines end at
+    b"\\n"; a line that `bytes.strip()` empties is blank; an offset is where a line starts)."""
     count, position, offsets = 0, 0, []
     with path.open("rb") as handle:
         for line in handle:

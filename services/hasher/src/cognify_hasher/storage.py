@@ -381,7 +381,7 @@ class Storage:
 
 
 def hash_local_file(path: Path, progress: Progress) -> tuple[int, str]:
-    """(size, SHA-256 hex) of a file read in 8 MiB pieces into one reused buffer."""
+    """(size, SHA-256 hex) of a file read in READ_SIZE pieces into one reused buffer."""
     digest = hashlib.sha256()
     size = 0
     with open(path, "rb", buffering=0) as handle:
