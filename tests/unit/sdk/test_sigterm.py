@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -66,3 +68,23 @@ def test_an_application_handler_of_sigterm_is_left_alone(tmp_path: Path) -> None
         assert signal.getsignal(signal.SIGTERM) is own
     finally:
         signal.signal(signal.SIGTERM, previous)
+
+
+@pytest.mark.usefixtures("default_sigterm")
+def test_a_run_closed_off_the_main_thread_leaves_sigterm_to_its_default(tmp_path: Path) -> None:
+    """Only the main thread may set signal handlers: a run closed on another thread (the
+    benchmark's, an async app's executor) cannot put the default back, so its handler then
+    does what the default does."""
+    run = _run(tmp_path, Sink())
+    handler = signal.getsignal(signal.SIGTERM)
+    assert callable(handler)
+    closer = threading.Thread(target=run.close, args=(5.0,))
+    closer.start()
+    closer.join()
+    assert signal.getsignal(signal.SIGTERM) is handler  # could not be changed there
+    killed: list[int] = []
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(os, "kill", lambda pid, sig: killed.append(sig))
+        handler(signal.SIGTERM, None)  # no SystemExit: the run is over
+    assert killed == [signal.SIGTERM]
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL

@@ -73,6 +73,7 @@ class Run:
         self.publisher_version = __version__
         self._exception: type[BaseException] | None = None
         self._terminated = False  # SIGTERM arrived (see the module docstring)
+        self._closed = False
         self._producer = ev.Producer(
             kind=ev.ProducerKind.SDK,
             id=f"{socket.gethostname()}:{os.getpid()}"[:256],
@@ -164,6 +165,10 @@ class Run:
             return None
 
         def on_sigterm(signum: int, frame: Any) -> None:
+            if self._closed:  # closed off the main thread, which cannot put the default back
+                signal.signal(signal.SIGTERM, signal.SIG_DFL)
+                os.kill(os.getpid(), signal.SIGTERM)
+                return
             self._terminated = True
             raise SystemExit(128 + signum)
 
@@ -194,10 +199,11 @@ class Run:
         atexit.unregister(self.close)
         if sys.excepthook == self._excepthook:
             sys.excepthook = self._previous_excepthook
-        if self._sigterm_handler is not None and (
-            signal.getsignal(signal.SIGTERM) is self._sigterm_handler
-        ):
-            signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        self._closed = True
+        handler, self._sigterm_handler = self._sigterm_handler, None
+        on_main = threading.current_thread() is threading.main_thread()
+        if handler is not None and on_main and signal.getsignal(signal.SIGTERM) is handler:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # (off the main thread: see on_sigterm)
         wait = self.settings.flush_timeout_s if timeout_s is None else timeout_s
         left = self.publisher.close(wait)
         if left:
