@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from cognify_events import HashJobRequested, HashJobRequestedPayload, HashTarget, Producer
+from cognify_events import (
+    HashComputed,
+    HashFailed,
+    HashJobRequested,
+    HashJobRequestedPayload,
+    HashTarget,
+    Producer,
+    encode,
+)
 from cognify_hasher import jobs
 from cognify_hashing import Manifest, ManifestEntry
 
@@ -92,7 +100,27 @@ def test_a_checkpoint_result_lists_every_file_with_its_hash() -> None:
         [ManifestEntry("b.bin", 3, "ab" * 32), ManifestEntry("a.json", 2, "cd" * 32)]
     )
     event = jobs.checkpoint_computed(_job(), manifest, 0.5, ME)
+    assert isinstance(event, HashComputed)
     assert event.payload.hash == manifest.checkpoint_hash
     assert [f.path for f in event.payload.files] == ["a.json", "b.bin"]
     assert event.payload.algorithm == "checkpoint-manifest-v1"
     assert event.payload.bytes_hashed == 5
+
+
+def test_a_manifest_too_large_to_publish_is_a_hash_failed_gap_not_a_retry_loop() -> None:
+    """A result over the topics' message limit could never be published: it is recorded as
+    a failure that names the size and the limit (and keeps the checkpoint hash)."""
+    manifest = Manifest.from_entries(
+        [ManifestEntry(f"shard-{i:05d}.safetensors", i, "ab" * 32) for i in range(200)]
+    )
+    whole = jobs.checkpoint_computed(_job(), manifest, 0.5, ME)
+    size = len(encode(whole))
+    fits = jobs.checkpoint_computed(_job(), manifest, 0.5, ME, limit=size)
+    assert isinstance(fits, HashComputed) and fits.payload == whole.payload
+    gap = jobs.checkpoint_computed(_job(), manifest, 0.5, ME, limit=size - 1)
+    assert isinstance(gap, HashFailed)
+    assert gap.event_id == whole.event_id  # the job's one result, whichever it is
+    assert f"the manifest of 200 files makes a {size:,}-byte result" in gap.payload.reason
+    assert f"{size - 1:,}-byte message limit" in gap.payload.reason
+    assert manifest.checkpoint_hash in gap.payload.reason
+    assert jobs.MAX_RESULT_BYTES < 32 * 1024 * 1024

@@ -32,11 +32,17 @@ from cognify_events import (
     HashJobRequested,
     HashTarget,
     Producer,
+    encode,
 )
 from cognify_hashing import Manifest, plan_chunks
+from cognify_kafka import MAX_MESSAGE_BYTES
 
 CHECKPOINT_ALGORITHM = "checkpoint-manifest-v1"
 DATASET_ALGORITHM = "merkle-rfc6962-v1"
+# The largest result the topics take (docs/spec/events.md, "Message size"), less room for the
+# record batch around it. A manifest beyond it is a hash-failed gap, not a result retried
+# for ever.
+MAX_RESULT_BYTES = MAX_MESSAGE_BYTES - 65_536
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:cognify:hasher")
 
 Job = HashJobRequested | HashChunkRequested
@@ -177,9 +183,11 @@ def checkpoint_computed(
     manifest: Manifest,
     duration_s: float,
     me: Producer,
-) -> HashComputed:
+    limit: int = MAX_RESULT_BYTES,
+) -> HashComputed | HashFailed:
+    """The checkpoint's result; hash-failed when its manifest is too large to publish."""
     p = job.payload
-    return HashComputed(
+    result = HashComputed(
         **_envelope(job, me, event_id(p.job_id, "result")),
         payload=HashComputedPayload(
             job_id=p.job_id,
@@ -192,6 +200,14 @@ def checkpoint_computed(
             duration_s=duration_s,
         ),
     )
+    size = len(encode(result))
+    if size <= limit:
+        return result
+    reason = (
+        f"the manifest of {len(manifest.entries):,} files makes a {size:,}-byte result, over"
+        f" the {limit:,}-byte message limit; checkpoint hash {manifest.checkpoint_hash}"
+    )
+    return failed(job, p.job_id, p.target, p.target_id, reason, me)
 
 
 def dataset_computed(
