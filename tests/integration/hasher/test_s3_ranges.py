@@ -14,15 +14,28 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
+from cognify_events import (
+    HashChunkComputed,
+    HashChunkRequested,
+    HashComputed,
+    HashJobRequested,
+    HashJobRequestedPayload,
+    HashTarget,
+    Producer,
+)
+from cognify_hasher.combine import Ledger
 from cognify_hasher.jobs import ChunkSpec, chunk_size, plan_dataset
 from cognify_hasher.progress import Progress
 from cognify_hasher.ranges import hash_range, jsonl_offsets
+from cognify_hasher.settings import Chunking, Topics
 from cognify_hasher.storage import S3Object, Storage
+from cognify_hasher.work import Work
 from cognify_hashing import _native, combine_chunks, hash_dataset, open_source, parse_digest
 from cognify_objectstore import ObjectStore, StoreSettings
 
 pytestmark = pytest.mark.integration
 
+ME = Producer(kind="hasher", id="h:1")
 RECORDS = 40_000
 CHUNK = 4_096
 WINDOW = 64 * 1024
@@ -172,3 +185,40 @@ async def test_a_chunk_without_a_byte_range_reads_the_whole_object(tmp_path: Pat
     ]
     assert store.fetched == local.stat().st_size  # the last chunk's: the whole object
     assert "sha256:" + combine_chunks(roots).hex() == hash_dataset(local).root
+
+
+async def test_the_pool_worker_fetches_only_each_chunks_range(tmp_path: Path) -> None:
+    """The same through the worker's core (`Work`): the job planned from the s3 object (one
+    whole read, to count its records), then each chunk request hashed from its own bytes,
+    and the combined root is the unchunked one."""
+    local = _jsonl(tmp_path / "train.jsonl", _records(RECORDS))
+    size = local.stat().st_size
+    store = CountingStore()
+    where = _upload(store, local)
+    storage = Storage([], store=store, spool_dir=tmp_path, range_window=WINDOW)
+    work = Work(storage, Chunking(records=CHUNK), Topics(), ME, threads=2)
+    job = HashJobRequested(
+        workspace_id="ws",
+        project="p",
+        run_id="run-1",
+        producer=Producer(kind="ingest", id="i:1"),
+        payload=HashJobRequestedPayload(
+            job_id="job-s3",
+            target=HashTarget.DATASET,
+            target_id="ds-1",
+            source_uri=f"s3://{where.bucket}/{where.key}",
+        ),
+    )
+    requests = [o.event for o in work.job(job, Progress("dataset"))]
+    assert len(requests) == 10
+    ledger, results = Ledger(ME), []
+    for offset, request in enumerate(requests):
+        assert isinstance(request, HashChunkRequested)
+        store.fetched = 0
+        [out] = work.chunk(request, Progress("dataset"))
+        assert isinstance(out.event, HashChunkComputed), out.event
+        assert store.fetched < size / 5, f"chunk {offset} fetched {store.fetched:,} of {size:,}"
+        results += ledger.add(("chunks", 0), offset, out.event)
+    [result] = results
+    assert isinstance(result, HashComputed)
+    assert result.payload.hash == hash_dataset(local).root

@@ -83,7 +83,12 @@ class Work:
             if p.target is HashTarget.DATASET:
                 if p.record_offset is None or p.record_count is None:
                     raise JobFailure(FailureKind.INVALID, "a dataset chunk names no record range")
-                with self.storage.dataset_path(where) as path:
+                with self.storage.dataset_path(
+                    where,
+                    record_offset=p.record_offset,
+                    record_count=p.record_count,
+                    byte_offset=p.byte_offset,
+                ) as path:  # an s3 object: only the chunk's own bytes are fetched
                     progress.start(records_total=p.record_count)
                     digest = _guarded(
                         lambda: hash_range(
