@@ -79,7 +79,12 @@ def hmac_sha256(key: bytes, message: bytes) -> bytes:
 
 
 def signature_for(obj: dict[str, Any], key: bytes) -> str:
-    return PREFIX + hmac_sha256(key, canonical_bytes(obj)).hex()
+    return signature_of(canonical_bytes(obj), key)
+
+
+def signature_of(body: bytes, key: bytes) -> str:
+    """The signature of an event's canonical bytes (`canonical_bytes`) under `key`."""
+    return PREFIX + hmac_sha256(key, body).hex()
 
 
 def sign(event: E, api_key: str) -> E:

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from cognify_events import Event, InvalidEvent, decode_strict_object
-from cognify_events.signing import PREFIX, canonical_bytes, hmac_sha256
+from cognify_events.signing import PREFIX, canonical_bytes, signature_of
 
 from .credentials import TRAINING_EVENTS, Role
 
@@ -108,8 +108,7 @@ def _signer(obj: dict[str, Any], keys: tuple[KeyInfo, ...]) -> KeyInfo | None:
         return None
     body = canonical_bytes(obj)  # computed once, whatever the number of keys
     for key in keys:
-        expected = PREFIX + hmac_sha256(key.signing_key, body).hex()
-        if hmac.compare_digest(claimed, expected):
+        if hmac.compare_digest(claimed, signature_of(body, key.signing_key)):
             return key
     return None
 

@@ -123,10 +123,11 @@ class EventsWorker:
                 await self._apply(cons, item)
         finally:
             reader.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await reader
-            await cons.stop()
-        reader.result()  # the reader's own failure, if that is what ended the loop
+            try:
+                with contextlib.suppress(asyncio.CancelledError):
+                    await reader  # raises the reader's own failure, if that ended the loop
+            finally:
+                await cons.stop()
 
     async def _read(
         self, cons: AIOKafkaConsumer, stop: asyncio.Event, polled: asyncio.Queue[_Polled]
