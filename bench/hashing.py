@@ -12,16 +12,19 @@ thread; the hasher's checkpoint hashing in one worker (one thread, target >= 0.9
 and on all cores (threads, and a pool of worker processes hashing one chunked job through
 Kafka, two chunks per worker), against `openssl speed -evp sha256 -multi N` (target >=
 85%); `sha256sum` and `openssl dgst` for reference. The pool figures (and the dataset
-speed-up below) are medians of --repeat jobs; the two dataset pools run side by side, their
-jobs interleaved.
+speed-up below) are medians of --repeat (datasets: --pool-repeat) jobs; the two dataset pools
+run side by side, their jobs interleaved.
 
 Datasets (--records records of about 200 bytes): the Merkle root over canonical bytes
 against a plain Python loop of RFC 6962 leaf and node hashes (target >= 1.25x) and against
 pymerkle (install with `uv sync --group bench`); end to end from JSON Lines and Parquet with
 canonical encoding (target >= 500k records/s per core); one chunked job hashed by one and
-by two worker processes through Kafka (target speed-up >= 1.7x). The hashing core runs on
-its Rust accelerator (libs/hashing-native) when built; the Merkle, encoding and end-to-end
-figures are printed for it and for the pure-Python reference path, in the same run.
+by two worker processes through Kafka, four chunks per worker (target speed-up >= 1.7x),
+against the same chunks hashed by one and by two plain processes (no Kafka: this machine's
+limit for that work) and a pure-Python reference.
+The hashing core runs on its Rust accelerator (libs/hashing-native) when built; the Merkle,
+encoding and end-to-end figures are printed for it and for the pure-Python reference path,
+in the same run.
 
 --full: an 8 GiB checkpoint. Needs the local stack (deploy/stack up) for the pool figures.
 """
@@ -44,6 +47,7 @@ import time
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -54,8 +58,10 @@ from aiokafka.admin import AIOKafkaAdminClient
 from cognify_events import HashJobRequested, HashJobRequestedPayload, HashTarget, Producer, encode
 from cognify_events.topics import EVENTS, HASH_CHUNKS, HASH_JOBS, HASH_PROGRESS, Topic
 from cognify_hasher.progress import Progress
+from cognify_hasher.ranges import hash_range, jsonl_offsets
 from cognify_hasher.storage import LocalPath, Storage
 from cognify_hashing import MerkleBuilder, _native, canonical_record, hash_dataset
+from cognify_hashing.sources import JsonLinesFile
 from cognify_kafka import KafkaSettings, ensure_topics, producer
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -207,23 +213,19 @@ def pymerkle_root(datas: list[bytes]) -> bytes | None:
     return bytes(tree.get_root())
 
 
-def _python_unit(n: int) -> None:
-    plain_rfc6962([b"x" * 180 + i.to_bytes(4, "big") for i in range(n)])
-
-
-def python_scaling(n: int, workers: int) -> float:
-    """How much faster `workers` processes do `workers` units of pure-Python hashing than
-    one process doing them in turn: the parallel limit of this machine for such work."""
+def scaling(units: list[Callable[[], object]], workers: int) -> float:
+    """How much faster `workers` forked processes sharing `units` (round robin) do them than
+    one process doing them all: the parallel limit of this machine for that work."""
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
 
-    def run(units_per_process: int, processes: int) -> float:
-        def body() -> None:
-            for _ in range(units_per_process):
-                _python_unit(n)
+    def run(processes: int) -> float:
+        def body(first: int) -> None:
+            for unit in units[first::processes]:
+                unit()
 
-        procs = [context.Process(target=body) for _ in range(processes)]
+        procs = [context.Process(target=body, args=(i,)) for i in range(processes)]
         started = time.perf_counter()
         for proc in procs:
             proc.start()
@@ -231,7 +233,7 @@ def python_scaling(n: int, workers: int) -> float:
             proc.join()
         return time.perf_counter() - started
 
-    serial, parallel = median_of(3, lambda: run(workers, 1), lambda: run(1, workers))
+    serial, parallel = median_of(3, lambda: run(1), lambda: run(workers))
     return serial / parallel
 
 
@@ -353,6 +355,9 @@ async def main() -> None:
     parser.add_argument("--records", type=int, default=1_000_000)
     parser.add_argument("--pymerkle-records", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument(
+        "--pool-repeat", type=int, default=7, help="jobs per dataset pool (each under a second)"
+    )
     parser.add_argument("--full", action="store_true", help="an 8 GiB checkpoint")
     parser.add_argument("--no-pool", action="store_true", help="skip the figures needing Kafka")
     args = parser.parse_args()
@@ -504,7 +509,9 @@ async def dataset_figures(work: Path, args: argparse.Namespace) -> None:
     )
     if args.no_pool:
         return
-    chunk = 1 << max(0, (n // 8).bit_length() - 1)
+    # Chunks of the largest power of two <= n / 4 records (8 chunks of 131,072 for 1M
+    # records: four per worker, each ~80 ms of hashing against ~4 ms of Kafka work).
+    chunk = 1 << max(0, (n // 4).bit_length() - 1)
     env = {"COGNIFY_HASHER_CHUNK_RECORDS": str(chunk)}
     root = hash_dataset(jsonl).root
     # Both pools up at once, their runs interleaved (median of --repeat): a burst of load on
@@ -514,7 +521,7 @@ async def dataset_figures(work: Path, args: argparse.Namespace) -> None:
         for pool in pools.values():
             await pool.hash(HashTarget.DATASET, jsonl)  # warm-up: imports, page cache
         runs: dict[int, list[float]] = {1: [], 2: []}
-        for _ in range(args.repeat):
+        for _ in range(args.pool_repeat):
             for workers, pool in pools.items():
                 seconds, result = await pool.hash(HashTarget.DATASET, jsonl)
                 assert result["payload"]["hash"] == root
@@ -525,13 +532,25 @@ async def dataset_figures(work: Path, args: argparse.Namespace) -> None:
             f"one chunked job ({-(-n // chunk)} chunks), {workers} worker process(es), JSONL",
             f"{n / seconds:,.0f} rec/s",
         )
-    row("speed-up, 2 workers over 1", f"{timings[1] / timings[2]:.2f}x", "target >= 1.7x")
-    limit = python_scaling(200_000, 2)
-    row(
-        "machine reference: pure-Python hashing, 2 processes over 1",
-        f"{limit:.2f}x",
-        f"the pool reaches {timings[1] / timings[2] / limit:.0%} of it",
-    )
+    speedup = timings[1] / timings[2]
+    row("speed-up, 2 workers over 1", f"{speedup:.2f}x", "target >= 1.7x")
+    total, offsets = jsonl_offsets(jsonl, chunk)
+    chunks = [
+        partial(
+            hash_range, JsonLinesFile(jsonl), Progress("d"), start, min(chunk, total - start), at
+        )
+        for start, at in zip(range(0, total, chunk), offsets, strict=True)
+    ]
+    python = [partial(plain_rfc6962, [b"x" * 180 + i.to_bytes(4, "big") for i in range(100_000)])]
+    for label, limit in (
+        ("the same chunks, 2 plain processes over 1 (no Kafka)", scaling(chunks, 2)),
+        ("pure-Python hashing, 2 processes over 1", scaling(python * 4, 2)),
+    ):
+        row(
+            f"machine reference: {label}",
+            f"{limit:.2f}x",
+            f"the pool reaches {speedup / limit:.0%}",
+        )
 
 
 if __name__ == "__main__":

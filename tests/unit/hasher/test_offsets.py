@@ -136,3 +136,64 @@ def test_errors_are_the_same(tmp_path: Path) -> None:
     assert scan.finish() == (0, [])
     with pytest.raises(RuntimeError):
         scan.feed(b"{}")
+
+
+# ---- planning on several threads ------------------------------------------------------------
+
+LINES = [b"{}", b'{"a": 1}', b"x" * 40, b"", b" ", b"\t\r", b"\x0b", b"\x00", b"\xc2\xa0"]
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    lines=st.lists(st.sampled_from(LINES), max_size=250),
+    newline_at_end=st.booleans(),
+    every=st.integers(1, 40),
+    sample=st.integers(1, 3),
+    threads=st.integers(2, 7),
+    region_bytes=st.integers(1, 300),
+)
+@example(lines=[b"x" * 40] * 20, newline_at_end=True, every=16, sample=1, threads=3, region_bytes=1)
+@example(
+    lines=[b"", b" "] * 50, newline_at_end=False, every=16, sample=1, threads=4, region_bytes=1
+)
+def test_regions_scanned_at_once_give_the_serial_count_and_offsets(
+    tmp_path: Path,
+    lines: list[bytes],
+    newline_at_end: bool,
+    every: int,
+    sample: int,
+    threads: int,
+    region_bytes: int,
+) -> None:
+    """Cuts fall anywhere (mid-line, in blank runs, in the unterminated last line), regions
+    may be empty or one line long: the offsets are the reference's all the same."""
+    path = tmp_path / "d.jsonl"
+    path.write_bytes(b"\n".join(lines) + (b"\n" if newline_at_end else b""))
+    expected = pure_jsonl_offsets(path, every)
+    options = {"region_bytes": region_bytes, "sample": sample}
+    assert jsonl_offsets(path, every, threads, **options) == expected
+
+
+def test_regions_on_a_file_of_many_reads(tmp_path: Path) -> None:
+    """Regions of several 1 MiB reads each, offsets due in every region."""
+    path = tmp_path / "big.jsonl"
+    with path.open("w") as out:
+        for i in range(120_000):
+            out.write(json.dumps({"i": i, "pad": "y" * (i % 301)}) + ("\n\n" if i % 97 else "\n"))
+    assert path.stat().st_size > 3 * (4 << 20)
+    for every in (1_024, 4_096, 65_536):
+        serial = jsonl_offsets(path, every)
+        assert serial == pure_jsonl_offsets(path, every)
+        assert jsonl_offsets(path, every, threads=3, region_bytes=4 << 20) == serial
+        assert jsonl_offsets(path, every, threads=8, region_bytes=1 << 20) == serial
+
+
+def test_a_file_cut_short_while_planned_is_a_source_error(tmp_path: Path) -> None:
+    path = tmp_path / "d.jsonl"
+    path.write_bytes(b"{}\n" * 100)
+    with path.open("rb", buffering=0) as handle:
+        assert ranges._record_after(handle, 0, 99, path) == 99 * 3
+        with pytest.raises(ranges.SourceError, match="changed while it was planned"):
+            ranges._record_after(handle, 0, 100, path)

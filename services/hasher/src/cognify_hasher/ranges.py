@@ -10,8 +10,12 @@ ranges are hashed as leaf batches (`cognify_hashing.leaves`) instead of records.
 
 from __future__ import annotations
 
+import io
+import itertools
 import json
+import os
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pyarrow as pa
@@ -175,27 +179,108 @@ def _parts(
 
 
 _SCAN_READ = 1 << 20
+# Planning on several threads: a file of at least two regions of this size is cut at line
+# starts into one region per thread, scanned at once (reads and the native scan drop the
+# GIL). Only the first region's offsets line up with `every`; the others note where every
+# `_SAMPLE`-th of their records starts, and each offset falling in them is found by
+# scanning forward from the sample before it (at most _SAMPLE - 1 records).
+_REGION_BYTES = 16 << 20
+_SAMPLE = 64
+_WINDOW = 16 << 10  # the first read of such a forward scan (doubled while too short)
 
 
-def jsonl_offsets(path: Path, every: int) -> tuple[int, list[int]]:
+def jsonl_offsets(
+    path: Path,
+    every: int,
+    threads: int = 1,
+    *,
+    region_bytes: int = _REGION_BYTES,
+    sample: int = _SAMPLE,
+) -> tuple[int, list[int]]:
     """(number of records, byte position of records 0, every, 2 * every, ...) of a JSON
     Lines file, counting records as `JsonLinesFile` does (blank lines are not records).
 
     The planning pass of a split JSON Lines job, serial before any chunk starts: with the
     Rust accelerator it is a newline scan of the bytes (`JsonlOffsets`) fed from reads here
-    (so open and read errors are Python's); `pure_jsonl_offsets` is the reference it equals.
+    (so open and read errors are Python's), on up to `threads` regions of the file at once
+    when `every` is at least 16 samples; `pure_jsonl_offsets` is the reference it equals.
     """
     if every < 1:
         raise ValueError(f"every must be a positive number of records, got {every}")
     if not accelerated():
         return pure_jsonl_offsets(path, every)
+    with open(path, "rb", buffering=0) as handle:
+        size = os.fstat(handle.fileno()).st_size
+        regions = min(threads, size // max(1, region_bytes))
+        if regions < 2 or every < 16 * sample:
+            return _scan(handle, 0, size, every)
+        cuts = {_line_start(handle, size * k // regions, size) for k in range(1, regions)}
+        bounds = sorted({0, size, *cuts})
+        spans = list(itertools.pairwise(bounds))
+
+        def scan(span: tuple[int, int]) -> tuple[int, list[int]]:
+            return _scan_file(path, *span, every if span[0] == 0 else sample)
+
+        with ThreadPoolExecutor(len(spans), thread_name_prefix="plan") as pool:
+            scans = list(pool.map(scan, spans))
+        count, offsets = scans[0]
+        for (start, _), (records, samples) in zip(spans[1:], scans[1:], strict=True):
+            wanted = -(-count // every) * every  # the first record index due in this region
+            for index in range(wanted - count, records, every):
+                at = start + samples[index // sample]
+                ahead = index % sample
+                offsets.append(_record_after(handle, at, ahead, path) if ahead else at)
+            count += records
+    return count, offsets
+
+
+def _scan(handle: io.FileIO, start: int, end: int, every: int) -> tuple[int, list[int]]:
+    """The native scan of bytes [start, end) (a region starting a line), its offsets counted
+    from `start`."""
     scan = _native.accel.JsonlOffsets(every)
     buffer = bytearray(_SCAN_READ)
     view = memoryview(buffer)
+    handle.seek(start)
+    left = end - start
+    while left > 0 and (count := handle.readinto(view[: min(_SCAN_READ, left)])):
+        scan.feed(view[:count])
+        left -= count
+    total, offsets = scan.finish()
+    return total, offsets if start == 0 else [start + offset for offset in offsets]
+
+
+def _scan_file(path: Path, start: int, end: int, every: int) -> tuple[int, list[int]]:
     with open(path, "rb", buffering=0) as handle:
-        while count := handle.readinto(buffer):
-            scan.feed(view[:count])
-    return scan.finish()
+        total, offsets = _scan(handle, start, end, every)
+    return total, [offset - start for offset in offsets]
+
+
+def _line_start(handle: io.FileIO, at: int, size: int) -> int:
+    """The first position >= `at` that starts a line (`size` when none does)."""
+    handle.seek(at - 1)
+    position = at - 1
+    while piece := handle.read(_WINDOW):
+        newline = piece.find(b"\n")
+        if newline >= 0:
+            return position + newline + 1
+        position += len(piece)
+    return size
+
+
+def _record_after(handle: io.FileIO, at: int, ahead: int, path: Path) -> int:
+    """Where the record `ahead` records after the one starting at `at` starts."""
+    window = _WINDOW
+    while True:
+        handle.seek(at)
+        piece = handle.read(window)
+        scan = _native.accel.JsonlOffsets(ahead)
+        scan.feed(piece)
+        _, offsets = scan.finish()
+        if len(offsets) > 1:
+            return at + offsets[1]
+        if len(piece) < window:
+            raise SourceError(f"{path} changed while it was planned (it ends too early)")
+        window *= 2
 
 
 def pure_jsonl_offsets(path: Path, every: int) -> tuple[int, list[int]]:

@@ -131,7 +131,7 @@ class Work:
             offsets = None
             if isinstance(source, JsonLinesFile):
                 every = jobs.chunk_size(self.chunking.records)
-                total, offsets = _guarded(lambda: jsonl_offsets(source.path, every))
+                total, offsets = _guarded(lambda: jsonl_offsets(source.path, every, self.threads))
             else:
                 total = _guarded(source.count)
             plan = jobs.plan_dataset(total, self.chunking.records, offsets)
