@@ -245,14 +245,12 @@ def _scan(handle: io.FileIO, start: int, end: int, every: int) -> tuple[int, lis
     while left > 0 and (count := handle.readinto(view[: min(_SCAN_READ, left)])):
         scan.feed(view[:count])
         left -= count
-    total, offsets = scan.finish()
-    return total, offsets if start == 0 else [start + offset for offset in offsets]
+    return scan.finish()
 
 
 def _scan_file(path: Path, start: int, end: int, every: int) -> tuple[int, list[int]]:
     with open(path, "rb", buffering=0) as handle:
-        total, offsets = _scan(handle, start, end, every)
-    return total, [offset - start for offset in offsets]
+        return _scan(handle, start, end, every)
 
 
 def _line_start(handle: io.FileIO, at: int, size: int) -> int:
