@@ -1,5 +1,6 @@
 """The read API over HTTP (JSON): runs, one run, its lineage graph, metric series, events
-with the chain verified, findings, annotations, approvals.
+with the chain verified, findings (with the events refused after the seal), annotations,
+approvals.
 
 Any key of a workspace (writer, reviewer, admin) may read that workspace; a run of another
 workspace is answered exactly like a missing one (404). Every read, allowed or refused, is
@@ -96,7 +97,7 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
     @app.get("/v1/runs/{run_id}")
     async def get_run(run_id: str, request: Request, p: Caller) -> Any:
         run = await reader.run(p, request, "run.read", run_id)
-        return {**graph.summary(run), "findings": queries.findings(run)}
+        return {**graph.summary(run), "findings": await queries.run_findings(reader.pool, run)}
 
     @app.get("/v1/runs/{run_id}/lineage")
     async def lineage(run_id: str, request: Request, p: Caller) -> Any:
@@ -105,7 +106,7 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
     @app.get("/v1/runs/{run_id}/findings")
     async def findings(run_id: str, request: Request, p: Caller) -> Any:
         run = await reader.run(p, request, "findings.read", run_id)
-        return {"run_id": run_id, "findings": queries.findings(run)}
+        return {"run_id": run_id, "findings": await queries.run_findings(reader.pool, run)}
 
     @app.get("/v1/runs/{run_id}/metrics")
     async def metric_series(

@@ -38,7 +38,7 @@ from cognify_events import (
     SystemInfoCaptured,
 )
 
-from . import nodes, sequence
+from . import nodes, sealing, sequence
 from .model import (
     ABANDONED,
     RUNNING,
@@ -78,6 +78,8 @@ def fold_all(events: Iterable[Event], state: Projection | None = None) -> Projec
         run = runs.get(event.run_id) or Run(
             event.run_id, event.workspace_id, event.project, last_event_at=event.time
         )
+        if run.status == SEALED and not sealing.allowed_after_seal(event):
+            continue  # read-only after the seal (sealing.py); the adapter never stores these
         if isinstance(event, MetricsLogged):  # first: nearly every event of a run is one
             run = _observe(run, event, metrics=_points(run, event, owned))
         elif isinstance(event, DatasetRegistered | HashComputed):

@@ -11,6 +11,9 @@ round trips. A batch read before a seek (a rebalance, or the rewind after a fail
 may reach PostgreSQL after it: one from before the stored offset is skipped as a replay,
 and one that would leave a gap after it is refused (postgres.OutOfPlace), upon which the
 worker seeks to the stored offsets again.
+
+Events refused because their run was already sealed are recorded in the batch's transaction
+(postgres.apply_batch); the worker dead-letters them once that transaction has committed.
 """
 
 from __future__ import annotations
@@ -34,7 +37,8 @@ log = logging.getLogger(__name__)
 
 
 class Publisher:
-    """Publishes events the lineage service makes itself (access records, dead letters)."""
+    """Publishes events the lineage service makes itself (access records), and dead letters
+    (messages that are not events, events refused after their run's seal)."""
 
     def __init__(self, producer: AIOKafkaProducer, events_topic: str, dlq_topic: str) -> None:
         self.producer = producer
@@ -179,10 +183,37 @@ class EventsWorker:
                 await self.seek_to_stored(cons.assignment())
             return
         self._count(batch, applied, len(letters))
+        if applied.refused:
+            await self._dead_letter_refused(applied.refused)
         for tp, records in polled.records.items():
             high = cons.highwater(tp)
             if high is not None:
                 metrics.LAG.labels(str(tp.partition)).set(max(0, high - records[-1].offset - 1))
+
+    async def _dead_letter_refused(self, refused: list[postgres.Refusal]) -> None:
+        """Events refused after their run's seal, dead-lettered once the transaction that
+        recorded them (refused_events) has committed: the table is the record, the dead
+        letter a notice, so one that cannot be sent is logged, not retried."""
+        runs = sorted({r.event.run_id or "" for r in refused})
+        log.warning("refused %d events after the seal of %s", len(refused), ", ".join(runs))
+        letters = [
+            (
+                partition_key(r.event),
+                DeadLetter.of(
+                    r.message.value,
+                    r.reason,
+                    r.message.topic,
+                    "lineage",
+                    r.message.partition,
+                    r.message.offset,
+                ),
+            )
+            for r in refused
+        ]
+        try:
+            await self.publisher.dead_letter(letters)
+        except Exception:
+            log.exception("%d refusals recorded but not dead-lettered", len(letters))
 
     @staticmethod
     def _count(
@@ -196,6 +227,8 @@ class EventsWorker:
         metrics.REJECTS.inc(rejected)
         if applied.duplicates:
             metrics.EVENTS.labels("any", "duplicate").inc(applied.duplicates)
+        for refusal in applied.refused:
+            metrics.REFUSED.labels(refusal.event.type).inc()
         counts: dict[str, int] = {}
         for items in batch.values():
             for _, decoded in items:

@@ -16,6 +16,11 @@ REPLAYED = Counter(
 REJECTS = Counter(
     "cognify_lineage_rejects_total", "Messages on the canonical topic that are not events."
 )
+REFUSED = Counter(
+    "cognify_lineage_refused_after_seal_total",
+    "Events refused because their run was already sealed (recorded and dead-lettered), by type.",
+    ["type"],
+)
 BATCH_SECONDS = Histogram(
     "cognify_lineage_batch_seconds",
     "Time to store and fold one poll batch (one transaction).",

@@ -1,19 +1,21 @@
 """The event store in PostgreSQL: append with the hash chain, fold, offsets, exactly once.
 
 One poll batch is one transaction: lock the group's offset rows, drop what is already
-applied (offsets below the stored position, event ids already stored), append the rest to
+applied (offsets below the stored position, event ids already stored), refuse what comes
+after its run's seal (recorded in `refused_events`, see sealing.py), append the rest to
 `events` with their chain hashes (binary COPY), fold them into the projection, and store
 the next offsets. A crash anywhere rolls all of it back; the restarted consumer seeks to
-the stored offsets, so every event is folded exactly once.
+the stored offsets, so every event is folded, or refused, exactly once.
 """
 
 from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TypeAlias
+from uuid import UUID
 
 import asyncpg
 from cognify_events import Event
@@ -21,7 +23,7 @@ from cognify_events.catalog import EVENT_ADAPTER
 from cognify_events.codec import decode as codec_decode
 from pydantic import ValidationError
 
-from . import chain, changes, dag, projection
+from . import chain, changes, dag, projection, sealing
 from .model import Projection
 
 Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
@@ -69,11 +71,22 @@ def decode(value: bytes) -> Decoded:
         return Decoded(codec_decode(value), value)
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """An event refused because its run was already sealed (recorded in the batch's
+    transaction; the worker dead-letters it after the commit)."""
+
+    message: Message
+    event: Event
+    reason: str
+
+
 @dataclass
 class Applied:
     stored: int = 0
     duplicates: int = 0
     replayed: int = 0  # below the stored offset: delivered again after a crash or rebalance
+    refused: list[Refusal] = field(default_factory=list)  # newly recorded by this batch
 
 
 class OutOfPlace(Exception):
@@ -121,6 +134,7 @@ async def apply_batch(
                 elif decoded is not None:
                     fresh.append(decoded)
         new = _distinct(fresh)
+        new, refused = await _screen(conn, new)
         try:
             # Redeliveries of stored events are rare: append optimistically and let the
             # unique event_id say when one slipped in, instead of probing every id first.
@@ -129,7 +143,9 @@ async def apply_batch(
         except asyncpg.UniqueViolationError:
             new = await _unseen(conn, new)
             await _append(conn, new)
-        result.duplicates = len(fresh) - len(new)
+        if refused:
+            result.refused = await _record_refusals(conn, batch, done, refused)
+        result.duplicates = len(fresh) - len(new) - len(result.refused)
         if new:
             await project(conn, [d.event for d in new])
         result.stored = len(new)
@@ -155,15 +171,99 @@ def _distinct(decoded: list[Decoded]) -> list[Decoded]:
     return out
 
 
-async def _unseen(conn: projection.Conn, decoded: list[Decoded]) -> list[Decoded]:
-    """Drop events already stored (a redelivery)."""
-    ids = [d.event.event_id for d in decoded]
-    stored = {
+async def _screen(
+    conn: projection.Conn, decoded: list[Decoded]
+) -> tuple[list[Decoded], list[tuple[Decoded, str]]]:
+    """Split the batch's new events into those to store and those to refuse because their
+    run was sealed before them (sealing.refusals). A run is sealed in the store when its
+    projected row has `sealed_at`, folded in the transaction that stored its `run.sealed`.
+    An event already stored (a redelivery) is left to the duplicate check, never refused."""
+    run_ids = {d.event.run_id for d in decoded if d.event.run_id is not None}
+    sealed: set[str] = set()
+    if run_ids:
+        sealed = {
+            r["run_id"]
+            for r in await conn.fetch(
+                "SELECT run_id FROM runs WHERE run_id = ANY($1) AND sealed_at IS NOT NULL",
+                list(run_ids),
+            )
+        }
+    verdicts = sealing.refusals((d.event for d in decoded), sealed)
+    if not verdicts:
+        return decoded, []
+    stored = await _stored_ids(conn, [decoded[i].event.event_id for i in verdicts])
+    keep = [d for i, d in enumerate(decoded) if i not in verdicts or d.event.event_id in stored]
+    refused = [
+        (decoded[i], why) for i, why in verdicts.items() if decoded[i].event.event_id not in stored
+    ]
+    return keep, refused
+
+
+async def _stored_ids(conn: projection.Conn, ids: list[UUID]) -> set[UUID]:
+    return {
         r["event_id"]
         for r in await conn.fetch(
             "SELECT event_id FROM events WHERE event_id = ANY($1::uuid[])", ids
         )
     }
+
+
+async def _record_refusals(
+    conn: projection.Conn,
+    batch: dict[int, list[tuple[Message, Decoded | None]]],
+    done: dict[int, int],
+    refused: list[tuple[Decoded, str]],
+) -> list[Refusal]:
+    """Record the refusals in the batch's transaction; an event refused before (the same
+    event forwarded again at another offset) is not recorded twice. Returns the new ones."""
+    wanted = {d.event.event_id for d, _ in refused}
+    where: dict[UUID, Message] = {}  # the message each refused event came in (the first)
+    for partition, items in batch.items():
+        for message, decoded in items:
+            fresh = message.offset >= done.get(partition, 0)
+            if fresh and decoded is not None and decoded.event.event_id in wanted:
+                where.setdefault(decoded.event.event_id, message)
+    rows = []
+    for d, why in refused:
+        e, m = d.event, where[d.event.event_id]
+        rows.append(
+            (
+                e.event_id,
+                e.run_id,
+                e.workspace_id,
+                e.type,
+                e.producer.kind.value,
+                e.seq,
+                e.time,
+                why,
+                d.body,
+                m.topic,
+                m.partition,
+                m.offset,
+            )
+        )
+    recorded = {
+        r["event_id"]
+        for r in await conn.fetch(
+            """INSERT INTO refused_events (event_id, run_id, workspace_id, type, producer, seq,
+                   event_time, reason, body, source_topic, source_partition, source_offset)
+               SELECT * FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[],
+                   $5::text[], $6::bigint[], $7::timestamptz[], $8::text[], $9::bytea[],
+                   $10::text[], $11::int[], $12::bigint[])
+               ON CONFLICT (event_id) DO NOTHING RETURNING event_id""",
+            *(list(col) for col in zip(*rows, strict=True)),
+        )
+    }
+    return [
+        Refusal(where[d.event.event_id], d.event, why)
+        for d, why in refused
+        if d.event.event_id in recorded
+    ]
+
+
+async def _unseen(conn: projection.Conn, decoded: list[Decoded]) -> list[Decoded]:
+    """Drop events already stored (a redelivery)."""
+    stored = await _stored_ids(conn, [d.event.event_id for d in decoded])
     return [d for d in decoded if d.event.event_id not in stored]
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from . import chain, projection
 from .auth import Principal, key_id_of, matches
 from .graph import finding_json
-from .model import Run, iso
+from .model import Finding, Run, iso
 from .postgres import Pool, chain_rows
 
 
@@ -119,6 +119,44 @@ async def approval_list(pool: Pool, run_id: str) -> list[dict[str, Any]]:
 
 def findings(run: Run) -> list[dict[str, Any]]:
     return [finding_json(f) for f in sorted(run.findings.values(), key=lambda f: f.opened_at)]
+
+
+async def run_findings(pool: Pool, run: Run) -> list[dict[str, Any]]:
+    """The run's findings as the read API shows them: the projected ones, then one
+    `event-after-seal` finding per event refused after the seal (from `refused_events`,
+    which is no projection table: those events were never stored nor folded)."""
+    return [*findings(run), *await refusal_findings(pool, run)]
+
+
+async def refusal_findings(pool: Pool, run: Run) -> list[dict[str, Any]]:
+    rows = await pool.fetch(
+        """SELECT event_id, type, producer, seq, event_time, reason, source_topic,
+                  source_partition, source_offset, refused_at,
+                  'sha256:' || encode(sha256(body), 'hex') AS body_sha256
+           FROM refused_events WHERE run_id = $1 AND workspace_id = $2 ORDER BY position""",
+        run.run_id,
+        run.workspace_id,
+    )
+    out = []
+    for r in rows:
+        event_id = str(r["event_id"])
+        detail = {
+            "event_id": event_id,
+            "type": r["type"],
+            "producer": r["producer"],
+            "seq": r["seq"],
+            "event_time": iso(r["event_time"]),
+            "reason": r["reason"],
+            "body_sha256": r["body_sha256"],
+            "topic": r["source_topic"],
+            "partition": r["source_partition"],
+            "offset": r["source_offset"],
+        }
+        kind = "event-after-seal"
+        out.append(
+            finding_json(Finding(f"{kind}:{event_id}", kind, event_id, r["refused_at"], detail))
+        )
+    return out
 
 
 async def events(pool: Pool, run_id: str, limit: int, offset: int) -> dict[str, Any]:

@@ -1,0 +1,305 @@
+"""A sealed run is read-only in lineage too: an event that reaches the canonical topic after
+the run's `run.sealed` (ingest decides from a cache, so one can slip through) is neither
+chained nor folded; it is refused, once, in the transaction of the batch's offsets."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import cognify_events as ev
+from cognify_kafka import KafkaSettings
+from cognify_lineage import chain, dag, projection
+from cognify_lineage.model import Run
+from cognify_lineage.postgres import (
+    Applied,
+    Decoded,
+    Message,
+    Pool,
+    apply_batch,
+    chain_rows,
+    create_pool,
+    decode,
+)
+
+from tests.unit.lineage.script import EXPORTER, Script, hash_results, root, training
+
+from .harness import eventually, fresh_database, http, make_workspace, signed, stack
+
+TOPIC = "cognify.events"
+ACCESS = ev.Producer(kind=ev.ProducerKind.API, id="lineage-1")
+
+
+class Feed:
+    """One partition of the canonical topic, applied batch by batch as the worker does."""
+
+    def __init__(self, pool: Pool) -> None:
+        self.pool, self.next = pool, 0
+
+    def items(self, events: list[Any]) -> list[tuple[Message, Decoded | None]]:
+        bodies = [ev.encode(e) for e in events]
+        out: list[tuple[Message, Decoded | None]] = [
+            (Message(TOPIC, 0, self.next + i, b), decode(b)) for i, b in enumerate(bodies)
+        ]
+        self.next += len(bodies)
+        return out
+
+    async def apply(self, items: list[tuple[Message, Decoded | None]]) -> Applied:
+        return await apply_batch(self.pool, "lineage", TOPIC, {0: items})
+
+    async def send(self, events: list[Any]) -> Applied:
+        return await self.apply(self.items(events))
+
+
+def export(s: Script) -> ev.ExportCompleted:
+    return ev.ExportCompleted(
+        **s.env(EXPORTER, numbered=False),
+        payload=ev.ExportCompletedPayload(
+            format=ev.ExportFormat.JSON,
+            template=ev.ExportTemplate.DEFAULT,
+            bucket="cognify-audit",
+            object_key=f"ws/{s.run_id}.audit.json",
+            package_hash=root(42),
+            size=1234,
+        ),
+    )
+
+
+def read(s: Script) -> ev.AccessRecorded:
+    return ev.AccessRecorded(
+        workspace_id=s.workspace,
+        project="workspace",
+        run_id=None,
+        producer=ACCESS,
+        payload=ev.AccessRecordedPayload(
+            actor="auditor", role="reviewer", action="run.read", object_id=f"run:{s.run_id}"
+        ),
+    )
+
+
+async def verified(pool: Pool, chain_id: str) -> chain.Verification:
+    links, head = await chain_rows(pool, chain_id)
+    return chain.verify(chain_id, links, head)
+
+
+async def chain_types(pool: Pool, chain_id: str) -> list[str]:
+    rows = await pool.fetch(
+        "SELECT type FROM events WHERE chain_id = $1 ORDER BY chain_index", chain_id
+    )
+    return [r["type"] for r in rows]
+
+
+async def load(pool: Pool, run_id: str) -> Run:
+    async with pool.acquire() as conn:
+        return (await projection.load(conn, [run_id], full=True))[run_id]
+
+
+async def refused_rows(pool: Pool, run_id: str) -> list[dict[str, Any]]:
+    rows = await pool.fetch(
+        "SELECT * FROM refused_events WHERE run_id = $1 ORDER BY position", run_id
+    )
+    return [dict(r) for r in rows]
+
+
+async def sealed_run(feed: Feed, s: Script) -> list[Any]:
+    """A trained, hashed run, then its seal with the chain head and length as the exporter
+    reads them: the events stored, in order."""
+    events: list[Any] = [*training(s), *hash_results(s)]
+    await feed.send(events)
+    head = await verified(feed.pool, s.run_id)
+    seal = s.sealed(head.head, head.length)
+    applied = await feed.send([seal])
+    assert applied.stored == 1 and applied.refused == []
+    return [*events, seal]
+
+
+async def test_an_event_after_the_seal_in_a_later_batch_is_refused_once(unique: str) -> None:
+    async with fresh_database() as dsn:
+        pool = await create_pool(dsn)
+        try:
+            s = Script(f"ws-{unique}", f"run-{unique}")
+            feed = Feed(pool)
+            stored = await sealed_run(feed, s)
+            before_chain = await verified(pool, s.run_id)
+            before_run = await load(pool, s.run_id)
+            assert before_run.status == "AUDIT_SEALED"
+
+            late: list[Any] = [s.metrics(300, 0.01), s.ended(ev.RunStatus.FAILED)]
+            batch = feed.items(late)
+            applied = await feed.apply(batch)
+            assert (applied.stored, applied.duplicates) == (0, 0)
+            assert [r.event.event_id for r in applied.refused] == [e.event_id for e in late]
+
+            after_chain = await verified(pool, s.run_id)
+            assert after_chain.valid, after_chain.describe()
+            assert (after_chain.length, after_chain.head) == (
+                before_chain.length,
+                before_chain.head,
+            )
+            after_run = await load(pool, s.run_id)
+            assert after_run == before_run
+            assert after_run.status == "AUDIT_SEALED" and ("loss", 300) not in after_run.metrics
+            assert after_run == dag.fold_all([*stored, *late]).runs[s.run_id]
+
+            rows = await refused_rows(pool, s.run_id)
+            assert [(r["event_id"], r["type"]) for r in rows] == [
+                (e.event_id, e.type) for e in late
+            ]
+            first = rows[0]
+            assert bytes(first["body"]) == batch[0][0].value
+            assert (first["source_topic"], first["source_partition"], first["source_offset"]) == (
+                TOPIC,
+                0,
+                batch[0][0].offset,
+            )
+            assert (first["workspace_id"], first["producer"], first["seq"]) == (
+                s.workspace,
+                "sdk",
+                late[0].seq,
+            )
+            assert first["reason"] == (
+                f"run_id: run {s.run_id!r} is sealed (AUDIT_SEALED); "
+                "a metrics.logged event may not be added after the seal"
+            )
+
+            # Replayed (a crash after the commit, a rebalance): below the stored offset.
+            replay = await feed.apply(batch)
+            assert replay.replayed == 2 and replay.refused == [] and replay.stored == 0
+            # Forwarded again at new offsets: refused before, not recorded twice.
+            again = await feed.send(late)
+            assert again.refused == [] and again.duplicates == 2
+            # A redelivery of events stored before the seal (the seal included) is a
+            # duplicate, never a refusal.
+            redelivered = await feed.send([stored[6], stored[-1]])
+            assert redelivered.refused == [] and redelivered.duplicates == 2
+            assert len(await refused_rows(pool, s.run_id)) == 2
+            assert await verified(pool, s.run_id) == after_chain
+            assert await load(pool, s.run_id) == before_run
+        finally:
+            await pool.close()
+
+
+async def test_a_seal_and_a_late_event_in_the_same_batch(unique: str) -> None:
+    """The batch's own run.sealed closes the run for the events after it; services' facts
+    about the sealed run (export.completed) and workspace reads are still stored."""
+    async with fresh_database() as dsn:
+        pool = await create_pool(dsn)
+        try:
+            s = Script(f"ws-{unique}", f"run-{unique}")
+            feed = Feed(pool)
+            events: list[Any] = [*training(s), *hash_results(s)]
+            await feed.send(events)
+            head = await verified(pool, s.run_id)
+            seal = s.sealed(head.head, head.length)
+            before = s.metrics(250, 0.2)  # before the seal in the partition: stored
+            late: list[Any] = [s.metrics(300, 0.01), s.ended(ev.RunStatus.FAILED)]
+            packaged, looked = export(s), read(s)
+            batch = feed.items([before, seal, late[0], packaged, looked, late[1]])
+            applied = await feed.apply(batch)
+            assert applied.stored == 4 and applied.duplicates == 0
+            assert [r.event.event_id for r in applied.refused] == [e.event_id for e in late]
+
+            verdict = await verified(pool, s.run_id)
+            assert verdict.valid, verdict.describe()
+            assert verdict.length == head.length + 3
+            types = await chain_types(pool, s.run_id)
+            assert types[head.length :] == ["metrics.logged", "run.sealed", "export.completed"]
+            workspace = f"workspace:{s.workspace}"
+            assert (await verified(pool, workspace)).length == 1
+            assert await pool.fetchval(
+                "SELECT count(*) FROM access_log WHERE event_id = $1", looked.event_id
+            )
+
+            run = await load(pool, s.run_id)
+            assert run.status == "AUDIT_SEALED" and run.info["end"]["status"] == "completed"
+            assert ("loss", 250) in run.metrics and ("loss", 300) not in run.metrics
+            assert len(run.info["exports"]) == 1
+            expected = dag.fold_all([*events, before, seal, *late, packaged, looked])
+            assert run == expected.runs[s.run_id]
+
+            rows = await refused_rows(pool, s.run_id)
+            assert [r["source_offset"] for r in rows] == [batch[2][0].offset, batch[5][0].offset]
+            assert (await feed.apply(batch)).replayed == len(batch)
+            assert len(await refused_rows(pool, s.run_id)) == 2
+            assert await verified(pool, s.run_id) == verdict
+        finally:
+            await pool.close()
+
+
+async def test_an_event_that_slips_past_ingest_after_the_seal_is_refused_and_shown(
+    kafka: KafkaSettings, unique: str
+) -> None:
+    """The race for real: ingest trusts "not sealed" from its cache (a long TTL here), so a
+    late SDK event reaches the canonical topic after run.sealed. Lineage's worker refuses
+    it, dead-letters it, counts it and shows it as a finding of the run."""
+    async with stack(kafka, state_ttl_s=60.0) as s:
+        keys = await make_workspace(s.dsn, f"ws-{unique}")
+        script = Script(f"ws-{unique}", f"run-{unique}")
+        await s.send_raw([signed(e, keys.writer) for e in training(script)])
+
+        async def folded() -> chain.Verification | None:
+            found = await verified(s.pool, script.run_id)
+            return found if found.length == 15 + 4 else None  # SDK events, ingest's hash jobs
+
+        head = await eventually(folded, "the run and its hash jobs stored")
+        await s.send_events([script.sealed(head.head, head.length)])
+        await eventually(lambda: _status_is(s.run_status(script.run_id), "AUDIT_SEALED"), "seal")
+        sealed = await load(s.pool, script.run_id)
+
+        late = script.metrics(300, 0.01)
+        await s.send_raw([signed(late, keys.writer)])  # ingest still believes it unsealed
+        await s.send_events([export(script)])
+
+        async def letters() -> list[ev.DeadLetter] | None:
+            found = [
+                ev.DeadLetter.model_validate_json(v) for _, v in await s.read_topic(s.topics.dlq)
+            ]
+            mine = [d for d in found if d.rejected_by == "lineage"]
+            return mine or None
+
+        (letter,) = await eventually(letters, "lineage's dead letter for the late event")
+        assert json.loads(letter.original)["event_id"] == str(late.event_id)
+        assert letter.source_topic == s.topics.events and letter.offset is not None
+        assert "is sealed (AUDIT_SEALED)" in letter.reason
+
+        async def exported() -> bool:
+            run = await load(s.pool, script.run_id)
+            return len(run.info.get("exports", [])) == 1
+
+        await eventually(exported, "the export after the seal folded")
+        verdict = await verified(s.pool, script.run_id)
+        assert verdict.valid and verdict.length == head.length + 2  # the seal, the export
+        run = await load(s.pool, script.run_id)
+        assert run.metrics == sealed.metrics and run.status == "AUDIT_SEALED"
+
+        for path in ("/findings", ""):
+            status, body = await http(
+                "GET", f"{s.lineage_url}/v1/runs/{script.run_id}{path}", keys.reviewer
+            )
+            assert status == 200, body
+            (finding,) = [f for f in body["findings"] if f["kind"] == "event-after-seal"]
+            assert finding["id"] == f"event-after-seal:{late.event_id}"
+            assert finding["detail"]["type"] == "metrics.logged"
+            assert finding["detail"]["producer"] == "sdk"
+            assert finding["detail"]["offset"] == letter.offset
+            assert finding["detail"]["body_sha256"].startswith("sha256:")
+            assert "may not be added after the seal" in finding["detail"]["reason"]
+
+        status, text = await _text(f"{s.lineage_url}/metrics")
+        assert status == 200
+        assert 'cognify_lineage_refused_after_seal_total{type="metrics.logged"}' in text
+
+
+async def _status_is(probe: Any, wanted: str) -> bool:
+    return bool(await probe == wanted)
+
+
+async def _text(url: str) -> tuple[int, str]:
+    import asyncio
+    import urllib.request
+
+    def call() -> tuple[int, str]:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, response.read().decode()
+
+    return await asyncio.to_thread(call)
