@@ -31,7 +31,7 @@ from cognify_hasher.settings import Chunking, Topics
 from cognify_hasher.storage import S3Object, Storage
 from cognify_hasher.work import Work
 from cognify_hashing import _native, combine_chunks, hash_dataset, open_source, parse_digest
-from cognify_objectstore import ObjectStore, StoreSettings
+from cognify_objectstore import ObjectStore, ObjectStream, StoreSettings
 
 pytestmark = pytest.mark.integration
 
@@ -57,11 +57,23 @@ class CountingStore(ObjectStore):
         chunk_size: int = 8 * 1024 * 1024,
         offset: int = 0,
         length: int | None = None,
-    ) -> Iterator[bytes]:
+        version_id: str | None = None,
+        if_match: str | None = None,
+    ) -> ObjectStream:
         self.asked.append((offset, length))
-        for piece in super().stream(
-            key, bucket=bucket, chunk_size=chunk_size, offset=offset, length=length
-        ):
+        inner = super().stream(
+            key,
+            bucket=bucket,
+            chunk_size=chunk_size,
+            offset=offset,
+            length=length,
+            version_id=version_id,
+            if_match=if_match,
+        )
+        return ObjectStream(inner.version, self._count(inner), inner.close)
+
+    def _count(self, pieces: Iterator[bytes]) -> Iterator[bytes]:
+        for piece in pieces:
             self.fetched += len(piece)
             yield piece
 

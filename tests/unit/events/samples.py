@@ -165,6 +165,22 @@ def all_samples() -> list[ev.EventBase]:
                 record_count=1_048_576,
             ),
         ),
+        ev.HashChunkRequested(  # an s3:// source: the version it was planned from
+            **_env(28, SERVICE),
+            payload=ev.HashChunkRequestedPayload(
+                job_id="job-ds_clinical-notes_3.3",
+                plan_id="7a2b" + "0" * 12,
+                chunk_index=2,
+                chunk_count=4,
+                target=ev.HashTarget.DATASET,
+                target_id="ds_clinical-notes_3.3",
+                source_uri="s3://datasets/clinical-notes/3.3/train.jsonl",
+                record_offset=2_097_152,
+                record_count=1_048_576,
+                byte_offset=409_512_337,
+                source_version="version-id:b2b7f26d-922e-4424-a56b-3f582251d7aa",
+            ),
+        ),
         ev.HashChunkComputed(
             **_env(25, SERVICE),
             payload=ev.HashChunkComputedPayload(

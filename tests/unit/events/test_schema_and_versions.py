@@ -58,6 +58,21 @@ def test_an_old_event_without_a_later_optional_field_still_decodes() -> None:
     assert event.payload.host is None  # type: ignore[union-attr]
 
 
+def test_a_chunk_request_from_before_source_version_still_decodes() -> None:
+    # hash.chunk_requested gained `source_version` (the version of an s3:// source its plan
+    # was made from) with a default: the v1 golden file, written before it, lacks it.
+    raw = json.loads((GOLDEN / "hash.chunk_requested.v1.json").read_text())
+    assert "source_version" not in raw["payload"]
+    event = decode_strict(json.dumps(raw).encode())
+    assert event.payload.source_version is None  # type: ignore[union-attr]
+    raw["payload"]["source_version"] = "etag:0b34ee47b333ff0dc3caafcdcb1650f8"
+    event = decode_strict(json.dumps(raw).encode())
+    assert event.payload.source_version == "etag:0b34ee47b333ff0dc3caafcdcb1650f8"  # type: ignore[union-attr]
+    raw["payload"]["source_version"] = "v2"  # not one of the documented forms
+    with pytest.raises(ValueError, match=r"payload\.source_version: String should match"):
+        decode_strict(json.dumps(raw).encode())
+
+
 def test_a_breaking_change_is_bridged_by_an_upcaster(monkeypatch: pytest.MonkeyPatch) -> None:
     # Pretend run.started v0 named the tags `labels`; its upcaster renames them.
     def v0_to_v1(raw: dict[str, Any]) -> dict[str, Any]:

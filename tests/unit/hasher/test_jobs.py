@@ -95,6 +95,21 @@ def test_another_plan_of_the_same_job_has_another_plan_id() -> None:
     assert one != two
 
 
+def test_the_version_planned_from_is_in_every_chunk_request_and_in_the_plan_id() -> None:
+    uri = "s3://datasets/train.jsonl"
+    plan = jobs.plan_dataset(10, 4)
+    assert plan is not None
+    v1, v2 = "version-id:0b8e-1", "version-id:7c2f-2"
+    chunks = jobs.chunk_requests(_job(uri=uri), plan, ME, v1)
+    assert {c.payload.source_version for c in chunks} == {v1}
+    again = jobs.chunk_requests(_job(uri=uri), plan, ME, v2)  # re-planned after an overwrite
+    assert again[0].payload.plan_id != chunks[0].payload.plan_id, "never combined"
+    assert {c.event_id for c in again}.isdisjoint(c.event_id for c in chunks)
+    unpinned = jobs.chunk_requests(_job(), plan, ME)  # a local path: nothing to pin
+    assert unpinned[0].payload.source_version is None
+    assert unpinned[0].payload.plan_id == jobs.plan_id(_job(), plan)
+
+
 def test_a_checkpoint_result_lists_every_file_with_its_hash() -> None:
     manifest = Manifest.from_entries(
         [ManifestEntry("b.bin", 3, "ab" * 32), ManifestEntry("a.json", 2, "cd" * 32)]

@@ -80,6 +80,10 @@ class HashFailed(EventBase):
 # the combined `hash.computed` (or `hash.failed`) is evidence.
 
 PlanId = Annotated[str, Field(pattern=r"^[0-9a-f]{16,64}$")]
+# The version of an s3:// source a job was planned from (docs/spec/hashing.md, "Hasher pool"):
+# `version-id:<S3 VersionId>`, `etag:<ETag>` (a bucket without versions), or
+# `objects-sha256:<hex>` (the objects under a prefix, each with its own version).
+SourceVersion = Annotated[str, Field(pattern=r"^(version-id|etag|objects-sha256):[!-~]{1,1024}$")]
 
 
 class HashChunkRequestedPayload(Model):
@@ -99,6 +103,10 @@ class HashChunkRequestedPayload(Model):
     # while planning, so the chunk's worker seeks there instead of skipping lines.
     byte_offset: Annotated[int, Field(ge=0)] | None = None
     files: Annotated[list[FileEntry], Field(max_length=100_000)] = []
+    # s3:// datasets: the version of the source the plan was made from. Every read of the
+    # chunk asks for exactly that version, and the chunk fails if it is gone or no longer
+    # current. None for local paths and checkpoints (and chunks planned before it existed).
+    source_version: SourceVersion | None = None
 
 
 class HashChunkRequested(EventBase):

@@ -2,6 +2,20 @@
 or Ceph RGW. Only S3 API calls are used (no MinIO admin API), so swapping the server changes
 the endpoint and credentials, nothing else."""
 
-from .store import ObjectStore, ObjectStoreError, RetentionRefused, StoredObject, StoreSettings
+from .store import (
+    ObjectStore,
+    ObjectStoreError,
+    ObjectStream,
+    RetentionRefused,
+    StoredObject,
+    StoreSettings,
+)
 
-__all__ = ["ObjectStore", "ObjectStoreError", "RetentionRefused", "StoreSettings", "StoredObject"]
+__all__ = [
+    "ObjectStore",
+    "ObjectStoreError",
+    "ObjectStream",
+    "RetentionRefused",
+    "StoreSettings",
+    "StoredObject",
+]

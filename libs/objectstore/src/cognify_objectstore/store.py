@@ -5,7 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -47,9 +47,54 @@ class StoreSettings:
 
 @dataclass(frozen=True)
 class StoredObject:
+    """One version of an object: its S3 version id (None where the bucket keeps no versions:
+    its only version is the "null" one, overwritten in place), its ETag (without the
+    quotes) and, when known, its size in bytes."""
+
     key: str
     version_id: str | None
     etag: str | None
+    size: int | None = None
+
+
+def _version_id(value: str | None) -> str | None:
+    return None if not value or value == "null" else value
+
+
+def _etag(value: str | None) -> str | None:
+    bare = (value or "").strip('"')
+    return bare or None
+
+
+class ObjectStream(Iterator[bytes]):
+    """An open GET: `version` is the version of the object it reads (from the response's
+    headers), and iterating gives its bytes. Reading to the end, `close()` or leaving a
+    `with` block releases the connection."""
+
+    def __init__(
+        self, version: StoredObject, pieces: Iterator[bytes], release: Callable[[], None]
+    ) -> None:
+        self.version = version
+        self._pieces = pieces
+        self._release: Callable[[], None] | None = release
+
+    def __next__(self) -> bytes:
+        try:
+            return next(self._pieces)
+        except StopIteration:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        release, self._release = self._release, None
+        if release is not None:
+            release()
+
+    def __enter__(self) -> ObjectStream:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class ObjectStore:
@@ -125,7 +170,7 @@ class ObjectStore:
                     f"object {key!r} already exists; the store refused to overwrite it", exc.code
                 ) from exc
             raise ObjectStoreError(str(exc), exc.code) from exc
-        return StoredObject(key=key, version_id=result.version_id, etag=result.etag)
+        return StoredObject(key=key, version_id=result.version_id, etag=result.etag, size=len(data))
 
     def get(self, key: str, version_id: str | None = None) -> bytes:
         try:
@@ -146,35 +191,60 @@ class ObjectStore:
         chunk_size: int = 8 * 1024 * 1024,
         offset: int = 0,
         length: int | None = None,
-    ) -> Iterator[bytes]:
+        version_id: str | None = None,
+        if_match: str | None = None,
+    ) -> ObjectStream:
         """The object's bytes, `chunk_size` at a time, never the whole object in memory.
         `bucket` reads another bucket than the configured one (the hasher's s3:// sources).
         `offset` and `length` ask for one byte range (a ranged GET: the store sends only
-        those bytes; `length` None means to the end). Closing the iterator early releases
-        the connection."""
+        those bytes; `length` None means to the end). `version_id` reads that version (the
+        store answers NoSuchVersion once it is gone); `if_match` reads the current object
+        only while its ETag is that one (PreconditionFailed otherwise). The GET is sent
+        here; the stream's `version` says which version of the object it reads."""
         if offset < 0 or (length is not None and length < 1):
             raise ValueError(f"no byte range at offset {offset} of length {length}")
         try:
             response = self._client.get_object(
-                bucket or self.bucket, key, offset=offset, length=length or 0
+                bucket or self.bucket,
+                key,
+                offset=offset,
+                length=length or 0,
+                request_headers={"If-Match": f'"{if_match}"'} if if_match else None,
+                version_id=version_id,
             )
         except S3Error as exc:
             raise ObjectStoreError(str(exc), exc.code) from exc
-        try:
-            yield from response.stream(chunk_size)
-        finally:
+
+        def release() -> None:
             response.close()
             response.release_conn()
 
-    def size(self, key: str, *, bucket: str | None = None) -> int | None:
-        """The object's size in bytes, or None when there is no such object."""
+        version = StoredObject(
+            key,
+            _version_id(response.headers.get("x-amz-version-id")),
+            _etag(response.headers.get("ETag")),
+        )
+        return ObjectStream(version, response.stream(chunk_size), release)
+
+    def stat(
+        self, key: str, *, bucket: str | None = None, version_id: str | None = None
+    ) -> StoredObject | None:
+        """The object's current version (or the version `version_id`) with its size, or
+        None when there is no such object."""
         try:
-            info = self._client.stat_object(bucket or self.bucket, key)
+            info = self._client.stat_object(bucket or self.bucket, key, version_id=version_id)
         except S3Error as exc:
             if exc.code in ("NoSuchKey", "NoSuchObject", "ResourceNotFound"):
                 return None
             raise ObjectStoreError(str(exc), exc.code) from exc
-        return int(info.size or 0)
+        return StoredObject(
+            key, _version_id(info.version_id), _etag(info.etag), int(info.size or 0)
+        )
+
+    def size(self, key: str, *, bucket: str | None = None) -> int | None:
+        """The object's size in bytes, or None when there is no such object."""
+        info = self.stat(key, bucket=bucket)
+        return None if info is None else info.size
 
     def list_sizes(self, prefix: str = "", *, bucket: str | None = None) -> list[tuple[str, int]]:
         """(key, size) of every object under `prefix`, recursively, in key order."""

@@ -54,6 +54,7 @@ class FailureKind(StrEnum):
 
     REFUSED = "refused"  # the source is not one this hasher may read
     MISSING = "missing"  # gone before (or while) it was hashed: rotated away, deleted
+    CHANGED = "changed"  # an s3:// source no longer the version its chunks were planned from
     UNREADABLE = "unreadable"  # permissions, I/O errors
     INVALID = "invalid"  # no version-1 hash exists for it (symlink in a checkpoint, bad record)
     ERROR = "error"  # the hasher kept failing on it: recorded as a gap, never dropped
@@ -127,10 +128,13 @@ def plan_checkpoint(
     return [ChunkSpec(files=tuple(members)) for members in chunks]
 
 
-def plan_id(job: HashJobRequested, chunks: Sequence[ChunkSpec]) -> str:
+def plan_id(
+    job: HashJobRequested, chunks: Sequence[ChunkSpec], source_version: str | None = None
+) -> str:
     """Names one plan of a job: a re-planned job (its worker died) whose target changed
-    meanwhile gets another plan id, and chunks of two plans are never combined."""
-    body = {
+    meanwhile gets another plan id, and chunks of two plans are never combined. The
+    version of the source planned from is part of it (when there is one)."""
+    body: dict[str, object] = {
         "job": job.payload.job_id,
         "source": job.payload.source_uri,
         "chunks": [
@@ -138,14 +142,21 @@ def plan_id(job: HashJobRequested, chunks: Sequence[ChunkSpec]) -> str:
             for c in chunks
         ],
     }
+    if source_version is not None:
+        body["version"] = source_version
     return hashlib.sha256(json.dumps(body, sort_keys=True).encode()).hexdigest()[:32]
 
 
 def chunk_requests(
-    job: HashJobRequested, chunks: Sequence[ChunkSpec], me: Producer
+    job: HashJobRequested,
+    chunks: Sequence[ChunkSpec],
+    me: Producer,
+    source_version: str | None = None,
 ) -> list[HashChunkRequested]:
+    """One request per chunk; `source_version` is the version of an s3:// source the plan
+    was made from (docs/spec/hashing.md §8), which every read of every chunk asks for."""
     p = job.payload
-    pid = plan_id(job, chunks)
+    pid = plan_id(job, chunks, source_version)
     return [
         HashChunkRequested(
             **_envelope(job, me, event_id(p.job_id, pid, "chunk", index)),
@@ -161,6 +172,7 @@ def chunk_requests(
                 record_count=spec.record_count,
                 byte_offset=spec.byte_offset,
                 files=[FileEntry(path=path, size=size) for path, size in spec.files],
+                source_version=source_version,
             ),
         )
         for index, spec in enumerate(chunks)

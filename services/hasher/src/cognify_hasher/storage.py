@@ -12,6 +12,11 @@ and a hole everywhere else. For JSON Lines, the bytes from the chunk's `byte_off
 the newline before it, which the reader checks) to the end of its last record, fetched a
 window at a time; for Parquet, the footer and the span of the row groups holding the
 chunk's records. Other layouts (Arrow, a prefix of several objects) are spooled whole.
+
+Every read of a chunk asks for the version of the source its job was planned from (see
+`pins`): a GET of that version id, or of the current object with If-Match on that ETag; a
+prefix's objects are compared with the plan's once read. A chunk of a source that changed
+meanwhile fails (`FailureKind.CHANGED`) rather than hash records of another version.
 """
 
 from __future__ import annotations
@@ -24,7 +29,7 @@ import stat
 import tempfile
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 from typing import BinaryIO, TypeVar
 
@@ -34,14 +39,17 @@ from cognify_hashing import ManifestEntry, ManifestError
 from cognify_hashing.filesystem import READ_SIZE
 from cognify_hashing.manifest import check_relative_path
 from cognify_hashing.sources import _JSONL, _PARQUET
-from cognify_objectstore import ObjectStore, ObjectStoreError
+from cognify_objectstore import ObjectStore, ObjectStoreError, ObjectStream, StoredObject
 
+from . import pins
 from .jobs import FailureKind, JobFailure
+from .pins import Pin
 from .progress import Progress
 
 T = TypeVar("T")
 _GONE = ("NoSuchKey", "NoSuchObject", "NoSuchBucket", "ResourceNotFound")
 _DENIED = ("AccessDenied", "AllAccessDisabled", "InvalidAccessKeyId")
+_CHANGED = ("NoSuchVersion", "PreconditionFailed")  # a pinned read of a changed source
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,7 @@ class LocalPath:
 class S3Object:
     bucket: str
     key: str
+    pin: Pin | None = None  # the version every read asks for (a chunk's), None: current
 
     def __str__(self) -> str:
         return f"s3://{self.bucket}/{self.key}"
@@ -71,6 +80,15 @@ _PARQUET_MAGIC = b"PAR1"
 _PARQUET_PAD = 100
 # Lines that are not records (JsonLinesFile skips a line whose bytes.strip() is empty).
 _BLANK_LINE = re.compile(rb"^[ \t\r\x0b\x0c]*\n", re.MULTILINE)
+
+
+@dataclass(frozen=True)
+class DatasetRead:
+    """Where a dataset can be read locally, and which version of an s3:// source that is
+    (the text of a `pins.Pin`; None for a local path)."""
+
+    path: Path
+    version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -202,9 +220,12 @@ class Storage:
     def _hash_one(self, where: Location, rel: str, progress: Progress) -> tuple[int, str]:
         if isinstance(where, S3Object):
             key = where.key.rstrip("/") + "/" + rel
-            return self._s3_call(
-                where, lambda s: _digest(s.stream(key, bucket=where.bucket), progress)
-            )
+
+            def hash_object(store: ObjectStore) -> tuple[int, str]:
+                with self._stream(store, where, key) as pieces:
+                    return _digest(pieces, progress)
+
+            return self._s3_call(where, hash_object)
         path = where.path / rel
         try:
             info = os.lstat(path)
@@ -230,50 +251,97 @@ class Storage:
         record_offset: int | None = None,
         record_count: int | None = None,
         byte_offset: int | None = None,
+        version: str | None = None,
     ) -> Iterator[Path]:
+        """The path of `dataset(...)`."""
+        with self.dataset(
+            where,
+            record_offset=record_offset,
+            record_count=record_count,
+            byte_offset=byte_offset,
+            version=version,
+        ) as read:
+            yield read.path
+
+    @contextlib.contextmanager
+    def dataset(
+        self,
+        where: Location,
+        *,
+        record_offset: int | None = None,
+        record_count: int | None = None,
+        byte_offset: int | None = None,
+        version: str | None = None,
+    ) -> Iterator[DatasetRead]:
         """A local path to read the dataset from: the path itself, or a spooled copy of the
-        object (or of every object under the prefix: a `save_to_disk` directory). With a
-        chunk's record range (and JSON Lines byte offset), a single JSON Lines or Parquet
-        object is spooled sparse: only the bytes that range's reader reads are fetched."""
+        object (or of every object under the prefix: a `save_to_disk` directory), with the
+        version of it that was read. With a chunk's record range (and JSON Lines byte
+        offset), a single JSON Lines or Parquet object is spooled sparse: only the bytes that
+        range's reader reads are fetched. With a `version` (a chunk's `source_version`),
+        exactly that version is read, or the chunk fails: the source changed."""
         if isinstance(where, LocalPath):
             if not where.path.exists():
                 raise JobFailure(
                     FailureKind.MISSING,
                     f"dataset {where} does not exist: moved or deleted before it was hashed",
                 )
-            yield where.path
+            yield DatasetRead(where.path)
             return
+        if version is not None:
+            try:
+                where = replace(where, pin=Pin.parse(version))
+            except ValueError as exc:
+                raise JobFailure(FailureKind.INVALID, f"{where}: {exc}") from None
         span = None
         if record_count is not None:
             span = Span(record_offset or 0, record_count, byte_offset)
         with tempfile.TemporaryDirectory(prefix="cognify-hasher-", dir=self.spool_dir) as tmp:
-            yield self._spool(where, Path(tmp), span)
+            path, pin = self._spool(where, Path(tmp), span)
+            yield DatasetRead(path, None if pin is None else str(pin))
 
-    def _spool(self, where: S3Object, tmp: Path, span: Span | None = None) -> Path:
-        size = self._s3_call(where, lambda s: s.size(where.key, bucket=where.bucket))
-        if size is not None:
+    def _spool(self, where: S3Object, tmp: Path, span: Span | None) -> tuple[Path, Pin | None]:
+        """The spooled copy and the version it is of: the pinned one, else the one read."""
+        current = self._s3_call(where, lambda s: s.stat(where.key, bucket=where.bucket))
+        if current is not None:
+            if where.pin is not None and (stale := pins.stale(where.pin, current)):
+                raise JobFailure(FailureKind.CHANGED, pins.changed(where, stale))
             target = tmp / PurePosixPath(where.key).name
-            if span is None or not self._spool_span(where, target, size, span):
-                self._download(where, where.key, target)
-            return target
+            if span is not None and self._spool_span(where, target, current.size or 0, span):
+                return target, where.pin
+            version = self._download(where, where.key, target)
+            return target, where.pin or pins.of_object(version)
         prefix = where.key.rstrip("/") + "/"
         objects = self._s3_call(where, lambda s: s.list_sizes(prefix, bucket=where.bucket))
         if not objects:
             raise JobFailure(FailureKind.MISSING, f"no object or prefix {where}: deleted?")
+        if where.pin is not None and where.pin.kind != pins.OBJECTS:
+            stale = "it was planned from one object and is now a prefix"
+            raise JobFailure(FailureKind.CHANGED, pins.changed(where, stale))
         root = tmp / "dataset"
+        read: list[tuple[str, Pin | None]] = []
         for key, _ in objects:
-            target = root / self._relative(key[len(prefix) :])
+            rel = self._relative(key[len(prefix) :])
+            target = root / rel
             target.parent.mkdir(parents=True, exist_ok=True)
-            self._download(where, key, target)
-        return root
+            read.append((rel, pins.of_object(self._download(where, key, target))))
+        got = pins.of_objects(read)
+        if where.pin is not None and got != where.pin:
+            stale = (
+                f"its objects are not those planned from: {where.pin.value} then, {got.value} now"
+            )
+            raise JobFailure(FailureKind.CHANGED, pins.changed(where, stale))
+        return root, got
 
-    def _download(self, where: S3Object, key: str, target: Path) -> None:
-        def copy(store: ObjectStore) -> None:
-            with target.open("wb") as out:
-                for piece in store.stream(key, bucket=where.bucket):
+    def _download(self, where: S3Object, key: str, target: Path) -> StoredObject:
+        """The whole object, into `target`; returns the version read."""
+
+        def copy(store: ObjectStore) -> StoredObject:
+            with target.open("wb") as out, self._stream(store, where, key) as pieces:
+                for piece in pieces:
                     out.write(piece)
+                return pieces.version
 
-        self._s3_call(where, copy)
+        return self._s3_call(where, copy)
 
     # ---- one chunk's byte range ---------------------------------------------------------
 
@@ -347,16 +415,41 @@ class Storage:
         if first < last:
             with target.open("r+b") as out:
                 out.seek(first)
-                self._s3_call(where, lambda s: _copy(s, where, first, last - first, out))
+                self._s3_call(where, lambda s: self._copy(s, where, first, last - first, out))
         return True
 
     def _read(self, where: S3Object, offset: int, length: int) -> bytes:
         def read(store: ObjectStore) -> bytes:
-            return b"".join(
-                store.stream(where.key, bucket=where.bucket, offset=offset, length=length)
-            )
+            with self._stream(store, where, offset=offset, length=length) as pieces:
+                return b"".join(pieces)
 
         return self._s3_call(where, read)
+
+    @staticmethod
+    def _stream(
+        store: ObjectStore,
+        where: S3Object,
+        key: str | None = None,
+        offset: int = 0,
+        length: int | None = None,
+    ) -> ObjectStream:
+        """A GET of `key` (default: the object itself), of its pinned version if any."""
+        pin = where.pin
+        return store.stream(
+            key or where.key,
+            bucket=where.bucket,
+            offset=offset,
+            length=length,
+            version_id=pin.version_id if pin else None,
+            if_match=pin.if_match if pin else None,
+        )
+
+    def _copy(
+        self, store: ObjectStore, where: S3Object, offset: int, length: int, out: BinaryIO
+    ) -> None:
+        with self._stream(store, where, offset=offset, length=length) as pieces:
+            for piece in pieces:
+                out.write(piece)
 
     # ---- helpers ------------------------------------------------------------------------
 
@@ -371,6 +464,14 @@ class Storage:
         try:
             return call(self.store)
         except ObjectStoreError as exc:
+            if exc.code in _CHANGED:
+                pin = where.pin.shown() if where.pin else "the version planned from"
+                stale = (
+                    f"{pin} no longer exists"
+                    if exc.code == "NoSuchVersion"
+                    else f"precondition failed: {pin} is no longer current"
+                )
+                raise JobFailure(FailureKind.CHANGED, pins.changed(where, stale)) from None
             if exc.code in _GONE:
                 raise JobFailure(
                     FailureKind.MISSING, f"{where}: {exc.code} (deleted before it was hashed?)"
@@ -393,11 +494,6 @@ def hash_local_file(path: Path, progress: Progress) -> tuple[int, str]:
             size += count
             progress.add(count)
     return size, digest.hexdigest()
-
-
-def _copy(store: ObjectStore, where: S3Object, offset: int, length: int, out: BinaryIO) -> None:
-    for piece in store.stream(where.key, bucket=where.bucket, offset=offset, length=length):
-        out.write(piece)
 
 
 def _records_in(

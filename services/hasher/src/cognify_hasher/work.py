@@ -88,7 +88,8 @@ class Work:
                     record_offset=p.record_offset,
                     record_count=p.record_count,
                     byte_offset=p.byte_offset,
-                ) as path:  # an s3 object: only the chunk's own bytes are fetched
+                    version=p.source_version,
+                ) as path:  # s3: only the chunk's own bytes, of the version planned from
                     progress.start(records_total=p.record_count)
                     digest = _guarded(
                         lambda: hash_range(
@@ -126,8 +127,8 @@ class Work:
     def _dataset(
         self, job: HashJobRequested, where: Location, progress: Progress, started: float
     ) -> list[Output]:
-        with self.storage.dataset_path(where) as path:
-            source = _guarded(lambda: open_source(path))
+        with self.storage.dataset(where) as read:
+            source = _guarded(lambda: open_source(read.path))
             offsets = None
             if isinstance(source, JsonLinesFile):
                 every = jobs.chunk_size(self.chunking.records)
@@ -135,8 +136,8 @@ class Work:
             else:
                 total = _guarded(source.count)
             plan = jobs.plan_dataset(total, self.chunking.records, offsets)
-            if plan is not None:
-                return self._chunks(job, plan)
+            if plan is not None:  # every chunk reads the version planned from
+                return self._chunks(job, plan, read.version)
             progress.start(records_total=total)
             digest = _guarded(lambda: hash_range(source, progress))
         progress.finish()
@@ -155,7 +156,9 @@ class Work:
         progress.finish()
         return [self._result(jobs.checkpoint_computed(job, manifest, _since(started), self.me))]
 
-    def _chunks(self, job: HashJobRequested, plan: list[jobs.ChunkSpec]) -> list[Output]:
+    def _chunks(
+        self, job: HashJobRequested, plan: list[jobs.ChunkSpec], version: str | None = None
+    ) -> list[Output]:
         base = zlib.crc32(job.payload.job_id.encode())
         return [
             Output(
@@ -164,7 +167,7 @@ class Work:
                 c,
                 spread=base + c.payload.chunk_index,
             )
-            for c in jobs.chunk_requests(job, plan, self.me)
+            for c in jobs.chunk_requests(job, plan, self.me, version)
         ]
 
     def _result(self, event: Event) -> Output:

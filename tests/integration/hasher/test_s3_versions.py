@@ -1,0 +1,352 @@
+"""A chunked job over an s3:// dataset hashes the version it was planned from, or records
+a gap: the planner pins the version its own GET read (the VersionId in a versioned bucket,
+else the ETag), every chunk request carries it, and every read of a chunk asks for exactly
+it. An object overwritten after planning makes its chunks fail with the reason, and the
+job's result is `hash.failed`: never a root mixing two versions. Against the real MinIO of
+the local stack (its audit bucket has Object Lock, so it keeps versions; a bucket of the
+test's own has none)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+from cognify_events import (
+    HashChunkComputed,
+    HashChunkFailed,
+    HashChunkRequested,
+    HashComputed,
+    HashFailed,
+    HashJobRequested,
+    HashJobRequestedPayload,
+    HashTarget,
+    Producer,
+)
+from cognify_hasher.combine import Ledger
+from cognify_hasher.progress import Progress
+from cognify_hasher.settings import Chunking, Topics
+from cognify_hasher.storage import Storage
+from cognify_hasher.work import Work
+from cognify_hashing import hash_dataset
+from cognify_objectstore import ObjectStore, ObjectStream, StoredObject, StoreSettings
+from minio import Minio
+
+pytestmark = pytest.mark.integration
+
+ME = Producer(kind="hasher", id="h:1")
+RECORDS = 5_000
+CHUNK = 1_024  # five chunks
+WINDOW = 64 * 1024
+
+
+class RecordingStore(ObjectStore):
+    """The real adapter, noting what every GET asked for; `after_stat` runs once, right
+    after the next stat (a chunk's check of the current version), to change the object
+    between that check and the chunk's reads."""
+
+    def __init__(self, settings: StoreSettings) -> None:
+        super().__init__(settings)
+        self.gets: list[tuple[str, str | None, str | None]] = []
+        self.after_stat: Callable[[], None] | None = None
+
+    def stream(
+        self,
+        key: str,
+        *,
+        bucket: str | None = None,
+        chunk_size: int = 8 * 1024 * 1024,
+        offset: int = 0,
+        length: int | None = None,
+        version_id: str | None = None,
+        if_match: str | None = None,
+    ) -> ObjectStream:
+        self.gets.append((key, version_id, if_match))
+        return super().stream(
+            key,
+            bucket=bucket,
+            chunk_size=chunk_size,
+            offset=offset,
+            length=length,
+            version_id=version_id,
+            if_match=if_match,
+        )
+
+    def stat(
+        self, key: str, *, bucket: str | None = None, version_id: str | None = None
+    ) -> StoredObject | None:
+        info = super().stat(key, bucket=bucket, version_id=version_id)
+        hook, self.after_stat = self.after_stat, None
+        if hook is not None:
+            hook()
+        return info
+
+
+@dataclass
+class Bucket:
+    store: RecordingStore
+    versioned: bool
+
+    def put(self, key: str, data: bytes) -> StoredObject:
+        return self.store.put(key, data, overwrite=True)
+
+    def pin(self, stored: StoredObject) -> str:
+        if self.versioned:
+            assert stored.version_id, "the audit bucket keeps versions (Object Lock)"
+            return f"version-id:{stored.version_id}"
+        assert stored.version_id is None and stored.etag
+        return f"etag:{stored.etag}"
+
+
+@pytest.fixture(params=["versioned", "unversioned"])
+def bucket(request: pytest.FixtureRequest) -> Iterator[Bucket]:
+    settings = StoreSettings()
+    if request.param == "versioned":
+        yield Bucket(RecordingStore(settings), versioned=True)
+        return
+    name = f"cognify-hasher-test-{uuid.uuid4().hex[:10]}"
+    client = Minio(
+        settings.endpoint,
+        access_key=settings.access_key,
+        secret_key=settings.secret_key,
+        secure=settings.secure,
+        region=settings.region,
+    )
+    client.make_bucket(name)  # no Object Lock, no versioning: objects are overwritten
+    try:
+        yield Bucket(RecordingStore(replace(settings, bucket=name)), versioned=False)
+    finally:
+        for o in client.list_objects(name, recursive=True):
+            assert o.object_name is not None
+            client.remove_object(name, o.object_name)
+        client.remove_bucket(name)
+
+
+def _records(n: int, tag: str = "a") -> list[dict[str, Any]]:
+    return [{"id": i, "text": f"{tag}-record {i} " + "x" * (i % 50)} for i in range(n)]
+
+
+def _write(path: Path, records: list[dict[str, Any]]) -> Path:
+    if path.suffix == ".jsonl":
+        path.write_text("".join(json.dumps(r) + "\n" for r in records))
+    elif path.suffix == ".parquet":
+        pq.write_table(pa.Table.from_pylist(records), path, row_group_size=512)
+    else:
+        table = pa.Table.from_pylist(records)
+        with pa.OSFile(str(path), "wb") as sink, pa.ipc.new_file(sink, table.schema) as out:
+            out.write_table(table)
+    return path
+
+
+def _work(bucket: Bucket, tmp_path: Path, records: int = CHUNK) -> Work:
+    storage = Storage([], store=bucket.store, spool_dir=tmp_path, range_window=WINDOW)
+    return Work(storage, Chunking(records=records), Topics(), ME, threads=2)
+
+
+def _job(bucket: Bucket, key: str) -> HashJobRequested:
+    return HashJobRequested(
+        workspace_id="ws",
+        project="p",
+        run_id="run-1",
+        producer=Producer(kind="ingest", id="i:1"),
+        payload=HashJobRequestedPayload(
+            job_id=f"job-{uuid.uuid4().hex[:12]}",
+            target=HashTarget.DATASET,
+            target_id="ds-1",
+            source_uri=f"s3://{bucket.store.bucket}/{key}",
+        ),
+    )
+
+
+def _plan(work: Work, job: HashJobRequested) -> list[HashChunkRequested]:
+    requests = [o.event for o in work.job(job, Progress("dataset"))]
+    assert len(requests) == -(-RECORDS // CHUNK)
+    assert all(isinstance(r, HashChunkRequested) for r in requests), requests
+    return [r for r in requests if isinstance(r, HashChunkRequested)]
+
+
+def _hash(
+    work: Work, requests: list[HashChunkRequested], before: Callable[[int], None] | None = None
+) -> tuple[list[HashChunkComputed | HashChunkFailed], HashComputed | HashFailed]:
+    """Each chunk as a worker hashes it (`before(i)` runs before chunk i), and the job's
+    result as the combiner folds them."""
+    ledger, chunks, results = Ledger(ME), [], []
+    for index, request in enumerate(requests):
+        if before is not None:
+            before(index)
+        [out] = work.chunk(request, Progress("dataset"))
+        assert isinstance(out.event, HashChunkComputed | HashChunkFailed)
+        chunks.append(out.event)
+        results += ledger.add(("chunks", 0), index, out.event)
+    [result] = results
+    return chunks, result
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet", ".arrow"])
+def test_every_read_of_every_chunk_asks_for_the_version_planned_from(
+    bucket: Bucket, tmp_path: Path, suffix: str
+) -> None:
+    """Ranged JSON Lines reads, Parquet footer and row group reads, a whole Arrow object:
+    each GET names the version, and the chunks still combine into the unchunked root."""
+    local = _write(tmp_path / f"train{suffix}", _records(RECORDS))
+    key = f"hasher-tests/{uuid.uuid4().hex[:12]}/train{suffix}"
+    stored = bucket.put(key, local.read_bytes())
+    work = _work(bucket, tmp_path)
+    requests = _plan(work, _job(bucket, key))
+    pin = bucket.pin(stored)
+    assert {r.payload.source_version for r in requests} == {pin}
+
+    bucket.store.gets.clear()
+    chunks, result = _hash(work, requests)
+    assert all(isinstance(c, HashChunkComputed) for c in chunks), chunks
+    assert bucket.store.gets, "the chunks read the object"
+    asked = (stored.version_id, None) if bucket.versioned else (None, stored.etag)
+    assert {(v, m) for _, v, m in bucket.store.gets} == {asked}
+
+    [whole] = [
+        o.event
+        for o in _work(bucket, tmp_path, 10 * RECORDS).job(_job(bucket, key), Progress("dataset"))
+    ]
+    assert isinstance(whole, HashComputed) and isinstance(result, HashComputed)
+    assert result.payload.hash == whole.payload.hash == hash_dataset(local).root
+    assert result.payload.record_count == RECORDS
+
+
+def test_an_object_overwritten_between_chunks_makes_the_job_a_gap(
+    bucket: Bucket, tmp_path: Path
+) -> None:
+    """Chunk 0 hashes the planned version; the object is then overwritten; chunk 1 fails
+    with the reason, and the job's result is hash.failed, not a root of two versions.
+    Planned again, the job hashes the new version."""
+    key = f"hasher-tests/{uuid.uuid4().hex[:12]}/train.jsonl"
+    old = _write(tmp_path / "old.jsonl", _records(RECORDS, "old"))
+    new = _write(tmp_path / "new.jsonl", _records(RECORDS, "new"))  # same length, same lines
+    assert old.stat().st_size == new.stat().st_size
+    first = bucket.put(key, old.read_bytes())
+    work = _work(bucket, tmp_path)
+    job = _job(bucket, key)
+    requests = _plan(work, job)
+    overwritten: list[StoredObject] = []
+
+    def overwrite_after_chunk_0(index: int) -> None:
+        if index == 1:
+            overwritten.append(bucket.put(key, new.read_bytes()))
+
+    chunks, result = _hash(work, requests, overwrite_after_chunk_0)
+    second = overwritten[0]
+    assert isinstance(chunks[0], HashChunkComputed)
+    assert all(isinstance(c, HashChunkFailed) for c in chunks[1:]), chunks
+    if bucket.versioned:
+        why = f"version {first.version_id} is no longer current; it is now {second.version_id}"
+    else:
+        why = f"ETag {first.etag} is no longer current; it is now {second.etag}"
+    expected = f"s3://{bucket.store.bucket}/{key} changed after the job was planned ({why})"
+    failed = chunks[1]
+    assert isinstance(failed, HashChunkFailed)
+    assert failed.payload.reason == f"chunk 2 of 5: {expected}"
+    assert isinstance(result, HashFailed), result
+    assert result.payload.reason == failed.payload.reason
+
+    again = _plan(work, job)  # re-planned (say, redelivered): the new version, a new plan
+    assert {r.payload.source_version for r in again} == {bucket.pin(second)}
+    assert again[0].payload.plan_id != requests[0].payload.plan_id
+    _, redone = _hash(work, again)
+    assert isinstance(redone, HashComputed)
+    assert redone.payload.hash == hash_dataset(new).root != hash_dataset(old).root
+
+
+def test_the_plan_pins_the_version_its_own_read_got(bucket: Bucket, tmp_path: Path) -> None:
+    """Overwritten between the planner's stat and its download, the object is planned from
+    the version the download read (from the GET's response), and its chunks hash it."""
+    key = f"hasher-tests/{uuid.uuid4().hex[:12]}/train.jsonl"
+    old = _write(tmp_path / "old.jsonl", _records(RECORDS, "old"))
+    new = _write(tmp_path / "new.jsonl", _records(RECORDS + 7, "new"))
+    bucket.put(key, old.read_bytes())
+    overwritten: list[StoredObject] = []
+    bucket.store.after_stat = lambda: overwritten.append(bucket.put(key, new.read_bytes()))
+    work = _work(bucket, tmp_path)
+    requests = [o.event for o in work.job(_job(bucket, key), Progress("dataset"))]
+    assert all(isinstance(r, HashChunkRequested) for r in requests)
+    assert len(requests) == -(-(RECORDS + 7) // CHUNK)
+    assert {r.payload.source_version for r in requests if isinstance(r, HashChunkRequested)} == {
+        bucket.pin(overwritten[0])
+    }
+    _, result = _hash(work, [r for r in requests if isinstance(r, HashChunkRequested)])
+    assert isinstance(result, HashComputed)
+    assert result.payload.hash == hash_dataset(new).root
+
+
+@pytest.mark.parametrize("suffix", [".jsonl", ".parquet"])
+def test_a_change_between_the_check_and_the_reads_fails_the_reads(
+    bucket: Bucket, tmp_path: Path, suffix: str
+) -> None:
+    """The object changes after a chunk found its version current and before the chunk's
+    GETs: those ask for the version itself, so the store refuses them (the version is gone:
+    NoSuchVersion; the ETag no longer matches: PreconditionFailed)."""
+    key = f"hasher-tests/{uuid.uuid4().hex[:12]}/train{suffix}"
+    local = _write(tmp_path / f"train{suffix}", _records(RECORDS))
+    stored = bucket.put(key, local.read_bytes())
+    work = _work(bucket, tmp_path)
+    requests = _plan(work, _job(bucket, key))
+
+    def change() -> None:
+        if bucket.versioned:  # no retention on it: the version itself can be deleted
+            bucket.store.delete_version(key, stored.version_id or "")
+        else:
+            bucket.put(
+                key, _write(tmp_path / f"other{suffix}", _records(RECORDS, "b")).read_bytes()
+            )
+
+    bucket.store.after_stat = change
+    [out] = work.chunk(requests[2], Progress("dataset"))
+    assert isinstance(out.event, HashChunkFailed), out.event
+    where = f"s3://{bucket.store.bucket}/{key}"
+    if bucket.versioned:
+        why = f"version {stored.version_id} no longer exists"
+    else:
+        why = f"precondition failed: ETag {stored.etag} is no longer current"
+    assert out.event.payload.reason == (
+        f"chunk 3 of 5: {where} changed after the job was planned ({why})"
+    )
+
+
+def test_the_objects_under_a_prefix_are_pinned_together(bucket: Bucket, tmp_path: Path) -> None:
+    """A directory of data files under a prefix: the plan pins every object's version (one
+    digest of them all); unchanged, the chunks combine into the directory's root; one
+    object overwritten after planning, the chunks fail and the job is hash.failed."""
+    local = tmp_path / "train"
+    local.mkdir()
+    records = _records(RECORDS)
+    parts = [
+        _write(local / "part-0.jsonl", records[:2_000]),
+        _write(local / "part-1.jsonl", records[2_000:]),
+    ]
+    prefix = f"hasher-tests/{uuid.uuid4().hex[:12]}/train"
+    for part in parts:
+        bucket.put(f"{prefix}/{part.name}", part.read_bytes())
+    work = _work(bucket, tmp_path)
+    requests = _plan(work, _job(bucket, prefix))
+    [pin] = {r.payload.source_version for r in requests}
+    assert pin is not None and pin.startswith("objects-sha256:")
+    _, result = _hash(work, requests)
+    assert isinstance(result, HashComputed)
+    assert result.payload.hash == hash_dataset(local).root
+
+    requests = _plan(work, _job(bucket, prefix))
+    assert {r.payload.source_version for r in requests} == {pin}, "same objects, same pin"
+    bucket.put(
+        f"{prefix}/part-1.jsonl", _write(tmp_path / "b.jsonl", _records(10, "b")).read_bytes()
+    )
+    chunks, result = _hash(work, requests)
+    assert all(isinstance(c, HashChunkFailed) for c in chunks), chunks
+    assert isinstance(result, HashFailed)
+    assert result.payload.reason.startswith(
+        f"chunk 1 of 5: s3://{bucket.store.bucket}/{prefix} changed after the job was planned "
+        f"(its objects are not those planned from: {pin.removeprefix('objects-sha256:')} then, "
+    )
