@@ -84,14 +84,14 @@ def make_callback(variant: str, work: Path) -> tuple[TrainerCallback | None, Cal
     if variant == "mlflow":
         os.environ["MLFLOW_TRACKING_URI"] = (work / "mlruns").as_uri()
         os.environ["MLFLOW_ALLOW_FILE_STORE"] = "true"  # the issue asks for the local file store
-        from transformers.integrations import MLflowCallback
+        from transformers.integrations.integration_utils import MLflowCallback
 
-        return MLflowCallback(), lambda: None
+        return MLflowCallback(), lambda: None  # type: ignore[no-untyped-call]
     if variant == "wandb":
         os.environ.update(WANDB_MODE="offline", WANDB_DIR=str(work), WANDB_SILENT="true")
-        from transformers.integrations import WandbCallback
+        from transformers.integrations.integration_utils import WandbCallback
 
-        return WandbCallback(), lambda: None
+        return WandbCallback(), lambda: None  # type: ignore[no-untyped-call]
     raise ValueError(variant)
 
 

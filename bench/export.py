@@ -26,8 +26,8 @@ from tests.unit.lineage.script import Script, root
 POINTS, CHECKPOINTS, EVALS = 100_000, 200, 20
 
 
-def big_run(s: Script) -> list[ev.EventBase]:
-    events: list[ev.EventBase] = [
+def big_run(s: Script) -> list[ev.Event]:
+    events: list[ev.Event] = [
         s.started(),
         s.config(),
         s.dataset("ds_notes_v3", merkle_root=root(1)),

@@ -45,7 +45,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
@@ -213,7 +213,7 @@ def pymerkle_root(datas: list[bytes]) -> bytes | None:
     return bytes(tree.get_root())
 
 
-def scaling(units: list[Callable[[], object]], workers: int) -> float:
+def scaling(units: Sequence[Callable[[], object]], workers: int) -> float:
     """How much faster `workers` forked processes sharing `units` (round robin) do them than
     one process doing them all: the parallel limit of this machine for that work."""
     import multiprocessing

@@ -79,11 +79,11 @@ class Runs:
         }
         event: ev.EventBase
         if seq == 0:
-            event = ev.RunStarted(**env, payload=ev.RunStartedPayload(sdk_version="0.1.0"))  # type: ignore[arg-type]
+            event = ev.RunStarted(**env, payload=ev.RunStartedPayload(sdk_version="0.1.0"))
         else:
             metrics = {"loss": 1.0 / seq, "learning_rate": 2e-5, "grad_norm": 0.5}
             payload = ev.MetricsLoggedPayload(step=seq, epoch=seq / 1000, metrics=metrics)
-            event = ev.MetricsLogged(**env, payload=payload)  # type: ignore[arg-type]
+            event = ev.MetricsLogged(**env, payload=payload)
         return run_id, seq, ev.sign(event, self.key).model_dump_json().encode()
 
 
@@ -180,7 +180,7 @@ async def throughput(
         sim = Runs("ws-bench", runs, key)
         items = [sim.next(i)[::2] for i in range(total)]
         topic = prefix + (ev.RAW.name if through_ingest else ev.EVENTS.name)
-        await publish(kafka, topic, items)  # type: ignore[arg-type]
+        await publish(kafka, topic, items)
         pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
         procs = [start("cognify_lineage", dsn, prefix, kafka)]
         if through_ingest:

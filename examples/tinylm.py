@@ -49,7 +49,7 @@ def tokenizer() -> PreTrainedTokenizerFast:
     vocab = {w: i for i, w in enumerate(["<pad>", "<unk>", "<s>", "</s>", *sorted(set(WORDS))])}
     core = Tokenizer(models.WordLevel(vocab=vocab, unk_token="<unk>"))
     core.pre_tokenizer = pre_tokenizers.Whitespace()
-    return PreTrainedTokenizerFast(
+    return PreTrainedTokenizerFast(  # type: ignore[no-untyped-call]
         tokenizer_object=core,
         pad_token="<pad>",
         unk_token="<unk>",
@@ -90,7 +90,7 @@ def tokenized(ds: Dataset, tok: PreTrainedTokenizerFast, length: int = 16) -> Da
     def encode(batch: dict[str, list[Any]]) -> dict[str, list[Any]]:
         out = tok(batch["text"], truncation=True, max_length=length, padding="max_length")
         out["labels"] = [list(ids) for ids in out["input_ids"]]
-        return out
+        return dict(out)
 
     return ds.map(encode, batched=True, remove_columns=ds.column_names)
 

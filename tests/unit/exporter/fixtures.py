@@ -15,17 +15,19 @@ from tests.unit.lineage.script import Script, hash_results, training
 REVIEWER = ev.Producer(kind=ev.ProducerKind.API, id="ingest-1:1", version="0.1.0")
 
 
-def approval(s: Script, name: str = "Dana Reyes", approve: bool = True) -> ev.EventBase:
+def approval(
+    s: Script, name: str = "Dana Reyes", approve: bool = True
+) -> ev.RunApproved | ev.RunRejected:
     env = s.env(REVIEWER, numbered=False)
     payload = ev.DecisionPayload(reviewer=ev.Reviewer(name=name, role="compliance-officer"))
     if approve:
-        return ev.RunApproved(**env, payload=payload)  # type: ignore[arg-type]
-    return ev.RunRejected(**env, payload=payload)  # type: ignore[arg-type]
+        return ev.RunApproved(**env, payload=payload)
+    return ev.RunRejected(**env, payload=payload)
 
 
 def annotation(s: Script) -> ev.AnnotationAdded:
     return ev.AnnotationAdded(
-        **s.env(REVIEWER, numbered=False),  # type: ignore[arg-type]
+        **s.env(REVIEWER, numbered=False),
         payload=ev.AnnotationAddedPayload(
             annotation_id="ann-1",
             node_id="ds_notes_v3",

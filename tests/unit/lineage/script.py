@@ -79,7 +79,7 @@ class Script:
                 dataset_id=dataset_id,
                 name=name,
                 version="3",
-                role=role,  # type: ignore[arg-type]
+                role=role,
                 source_uri=source_uri,
                 record_count=100,
                 merkle_root=merkle_root,
