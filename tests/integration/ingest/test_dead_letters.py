@@ -7,9 +7,11 @@ from datetime import UTC, datetime
 
 import cognify_events as ev
 from cognify_kafka import KafkaSettings
+from cognify_lineage import chain
+from cognify_lineage.postgres import chain_rows
 
 from tests.integration.lineage.harness import Stack, eventually, make_workspace, signed, stack
-from tests.unit.lineage.script import Script, root
+from tests.unit.lineage.script import Script
 
 
 async def _snapshot(s: Stack, *run_ids: str) -> tuple[object, ...]:
@@ -32,8 +34,11 @@ async def test_refused_events_land_in_the_dead_letter_topic_and_change_nothing(
         )
         await eventually(lambda: s.run_status(live.run_id), "the live run")
         await eventually(lambda: s.run_status(sealed.run_id), "the run to be sealed")
-        # The exporter seals a run by publishing run.sealed to the canonical topic.
-        await s.send_events([sealed.sealed(root(7), 1)])
+        # The exporter seals a run by publishing run.sealed, naming the run's chain head, to
+        # the canonical topic (lineage refuses a seal that does not name the head).
+        links, head = await chain_rows(s.pool, sealed.run_id)
+        verified = chain.verify(sealed.run_id, links, head)
+        await s.send_events([sealed.sealed(verified.head, verified.length)])
         await eventually(
             lambda: s.pool.fetchval("SELECT sealed_at FROM runs WHERE run_id = $1", sealed.run_id),
             "the seal in the projection",

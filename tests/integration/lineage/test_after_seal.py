@@ -190,8 +190,9 @@ async def test_a_seal_and_a_late_event_in_the_same_batch(unique: str) -> None:
             events: list[Any] = [*training(s), *hash_results(s)]
             await feed.send(events)
             head = await verified(pool, s.run_id)
-            seal = s.sealed(head.head, head.length)
             before = s.metrics(250, 0.2)  # before the seal in the partition: stored
+            # ... and covered by the seal, which names the chain head just before it.
+            seal = s.sealed(chain.link(head.head, ev.encode(before)), head.length + 1)
             late: list[Any] = [s.metrics(300, 0.01), s.ended(ev.RunStatus.FAILED)]
             packaged, looked = export(s), read(s)
             batch = feed.items([before, seal, late[0], packaged, looked, late[1]])
@@ -303,3 +304,164 @@ async def _text(url: str) -> tuple[int, str]:
             return response.status, response.read().decode()
 
     return await asyncio.to_thread(call)
+
+
+REVIEWER = ev.Producer(kind=ev.ProducerKind.API, id="ingest-1")
+
+
+def note(s: Script, text: str) -> ev.AnnotationAdded:
+    return ev.AnnotationAdded(
+        **s.env(REVIEWER, numbered=False),
+        payload=ev.AnnotationAddedPayload(
+            annotation_id=f"note-{text}",
+            node_id=s.run_id,
+            author=ev.Reviewer(name="Dana Reyes", role="compliance-officer"),
+            text=text,
+        ),
+    )
+
+
+def stale_reason(seal: ev.RunSealed, length: int, head: str) -> str:
+    return (
+        f"run.sealed names chain head {seal.payload.chain_head} ({seal.payload.event_count} "
+        f"events) but the run's chain has {length} events ending in {head}: the seal is stale"
+    )
+
+
+async def test_a_stale_seal_is_refused_and_the_run_stays_open(unique: str) -> None:
+    """The exporter read the chain, then a reviewer's annotation was stored, then its seal
+    arrived: the seal does not name the chain it follows. Refused and recorded; the run is
+    not sealed, so what follows is stored; a seal of the real head is accepted."""
+    async with fresh_database() as dsn:
+        pool = await create_pool(dsn)
+        try:
+            s = Script(f"ws-{unique}", f"run-{unique}")
+            feed = Feed(pool)
+            events: list[Any] = [*training(s), *hash_results(s)]
+            await feed.send(events)
+            read_by_exporter = await verified(pool, s.run_id)
+            first = note(s, "first")
+            assert (await feed.send([first])).stored == 1
+            moved = await verified(pool, s.run_id)
+            assert moved.length == read_by_exporter.length + 1
+
+            stale = s.sealed(read_by_exporter.head, read_by_exporter.length)
+            batch = feed.items([stale])
+            applied = await feed.apply(batch)
+            assert (applied.stored, applied.duplicates) == (0, 0)
+            (refusal,) = applied.refused
+            assert refusal.event.event_id == stale.event_id
+            assert refusal.reason == stale_reason(stale, moved.length, moved.head)
+            assert await verified(pool, s.run_id) == moved  # not chained
+            run = await load(pool, s.run_id)
+            assert run.status == "completed" and run.sealed_at is None  # not folded
+            (row,) = await refused_rows(pool, s.run_id)
+            assert (row["event_id"], row["type"], row["producer"]) == (
+                stale.event_id,
+                "run.sealed",
+                "exporter",
+            )
+            assert row["reason"] == refusal.reason
+            assert bytes(row["body"]) == batch[0][0].value
+            assert row["source_offset"] == batch[0][0].offset
+
+            # The run is not sealed: an event after the refused seal is stored, not refused.
+            second = note(s, "second")
+            after = await feed.send([second])
+            assert after.stored == 1 and after.refused == []
+            head = await verified(pool, s.run_id)
+            assert head.valid and head.length == moved.length + 1
+
+            seal = s.sealed(head.head, head.length)
+            accepted = await feed.send([seal])
+            assert accepted.stored == 1 and accepted.refused == []
+            run = await load(pool, s.run_id)
+            assert run.status == "AUDIT_SEALED"
+            assert run.info["seal"]["chain_head"] == head.head
+            assert {a.text for a in run.annotations.values()} == {"first", "second"}
+            assert run == dag.fold_all([*events, first, second, seal]).runs[s.run_id]
+            sealed_chain = await verified(pool, s.run_id)
+            assert sealed_chain.valid and sealed_chain.length == head.length + 1
+
+            # Replayed below the stored offset: nothing; forwarded again at a new offset
+            # (now after the accepted seal): refused before, not recorded twice.
+            assert (await feed.apply(batch)).replayed == 1
+            again = await feed.send([stale])
+            assert again.refused == [] and again.duplicates == 1 and again.stored == 0
+            assert len(await refused_rows(pool, s.run_id)) == 1
+            assert await verified(pool, s.run_id) == sealed_chain
+            assert (await load(pool, s.run_id)) == run
+        finally:
+            await pool.close()
+
+
+async def test_a_stale_seal_and_the_event_it_missed_in_the_same_batch(unique: str) -> None:
+    """The annotation the seal missed, the stale seal, and the exporter's next seal in one
+    batch: the annotation moves the head the seal must name (taken into account before it is
+    stored); the stale seal is refused; the exact one is accepted and closes the run."""
+    async with fresh_database() as dsn:
+        pool = await create_pool(dsn)
+        try:
+            s = Script(f"ws-{unique}", f"run-{unique}")
+            feed = Feed(pool)
+            events: list[Any] = [*training(s), *hash_results(s)]
+            await feed.send(events)
+            read = await verified(pool, s.run_id)
+            missed = note(s, "missed")
+            stale = s.sealed(read.head, read.length)
+            moved = chain.link(read.head, ev.encode(missed))
+            exact = s.sealed(moved, read.length + 1)
+            late = s.metrics(300, 0.01)
+            other = Script(f"ws-{unique}", f"run-{unique}-b")
+            noise = other.started()
+            packaged = export(s)
+            batch = feed.items([missed, noise, stale, exact, late, packaged])
+            applied = await feed.apply(batch)
+            assert applied.stored == 4 and applied.duplicates == 0
+            assert [(r.event.event_id, r.reason) for r in applied.refused] == [
+                (stale.event_id, stale_reason(stale, read.length + 1, moved)),
+                (late.event_id, sealing_reason(s, "metrics.logged")),
+            ]
+            verdict = await verified(pool, s.run_id)
+            assert verdict.valid and verdict.length == read.length + 3
+            types = await chain_types(pool, s.run_id)
+            assert types[read.length :] == ["annotation.added", "run.sealed", "export.completed"]
+            run = await load(pool, s.run_id)
+            assert run.status == "AUDIT_SEALED"
+            assert (run.info["seal"]["chain_head"], run.info["seal"]["event_count"]) == (
+                moved,
+                read.length + 1,
+            )
+            assert run == dag.fold_all([*events, missed, exact, packaged]).runs[s.run_id]
+            assert len(run.annotations) == 1 and ("loss", 300) not in run.metrics
+            rows = await refused_rows(pool, s.run_id)
+            assert [(r["event_id"], r["source_offset"]) for r in rows] == [
+                (stale.event_id, batch[2][0].offset),
+                (late.event_id, batch[4][0].offset),
+            ]
+
+            # A stale seal alone in a batch, with the missed event a redelivery (already
+            # stored): the redelivery does not move the head twice.
+            t = Script(f"ws-{unique}", f"run-{unique}-c")
+            await feed.send([*training(t), *hash_results(t)])
+            read = await verified(pool, t.run_id)
+            missed = note(t, "missed")
+            await feed.send([missed])
+            head = await verified(pool, t.run_id)
+            exact = t.sealed(head.head, head.length)
+            redelivered = await feed.send([missed, t.sealed(read.head, read.length), exact])
+            assert redelivered.duplicates == 1 and redelivered.stored == 1
+            assert [r.event.type for r in redelivered.refused] == ["run.sealed"]
+            assert (await load(pool, t.run_id)).info["seal"]["chain_head"] == head.head
+
+            assert (await feed.apply(batch)).replayed == len(batch)
+            assert len(await refused_rows(pool, s.run_id)) == 2
+        finally:
+            await pool.close()
+
+
+def sealing_reason(s: Script, type_: str) -> str:
+    return (
+        f"run_id: run {s.run_id!r} is sealed (AUDIT_SEALED); "
+        f"a {type_} event may not be added after the seal"
+    )

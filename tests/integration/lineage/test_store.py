@@ -12,7 +12,7 @@ from pathlib import Path
 import asyncpg
 import cognify_events as ev
 import pytest
-from cognify_lineage import dag, projection, queries
+from cognify_lineage import chain, dag, projection, queries
 from cognify_lineage.postgres import (
     Decoded,
     Message,
@@ -56,7 +56,14 @@ def history(ws: str) -> list[ev.EventBase]:
         ),
     ]
     changed = [b.started(), b.dataset("ds_notes_v4", merkle_root=root(99)), b.heartbeat(3)]
-    return [*training(a), *hash_results(a), *reviews, *changed, a.sealed(root(50), 20)]
+    events = [*training(a), *hash_results(a), *reviews, *changed]
+    # The seal names run a's chain head and length (as the exporter reads them): a seal
+    # that does not is stale, and lineage refuses it.
+    head, length = chain.GENESIS, 0
+    for e in events:
+        if e.run_id == a.run_id:
+            head, length = chain.link(head, ev.encode(e)), length + 1  # type: ignore[arg-type]
+    return [*events, a.sealed(head, length)]
 
 
 async def fold_through_the_store(pool: Pool, events: list[ev.EventBase], batch: int = 7) -> None:

@@ -8,7 +8,7 @@ from typing import Any
 import cognify_events as ev
 import pytest
 from cognify_events.catalog import BY_TYPE
-from cognify_lineage import dag, sealing
+from cognify_lineage import chain, dag, sealing
 
 from tests.unit.events.samples import all_samples
 from tests.unit.lineage.script import EXPORTER, Script, root, training
@@ -112,3 +112,112 @@ def _export(s: Script) -> ev.ExportCompleted:
             size=1,
         ),
     )
+
+
+# A seal is exact: it names the run's chain head and length immediately before it.
+
+REVIEWER = ev.Producer(kind=ev.ProducerKind.API, id="api")
+
+
+def _annotation(s: Script, text: str = "late note") -> ev.AnnotationAdded:
+    return ev.AnnotationAdded(
+        **s.env(REVIEWER, numbered=False),
+        payload=ev.AnnotationAddedPayload(
+            annotation_id=f"a-{text.replace(' ', '-')}",
+            node_id=s.run_id,
+            author=ev.Reviewer(name="Dana", role="compliance"),
+            text=text,
+        ),
+    )
+
+
+def _pending(
+    events: list[Any], heads: dict[str, sealing.Head], stored: frozenset[Any] = frozenset()
+) -> sealing.Pending:
+    return sealing.Pending(heads, [ev.encode(e) for e in events], stored)
+
+
+def test_a_seal_naming_the_chain_head_and_length_is_not_stale() -> None:
+    s = Script("ws-a", RUN)
+    head = sealing.Head(19, root(3))
+    assert sealing.stale_reason(s.sealed(root(3), 19), head) is None
+    assert sealing.stale_reason(s.sealed(chain.GENESIS, 0), sealing.EMPTY) is None
+
+
+def test_a_seal_naming_another_head_or_length_is_stale_with_the_reason() -> None:
+    s = Script("ws-a", RUN)
+    head = sealing.Head(20, root(4))
+    assert sealing.stale_reason(s.sealed(root(3), 19), head) == (
+        f"run.sealed names chain head {root(3)} (19 events) but the run's chain has 20 events "
+        f"ending in {root(4)}: the seal is stale"
+    )
+    assert sealing.stale_reason(s.sealed(root(4), 19), head) is not None  # the length too
+    assert sealing.stale_reason(s.sealed(root(3), 20), head) is not None  # the head too
+    why = sealing.stale_reason(s.sealed(root(3), 19), head)
+    assert why is not None and sealing.is_stale_seal("run.sealed", why)
+    assert not sealing.is_stale_seal("run.sealed", sealing.reason(s.sealed(root(3), 19)))
+
+
+def test_an_event_stored_after_the_head_the_seal_names_makes_it_stale() -> None:
+    """The race: the exporter read (19, X); an annotation was stored after X; then the
+    seal. Refused, and the run stays unsealed: what follows it is stored."""
+    s = Script("ws-a", RUN)
+    stale = s.sealed(root(3), 19)
+    later: list[Any] = [stale, s.metrics(300, 0.1), _export(s)]
+    heads = {RUN: sealing.Head(20, root(4))}  # the annotation is in the store
+    verdicts = sealing.refusals(later, set(), _pending(later, heads))
+    assert list(verdicts) == [0]
+    assert verdicts[0].endswith("the seal is stale")
+    # No chain yet at all: a seal naming anything but the empty chain is stale.
+    assert list(sealing.refusals(later, set(), _pending(later, {}))) == [0]
+
+
+def test_the_runs_events_earlier_in_the_batch_move_the_head_the_seal_must_name() -> None:
+    s, other = Script("ws-a", RUN), Script("ws-a", "run-2")
+    head = sealing.Head(19, root(3))
+    note, noise = _annotation(s), other.metrics(1, 1.0)
+    body = ev.encode(note)
+    moved = chain.link(root(3), body)
+
+    stale = s.sealed(root(3), 19)  # read before the annotation: stale
+    batch: list[Any] = [note, noise, stale, s.metrics(300, 0.1)]
+    verdicts = sealing.refusals(batch, set(), _pending(batch, {RUN: head}))
+    assert list(verdicts) == [2]
+    assert verdicts[2] == (
+        f"run.sealed names chain head {root(3)} (19 events) but the run's chain has 20 events "
+        f"ending in {moved}: the seal is stale"
+    )
+
+    exact = s.sealed(moved, 20)  # covers the annotation: accepted, closes the run
+    batch = [note, noise, stale, exact, s.metrics(301, 0.1), _export(s)]
+    verdicts = sealing.refusals(batch, set(), _pending(batch, {RUN: head}))
+    assert sorted(verdicts) == [2, 4]
+    assert "is sealed (AUDIT_SEALED)" in verdicts[4]
+
+    # A refused stale seal does not move the head: a seal after it names the same head.
+    exact_after = s.sealed(moved, 20)
+    batch = [note, stale, exact_after]
+    assert list(sealing.refusals(batch, set(), _pending(batch, {RUN: head}))) == [1]
+
+
+def test_an_event_of_the_batch_already_stored_does_not_move_the_head() -> None:
+    """A redelivery is in the store's head already: counted once, and never refused."""
+    s = Script("ws-a", RUN)
+    note = _annotation(s)
+    after = chain.link(root(3), ev.encode(note))
+    seal = s.sealed(after, 20)
+    batch: list[Any] = [note, seal]
+    stored = frozenset({note.event_id})
+    heads = {RUN: sealing.Head(20, after)}  # the annotation was stored by an earlier batch
+    assert sealing.refusals(batch, set(), _pending(batch, heads, stored)) == {}
+    # The seal itself already stored (a redelivery of an accepted seal): not checked again.
+    again = frozenset({seal.event_id})
+    assert sealing.refusals([seal], {RUN}, _pending([seal], heads, again)) == {}
+    assert sealing.refusals([seal], set(), _pending([seal], {}, frozenset({seal.event_id}))) == {}
+
+
+def test_a_second_seal_of_a_sealed_run_is_refused_as_after_the_seal_not_as_stale() -> None:
+    s = Script("ws-a", RUN)
+    second = s.sealed(root(3), 19)
+    verdicts = sealing.refusals([second], {RUN}, _pending([second], {}))
+    assert verdicts == {0: sealing.reason(second)}

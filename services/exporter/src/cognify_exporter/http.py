@@ -29,7 +29,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from . import attestation, keys, metrics, package, postgres
-from .workflow import Exporter, NotFound, Refused, export_json
+from .workflow import Exporter, NotFound, Refused, StaleSeal, export_json
 
 T = TypeVar("T")
 
@@ -78,7 +78,8 @@ def create_app(exporter: Exporter) -> FastAPI:
     ) -> T | JSONResponse:
         """`work` (a seal or an export), recorded: refused when the run is not the caller's
         (404) or cannot be sealed (409), allowed otherwise. A seal published but not folded
-        in time (TimeoutError, a 500 the caller may retry) was allowed: recorded, then raised."""
+        in time (TimeoutError), or refused as stale every time (StaleSeal), both a 500 the
+        caller may retry, was allowed: recorded, then raised."""
         try:
             result = await work
         except NotFound:
@@ -87,7 +88,7 @@ def create_app(exporter: Exporter) -> FastAPI:
         except Refused as exc:
             await record(p, request, action, obj, False)
             return JSONResponse({"error": "the run cannot be sealed", "reasons": exc.reasons}, 409)
-        except TimeoutError:
+        except (TimeoutError, StaleSeal):
             await record(p, request, action, obj, True)
             raise
         await record(p, request, action, obj, True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from uuid import UUID
 
 import asyncpg
 import cognify_events as ev
@@ -197,6 +198,14 @@ async def is_sealed(pool: Pool, run_id: str) -> bool:
         "SELECT 1 FROM runs WHERE run_id = $1 AND sealed_at IS NOT NULL", run_id
     )
     return found is not None
+
+
+async def refusal(pool: Pool, event_id: UUID) -> str | None:
+    """Why lineage refused the event (`refused_events`), or None when it has not."""
+    found: str | None = await pool.fetchval(
+        "SELECT reason FROM refused_events WHERE event_id = $1", event_id
+    )
+    return found
 
 
 async def connect(dsn: str) -> asyncpg.Connection[asyncpg.Record]:

@@ -2,6 +2,8 @@
 
 seal:   load the run -> `seal.reasons` (and the chain, recomputed) -> publish `run.sealed`
         -> wait until lineage has folded it -> auto-export per the retention settings.
+        Lineage refuses a stale seal (an event of the run stored after the chain was read):
+        then the steps are taken again with the new chain, up to `seal_attempts` times.
 export: seal first when needed -> report from the store at the seal -> render and sign
         -> write to WORM storage (locked for the workspace's retention) -> `export.completed`.
 """
@@ -38,6 +40,19 @@ class Refused(RuntimeError):
         self.reasons = reasons
 
 
+class StaleSeal(RuntimeError):
+    """Every seal published was refused by lineage as stale: events of the run kept
+    arriving between reading its chain and the seal. The seal can be asked for again."""
+
+    def __init__(self, run_id: str, attempts: int, reason: str) -> None:
+        super().__init__(
+            f"run {run_id} could not be sealed: lineage refused {attempts} run.sealed "
+            f"events in a row as stale (events of the run arrived while sealing); "
+            f"the last: {reason}"
+        )
+        self.reason = reason
+
+
 def retain_until(now: datetime, years: int) -> datetime:
     try:
         return now.replace(year=now.year + years)
@@ -68,6 +83,7 @@ class Exporter:
     producer: ev.Producer
     master_key: bytes
     seal_wait_s: float = 30.0
+    seal_attempts: int = 3  # seals published before giving up when lineage finds each stale
 
     async def _run(self, run_id: str, workspace_id: str | None) -> Any:
         run = await postgres.run(self.pool, run_id)
@@ -84,7 +100,10 @@ class Exporter:
         template: ev.ExportTemplate = ev.ExportTemplate.DEFAULT,
     ) -> dict[str, Any]:
         run = await self._run(run_id, workspace_id)
-        if run.status != SEALED:
+        refusal = ""
+        for _ in range(self.seal_attempts):
+            if run.status == SEALED:
+                break
             policy, _ = await postgres.documentation(self.pool, run.workspace_id)
             problems = seal.reasons(run, policy)
             chain = await postgres.verified_chain(self.pool, run_id)
@@ -101,9 +120,16 @@ class Exporter:
                 self.producer,
             )
             await self.publish(event)
-            await self._until_sealed(run_id)
-            metrics.SEALS.labels("sealed").inc()
+            stale = await self._until_sealed(run_id, event)
+            if stale is None:
+                metrics.SEALS.labels("sealed").inc()
+            else:  # an event of the run came between the chain read and the seal: again
+                metrics.SEALS.labels("stale").inc()
+                log.warning("seal of %s refused by lineage as stale: %s", run_id, stale)
+                refusal = stale
             run = await self._run(run_id, workspace_id)
+        if run.status != SEALED:
+            raise StaleSeal(run_id, self.seal_attempts, refusal)
         retention = await postgres.retention(self.pool, run.workspace_id)
         wanted = list(formats or [])
         if retention.auto_export_on_seal and retention.auto_export_format not in wanted:
@@ -116,16 +142,22 @@ class Exporter:
             "exports": [export_json(x) for x in exports],
         }
 
-    async def _until_sealed(self, run_id: str) -> None:
+    async def _until_sealed(self, run_id: str, event: ev.RunSealed) -> str | None:
+        """Wait until lineage has folded a seal of the run (None), or has refused `event`
+        as stale (its reason, from `refused_events`)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + self.seal_wait_s
         while not await postgres.is_sealed(self.pool, run_id):
+            refused = await postgres.refusal(self.pool, event.event_id)
+            if refused is not None:
+                return refused
             if loop.time() > deadline:
                 raise TimeoutError(
                     f"run.sealed for {run_id} was published but lineage has not folded it "
                     f"within {self.seal_wait_s:.0f} s; the export can be asked for again"
                 )
             await asyncio.sleep(0.05)
+        return None
 
     async def report(self, run_id: str) -> report.Report:
         run = await self._run(run_id, None)

@@ -195,7 +195,9 @@ class EventsWorker:
         recorded them (refused_events) has committed: the table is the record, the dead
         letter a notice, so one that cannot be sent is logged, not retried."""
         runs = sorted({r.event.run_id or "" for r in refused})
-        log.warning("refused %d events after the seal of %s", len(refused), ", ".join(runs))
+        log.warning(
+            "refused %d events (after a seal, or stale seals) of %s", len(refused), ", ".join(runs)
+        )
         letters = [
             (
                 partition_key(r.event),

@@ -18,7 +18,8 @@ REJECTS = Counter(
 )
 REFUSED = Counter(
     "cognify_lineage_refused_after_seal_total",
-    "Events refused because their run was already sealed (recorded and dead-lettered), by type.",
+    "Events refused because their run was already sealed, or stale seals (recorded and "
+    "dead-lettered), by type.",
     ["type"],
 )
 BATCH_SECONDS = Histogram(

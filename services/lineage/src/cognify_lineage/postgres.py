@@ -2,10 +2,11 @@
 
 One poll batch is one transaction: lock the group's offset rows, drop what is already
 applied (offsets below the stored position, event ids already stored), refuse what comes
-after its run's seal (recorded in `refused_events`, see sealing.py), append the rest to
-`events` with their chain hashes (binary COPY), fold them into the projection, and store
-the next offsets. A crash anywhere rolls all of it back; the restarted consumer seeks to
-the stored offsets, so every event is folded, or refused, exactly once.
+after its run's seal and any stale seal (recorded in `refused_events`, see sealing.py),
+append the rest to `events` with their chain hashes (binary COPY), fold them into the
+projection, and store the next offsets. A crash anywhere rolls all of it back; the
+restarted consumer seeks to the stored offsets, so every event is folded, or refused,
+exactly once.
 """
 
 from __future__ import annotations
@@ -73,8 +74,8 @@ def decode(value: bytes) -> Decoded:
 
 @dataclass(frozen=True)
 class Refusal:
-    """An event refused because its run was already sealed (recorded in the batch's
-    transaction; the worker dead-letters it after the commit)."""
+    """An event refused because its run was already sealed, or a stale `run.sealed`
+    (recorded in the batch's transaction; the worker dead-letters it after the commit)."""
 
     message: Message
     event: Event
@@ -175,8 +176,9 @@ async def _screen(
     conn: projection.Conn, decoded: list[Decoded]
 ) -> tuple[list[Decoded], list[tuple[Decoded, str]]]:
     """Split the batch's new events into those to store and those to refuse because their
-    run was sealed before them (sealing.refusals). A run is sealed in the store when its
-    projected row has `sealed_at`, folded in the transaction that stored its `run.sealed`.
+    run was sealed before them, or because they are a stale seal (sealing.refusals). A run
+    is sealed in the store when its projected row has `sealed_at`, folded in the
+    transaction that stored its `run.sealed`.
     An event already stored (a redelivery) is left to the duplicate check, never refused."""
     run_ids = {d.event.run_id for d in decoded if d.event.run_id is not None}
     sealed: set[str] = set()
@@ -188,7 +190,8 @@ async def _screen(
                 list(run_ids),
             )
         }
-    verdicts = sealing.refusals((d.event for d in decoded), sealed)
+    pending = await _pending_seals(conn, decoded, sealed)
+    verdicts = sealing.refusals((d.event for d in decoded), sealed, pending)
     if not verdicts:
         return decoded, []
     stored = await _stored_ids(conn, [decoded[i].event.event_id for i in verdicts])
@@ -197,6 +200,36 @@ async def _screen(
         (decoded[i], why) for i, why in verdicts.items() if decoded[i].event.event_id not in stored
     ]
     return keep, refused
+
+
+async def _pending_seals(
+    conn: projection.Conn, decoded: list[Decoded], sealed: set[str]
+) -> sealing.Pending | None:
+    """What the batch's seals of unsealed runs are checked against (sealing.stale_reason):
+    those runs' chain heads in the store, and which of their events in the batch are
+    already stored. None when the batch seals no run (nearly every batch: no query).
+
+    The heads are read without a row lock: a run's events are all in one partition of the
+    canonical topic (keyed by run), and this transaction holds that partition's offset row,
+    so no other batch appends to these chains meanwhile (_append then locks them)."""
+    runs = {
+        d.event.run_id
+        for d in decoded
+        if d.event.type == sealing.SEALED_BY
+        and d.event.run_id is not None
+        and d.event.run_id not in sealed
+    }
+    if not runs:
+        return None
+    heads = {
+        r["chain_id"]: sealing.Head(r["length"], r["head_hash"])
+        for r in await conn.fetch(
+            "SELECT chain_id, length, head_hash FROM chain_heads WHERE chain_id = ANY($1)",
+            sorted(runs),
+        )
+    }
+    stored = await _stored_ids(conn, [d.event.event_id for d in decoded if d.event.run_id in runs])
+    return sealing.Pending(heads, [d.body for d in decoded], stored)
 
 
 async def _stored_ids(conn: projection.Conn, ids: list[UUID]) -> set[UUID]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import chain, projection
+from . import chain, projection, sealing
 from .auth import Principal, key_id_of, matches
 from .graph import finding_json
 from .model import Finding, Run, iso
@@ -123,8 +123,9 @@ def findings(run: Run) -> list[dict[str, Any]]:
 
 async def run_findings(pool: Pool, run: Run) -> list[dict[str, Any]]:
     """The run's findings as the read API shows them: the projected ones, then one
-    `event-after-seal` finding per event refused after the seal (from `refused_events`,
-    which is no projection table: those events were never stored nor folded)."""
+    `event-after-seal` finding per event refused after the seal, or `stale-seal` per
+    `run.sealed` refused as stale (from `refused_events`, which is no projection table:
+    those events were never stored nor folded)."""
     return [*findings(run), *await refusal_findings(pool, run)]
 
 
@@ -152,7 +153,8 @@ async def refusal_findings(pool: Pool, run: Run) -> list[dict[str, Any]]:
             "partition": r["source_partition"],
             "offset": r["source_offset"],
         }
-        kind = "event-after-seal"
+        stale = sealing.is_stale_seal(r["type"], r["reason"])
+        kind = "stale-seal" if stale else "event-after-seal"
         out.append(
             finding_json(Finding(f"{kind}:{event_id}", kind, event_id, r["refused_at"], detail))
         )
