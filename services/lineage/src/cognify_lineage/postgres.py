@@ -25,7 +25,7 @@ from cognify_events.codec import decode as codec_decode
 from pydantic import ValidationError
 
 from . import chain, changes, dag, projection, sealing
-from .model import Projection
+from .model import Projection, Run
 
 Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
 DATASET_TYPES = ("dataset.registered", "hash.computed")
@@ -135,7 +135,11 @@ async def apply_batch(
                 elif decoded is not None:
                     fresh.append(decoded)
         new = _distinct(fresh)
-        new, refused = await _screen(conn, new)
+        # The runs the batch touches, loaded once: whether each is sealed decides what is
+        # refused (sealing.py), and the fold starts from them.
+        runs = await projection.load(conn, {d.event.run_id for d in new if d.event.run_id})
+        sealed = {run_id for run_id, run in runs.items() if run.sealed_at is not None}
+        new, refused = await _screen(conn, new, sealed)
         try:
             # Redeliveries of stored events are rare: append optimistically and let the
             # unique event_id say when one slipped in, instead of probing every id first.
@@ -148,7 +152,7 @@ async def apply_batch(
             result.refused = await _record_refusals(conn, batch, done, refused)
         result.duplicates = len(fresh) - len(new) - len(result.refused)
         if new:
-            await project(conn, [d.event for d in new])
+            await project(conn, [d.event for d in new], runs)
         result.stored = len(new)
         await conn.executemany(
             """INSERT INTO consumer_offsets (group_id, topic, partition, next_offset)
@@ -173,23 +177,15 @@ def _distinct(decoded: list[Decoded]) -> list[Decoded]:
 
 
 async def _screen(
-    conn: projection.Conn, decoded: list[Decoded]
+    conn: projection.Conn, decoded: list[Decoded], sealed: set[str]
 ) -> tuple[list[Decoded], list[tuple[Decoded, str]]]:
     """Split the batch's new events into those to store and those to refuse because their
     run was sealed before them, or because they are a stale seal (sealing.refusals). A run
     is sealed in the store when its projected row has `sealed_at`, folded in the
     transaction that stored its `run.sealed`.
     An event already stored (a redelivery) is left to the duplicate check, never refused."""
-    run_ids = {d.event.run_id for d in decoded if d.event.run_id is not None}
-    sealed: set[str] = set()
-    if run_ids:
-        sealed = {
-            r["run_id"]
-            for r in await conn.fetch(
-                "SELECT run_id FROM runs WHERE run_id = ANY($1) AND sealed_at IS NOT NULL",
-                list(run_ids),
-            )
-        }
+    if not sealed and not any(d.event.type == sealing.SEALED_BY for d in decoded):
+        return decoded, []  # nearly every batch: no run sealed, none being sealed
     pending = await _pending_seals(conn, decoded, sealed)
     verdicts = sealing.refusals((d.event for d in decoded), sealed, pending)
     if not verdicts:
@@ -368,9 +364,13 @@ async def _append(conn: projection.Conn, new: list[Decoded]) -> None:
     )
 
 
-async def project(conn: projection.Conn, events: Sequence[Event]) -> None:
-    """Fold events into the projection: load the state they touch, fold, save the change."""
-    runs = await projection.load(conn, {e.run_id for e in events if e.run_id is not None})
+async def project(
+    conn: projection.Conn, events: Sequence[Event], runs: dict[str, Run] | None = None
+) -> None:
+    """Fold events into the projection: load the state they touch (the runs unless given,
+    loaded in this transaction), fold, save the change."""
+    if runs is None:
+        runs = await projection.load(conn, {e.run_id for e in events if e.run_id is not None})
     datasets = await projection.load_datasets(conn, dag.dataset_keys(events, runs))
     before = Projection(runs=runs, datasets=datasets)
     after = dag.fold_all(events, before)
