@@ -20,8 +20,9 @@ against a plain Python loop of RFC 6962 leaf and node hashes (target >= 1.25x) a
 pymerkle (install with `uv sync --group bench`); end to end from JSON Lines and Parquet with
 canonical encoding (target >= 500k records/s per core); one chunked job hashed by one and
 by two worker processes through Kafka, four chunks per worker (target speed-up >= 1.7x),
-against the same chunks hashed by one and by two plain processes (no Kafka: this machine's
-limit for that work) and a pure-Python reference.
+for --records and for 4x as many (the file repeated: chunks 4x longer), against the same
+chunks hashed by one and by two plain processes (no Kafka: this machine's limit for that
+work) and a pure-Python reference.
 The hashing core runs on its Rust accelerator (libs/hashing-native) when built; the Merkle,
 encoding and end-to-end figures are printed for it and for the pure-Python reference path,
 in the same run.
@@ -215,22 +216,31 @@ def pymerkle_root(datas: list[bytes]) -> bytes | None:
 
 def scaling(units: Sequence[Callable[[], object]], workers: int) -> float:
     """How much faster `workers` forked processes sharing `units` (round robin) do them than
-    one process doing them all: the parallel limit of this machine for that work."""
+    one process doing them all: the parallel limit of this machine for that work. The
+    clock starts once every process is forked and waiting (this benchmark's process is
+    large: forking it is not the work measured)."""
+    import gc
     import multiprocessing
 
     context = multiprocessing.get_context("fork")
 
     def run(processes: int) -> float:
+        ready = context.Barrier(processes + 1)
+
         def body(first: int) -> None:
+            ready.wait()
             for unit in units[first::processes]:
                 unit()
 
         procs = [context.Process(target=body, args=(i,)) for i in range(processes)]
-        started = time.perf_counter()
+        gc.freeze()  # the children's collections then leave the parent's objects unshared
         for proc in procs:
             proc.start()
+        ready.wait()
+        started = time.perf_counter()
         for proc in procs:
             proc.join()
+        gc.unfreeze()
         return time.perf_counter() - started
 
     serial, parallel = median_of(3, lambda: run(1), lambda: run(workers))
@@ -509,31 +519,17 @@ async def dataset_figures(work: Path, args: argparse.Namespace) -> None:
     )
     if args.no_pool:
         return
-    # Chunks of the largest power of two <= n / 4 records (8 chunks of 131,072 for 1M
-    # records: four per worker, each ~80 ms of hashing against ~4 ms of Kafka work).
-    chunk = 1 << max(0, (n // 4).bit_length() - 1)
-    env = {"COGNIFY_HASHER_CHUNK_RECORDS": str(chunk)}
-    root = hash_dataset(jsonl).root
-    # Both pools up at once, their runs interleaved (median of --repeat): a burst of load on
-    # the shared cores then hits both figures alike.
-    async with Pool(work, 1, env) as one, Pool(work, 2, env) as two:
-        pools = {1: one, 2: two}
-        for pool in pools.values():
-            await pool.hash(HashTarget.DATASET, jsonl)  # warm-up: imports, page cache
-        runs: dict[int, list[float]] = {1: [], 2: []}
-        for _ in range(args.pool_repeat):
-            for workers, pool in pools.items():
-                seconds, result = await pool.hash(HashTarget.DATASET, jsonl)
-                assert result["payload"]["hash"] == root
-                runs[workers].append(seconds)
-    timings = {workers: statistics.median(seconds) for workers, seconds in runs.items()}
-    for workers, seconds in timings.items():
-        row(
-            f"one chunked job ({-(-n // chunk)} chunks), {workers} worker process(es), JSONL",
-            f"{n / seconds:,.0f} rec/s",
-        )
-    speedup = timings[1] / timings[2]
-    row("speed-up, 2 workers over 1", f"{speedup:.2f}x", "target >= 1.7x")
+    # Chunks of the largest power of two <= n / 4 records: 8 chunks of 131,072 for 1M
+    # records, four per worker, each ~80 ms of hashing against a few ms of Kafka work per
+    # chunk and job. The same job 4 times larger (the file repeated: 8 chunks of 524,288)
+    # shows the pool where chunks are longer, as with the default 2^20-record chunks.
+    speedup, chunk = await pool_speedup(work, jsonl, n, args.pool_repeat)
+    larger = jsonl.with_name("records-x4.jsonl")
+    with larger.open("wb") as out:
+        for _ in range(4):
+            with jsonl.open("rb") as part:
+                shutil.copyfileobj(part, out)
+    await pool_speedup(work, larger, 4 * n, args.pool_repeat)
     total, offsets = jsonl_offsets(jsonl, chunk)
     chunks = [
         partial(
@@ -541,16 +537,41 @@ async def dataset_figures(work: Path, args: argparse.Namespace) -> None:
         )
         for start, at in zip(range(0, total, chunk), offsets, strict=True)
     ]
-    python = [partial(plain_rfc6962, [b"x" * 180 + i.to_bytes(4, "big") for i in range(100_000)])]
+    python = [partial(plain_rfc6962, [b"x" * 180 + i.to_bytes(4, "big") for i in range(250_000)])]
     for label, limit in (
-        ("the same chunks, 2 plain processes over 1 (no Kafka)", scaling(chunks, 2)),
-        ("pure-Python hashing, 2 processes over 1", scaling(python * 4, 2)),
+        (f"{n:,} records' chunks in 2 plain processes over 1", scaling(chunks, 2)),
+        ("pure-Python hashing in 2 processes over 1", scaling(python * 4, 2)),
     ):
+        row(label, f"{limit:.2f}x", f"machine reference: the pool reaches {speedup / limit:.0%}")
+
+
+async def pool_speedup(work: Path, jsonl: Path, n: int, repeat: int) -> tuple[float, int]:
+    """One chunked job of `n` records hashed by a pool of 1 and of 2 workers: prints both
+    and the speed-up; returns it and the chunk size."""
+    chunk = 1 << max(0, (n // 4).bit_length() - 1)
+    env = {"COGNIFY_HASHER_CHUNK_RECORDS": str(chunk)}
+    root = hash_dataset(jsonl).root
+    # Both pools up at once, their runs interleaved (median of `repeat`): a burst of load on
+    # the shared cores then hits both figures alike.
+    async with Pool(work, 1, env) as one, Pool(work, 2, env) as two:
+        pools = {1: one, 2: two}
+        for pool in pools.values():
+            await pool.hash(HashTarget.DATASET, jsonl)  # warm-up: imports, page cache
+        runs: dict[int, list[float]] = {1: [], 2: []}
+        for _ in range(repeat):
+            for workers, pool in pools.items():
+                seconds, result = await pool.hash(HashTarget.DATASET, jsonl)
+                assert result["payload"]["hash"] == root
+                runs[workers].append(seconds)
+    timings = {workers: statistics.median(seconds) for workers, seconds in runs.items()}
+    for workers, seconds in timings.items():
         row(
-            f"machine reference: {label}",
-            f"{limit:.2f}x",
-            f"the pool reaches {speedup / limit:.0%}",
+            f"{n:,} records, {-(-n // chunk)} chunks of {chunk:,}: {workers} worker(s)",
+            f"{n / seconds:,.0f} rec/s",
         )
+    speedup = timings[1] / timings[2]
+    row(f"{n:,} records: speed-up, 2 workers over 1", f"{speedup:.2f}x", "target >= 1.7x")
+    return speedup, chunk
 
 
 if __name__ == "__main__":
