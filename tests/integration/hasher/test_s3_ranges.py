@@ -114,14 +114,14 @@ def _chunks(
     for spec in plan:
         store.fetched, store.asked = 0, []
         assert spec.record_count is not None
-        with storage.dataset_path(
+        with storage.dataset(
             where,
             record_offset=spec.record_offset,
             record_count=spec.record_count,
             byte_offset=spec.byte_offset,
-        ) as path:
+        ) as read:
             digest = hash_range(
-                open_source(path),
+                open_source(read.path),
                 Progress("dataset"),
                 spec.record_offset or 0,
                 spec.record_count,

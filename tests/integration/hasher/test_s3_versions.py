@@ -29,6 +29,7 @@ from cognify_events import (
     HashTarget,
     Producer,
 )
+from cognify_hasher import pins
 from cognify_hasher.combine import Ledger
 from cognify_hasher.progress import Progress
 from cognify_hasher.settings import Chunking, Topics
@@ -149,7 +150,7 @@ def _work(bucket: Bucket, tmp_path: Path, records: int = CHUNK) -> Work:
     return Work(storage, Chunking(records=records), Topics(), ME, threads=2)
 
 
-def _job(bucket: Bucket, key: str) -> HashJobRequested:
+def _job(bucket: Bucket, key: str, target: HashTarget = HashTarget.DATASET) -> HashJobRequested:
     return HashJobRequested(
         workspace_id="ws",
         project="p",
@@ -157,8 +158,8 @@ def _job(bucket: Bucket, key: str) -> HashJobRequested:
         producer=Producer(kind="ingest", id="i:1"),
         payload=HashJobRequestedPayload(
             job_id=f"job-{uuid.uuid4().hex[:12]}",
-            target=HashTarget.DATASET,
-            target_id="ds-1",
+            target=target,
+            target_id="ds-1" if target is HashTarget.DATASET else "ckpt-1",
             source_uri=f"s3://{bucket.store.bucket}/{key}",
         ),
     )
@@ -216,6 +217,9 @@ def test_every_read_of_every_chunk_asks_for_the_version_planned_from(
     assert isinstance(whole, HashComputed) and isinstance(result, HashComputed)
     assert result.payload.hash == whole.payload.hash == hash_dataset(local).root
     assert result.payload.record_count == RECORDS
+    # The result names the version hashed: the plan's pin, and the version the unchunked
+    # job's single GET read (the same one here).
+    assert result.payload.source_version == whole.payload.source_version == pin
 
 
 def test_an_object_overwritten_between_chunks_makes_the_job_a_gap(
@@ -350,3 +354,52 @@ def test_the_objects_under_a_prefix_are_pinned_together(bucket: Bucket, tmp_path
         f"chunk 1 of 5: s3://{bucket.store.bucket}/{prefix} changed after the job was planned "
         f"(its objects are not those planned from: {pin.removeprefix('objects-sha256:')} then, "
     )
+
+
+def _whole(work: Work, job: HashJobRequested) -> HashComputed:
+    [result] = [o.event for o in work.job(job, Progress("whole"))]
+    assert isinstance(result, HashComputed), result
+    return result
+
+
+def test_an_unchunked_result_names_the_version_its_read_got(bucket: Bucket, tmp_path: Path) -> None:
+    """A job hashed whole names the version of the object its one GET read; overwritten,
+    a new job names the new version, and the old version, fetched by its version id, still
+    hashes to the old root: what an auditor does years later."""
+    key = f"hasher-tests/{uuid.uuid4().hex[:12]}/train.jsonl"
+    old = _write(tmp_path / "old.jsonl", _records(100, "old"))
+    new = _write(tmp_path / "new.jsonl", _records(100, "new"))
+    first = bucket.put(key, old.read_bytes())
+    work = _work(bucket, tmp_path, 10 * RECORDS)
+    before = _whole(work, _job(bucket, key))
+    assert before.payload.source_version == bucket.pin(first)
+    assert before.payload.hash == hash_dataset(old).root
+
+    second = bucket.put(key, new.read_bytes())
+    after = _whole(work, _job(bucket, key))
+    assert after.payload.source_version == bucket.pin(second) != bucket.pin(first)
+    assert after.payload.hash == hash_dataset(new).root != before.payload.hash
+    if bucket.versioned:  # the hashed version is still there, by its id
+        assert before.payload.source_version == f"version-id:{first.version_id}"
+        version = first.version_id or ""
+        fetched = tmp_path / "fetched.jsonl"
+        fetched.write_bytes(bucket.store.get(key, version_id=version))
+        assert hash_dataset(fetched).root == before.payload.hash
+
+
+def test_an_s3_checkpoint_names_the_versions_of_its_objects(bucket: Bucket, tmp_path: Path) -> None:
+    """A checkpoint under a prefix hashed whole: `objects-sha256` of the [file, version]
+    pairs its GETs read; a file overwritten, the digest is another."""
+    prefix = f"hasher-tests/{uuid.uuid4().hex[:12]}/checkpoint-10"
+    files = {"config.json": b"{}", "model.safetensors": b"w" * 5_000, "opt/state.pt": b"s" * 10}
+    stored = {rel: bucket.put(f"{prefix}/{rel}", data) for rel, data in files.items()}
+    work = _work(bucket, tmp_path)
+    result = _whole(work, _job(bucket, prefix, HashTarget.CHECKPOINT))
+    expected = pins.of_objects([(rel, pins.of_object(s)) for rel, s in stored.items()])
+    assert result.payload.source_version == str(expected)
+    assert str(expected).startswith("objects-sha256:")
+
+    stored["config.json"] = bucket.put(f"{prefix}/config.json", b'{"a": 1}')
+    again = _whole(work, _job(bucket, prefix, HashTarget.CHECKPOINT))
+    expected = pins.of_objects([(rel, pins.of_object(s)) for rel, s in stored.items()])
+    assert again.payload.source_version == str(expected) != result.payload.source_version

@@ -141,6 +141,20 @@ def all_samples() -> list[ev.EventBase]:
                 duration_s=0.01,
             ),
         ),
+        ev.HashComputed(  # an s3:// source: the version that was hashed
+            **_env(29, SERVICE),
+            payload=ev.HashComputedPayload(
+                job_id="job-ds_clinical-notes_3.3",
+                target=ev.HashTarget.DATASET,
+                target_id="ds_clinical-notes_3.3",
+                hash=ROOT,
+                algorithm="merkle-rfc6962-v1",
+                record_count=4_194_304,
+                bytes_hashed=860_000_000,
+                duration_s=12.5,
+                source_version="version-id:b2b7f26d-922e-4424-a56b-3f582251d7aa",
+            ),
+        ),
         ev.HashFailed(
             **_env(13, SERVICE),
             payload=ev.HashFailedPayload(

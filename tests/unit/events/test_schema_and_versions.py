@@ -73,6 +73,21 @@ def test_a_chunk_request_from_before_source_version_still_decodes() -> None:
         decode_strict(json.dumps(raw).encode())
 
 
+def test_a_hash_result_from_before_source_version_still_decodes() -> None:
+    # hash.computed gained `source_version` (the version of an s3:// source that was
+    # hashed) with a default: the v1 golden file, written before it, lacks it.
+    raw = json.loads((GOLDEN / "hash.computed.v1.json").read_text())
+    assert "source_version" not in raw["payload"]
+    event = decode_strict(json.dumps(raw).encode())
+    assert event.payload.source_version is None  # type: ignore[union-attr]
+    raw["payload"]["source_version"] = "objects-sha256:" + "ab" * 32
+    event = decode_strict(json.dumps(raw).encode())
+    assert event.payload.source_version == "objects-sha256:" + "ab" * 32  # type: ignore[union-attr]
+    raw["payload"]["source_version"] = "latest"  # not one of the documented forms
+    with pytest.raises(ValueError, match=r"payload\.source_version: String should match"):
+        decode_strict(json.dumps(raw).encode())
+
+
 def test_a_breaking_change_is_bridged_by_an_upcaster(monkeypatch: pytest.MonkeyPatch) -> None:
     # Pretend run.started v0 named the tags `labels`; its upcaster renames them.
     def v0_to_v1(raw: dict[str, Any]) -> dict[str, Any]:

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import uuid
 
 import pytest
 from cognify import package_verify
-from cognify_events import ExportFormat, ExportTemplate
-from cognify_exporter import attestation, keys
+from cognify_events import ExportFormat, ExportTemplate, HashComputed, HashTarget
+from cognify_exporter import attestation, jsonpkg, keys, report
 from cognify_exporter.package import build
+from cognify_lineage.model import iso
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from .fixtures import sealed_report
+from tests.unit.lineage.script import Script, root
+
+from .fixtures import events, folded, sealed_report
 
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 
@@ -34,6 +38,28 @@ def test_the_json_package_holds_the_graph_every_hash_and_the_seal() -> None:
     assert doc["approvals"][0]["reviewer"] == {"name": "Dana Reyes", "role": "compliance-officer"}
     assert doc["documentation"]["known_limitations"] == "not supplied"
     assert "exports" not in json.dumps(doc["run"])
+
+
+def test_a_node_hashed_from_s3_shows_the_version_hashed() -> None:
+    """The JSON package's nodes are the lineage graph's: an s3:// source's node names the
+    object version the hasher hashed (docs/spec/package.md), a local one none."""
+    s = Script("ws-1", "run-1")
+    version = "version-id:3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY"
+    pinned = s.hashed(HashTarget.DATASET, "ds_extra_v1", root(3), version)
+    evs = [
+        pinned if isinstance(e, HashComputed) and e.payload.target_id == "ds_extra_v1" else e
+        for e in events(s)
+    ]
+    run = folded(evs)
+    built = report.build(
+        run,
+        evs,
+        report.Seal(str(uuid.uuid4()), iso(s.t0), "exporter", "sha256:" + "ab" * 32, len(evs), "k"),
+        {},
+    )
+    nodes = {n["id"]: n for n in json.loads(jsonpkg.render(built, ExportTemplate.DEFAULT))["nodes"]}
+    assert nodes["ds_extra_v1"]["source_version"] == version
+    assert "source_version" not in nodes["ckpt_step_200"]
 
 
 def test_the_statement_names_package_chain_head_datasets_and_model() -> None:

@@ -29,7 +29,9 @@ def _root(records: list[dict[str, Any]]) -> str:
     return format_digest(builder.root())
 
 
-def _chunks(job_id: str = "job-1", plan: str = "a" * 16) -> list[HashChunkComputed]:
+def _chunks(
+    job_id: str = "job-1", plan: str = "a" * 16, version: str | None = None
+) -> list[HashChunkComputed]:
     ranges = [(0, 4), (4, 4), (8, 4), (12, 1)]
     return [
         HashChunkComputed(
@@ -48,6 +50,7 @@ def _chunks(job_id: str = "job-1", plan: str = "a" * 16) -> list[HashChunkComput
                 record_count=count,
                 root=_root(RECORDS[offset : offset + count]),
                 record_schema={"columns": [{"name": "i", "type": "int64"}]},
+                source_version=version,
             ),
         )
         for index, (offset, count) in enumerate(ranges)
@@ -70,6 +73,31 @@ def test_the_last_chunk_completes_the_job_with_the_unchunked_root() -> None:
     )
     assert result.payload.record_count == 13 and result.run_id == "run-1"
     assert ledger.add(P, 9, chunks[1]) == [], "a late duplicate changes nothing"
+
+
+def test_the_result_carries_the_version_the_plan_pinned() -> None:
+    pin = "version-id:3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY"
+    ledger = Ledger(ME)
+    results = [r for offset, c in enumerate(_chunks(version=pin)) for r in ledger.add(P, offset, c)]
+    [result] = results
+    assert isinstance(result, HashComputed)
+    assert result.payload.source_version == pin
+    assert result.payload.hash == _root(RECORDS)
+    ledger = Ledger(ME)
+    [local] = [r for offset, c in enumerate(_chunks("job-2")) for r in ledger.add(P, offset, c)]
+    assert isinstance(local, HashComputed) and local.payload.source_version is None
+
+
+def test_chunks_naming_two_versions_do_not_combine() -> None:
+    chunks = _chunks(version="etag:aaaa")
+    chunks[3] = chunks[3].model_copy(
+        update={"payload": chunks[3].payload.model_copy(update={"source_version": "etag:bbbb"})}
+    )
+    ledger = Ledger(ME)
+    results = [r for offset, c in enumerate(chunks) for r in ledger.add(P, offset, c)]
+    [result] = results
+    assert isinstance(result, HashFailed)
+    assert "different source versions" in result.payload.reason
 
 
 def test_offsets_wait_for_the_first_chunk_of_an_unfinished_job() -> None:

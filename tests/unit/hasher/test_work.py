@@ -81,6 +81,7 @@ def test_a_checkpoint_hashed_in_chunks_has_the_unchunked_hash(tmp_path: Path) ->
         assert [(f.path, f.sha256) for f in result.payload.files] == [
             (e.path, e.sha256) for e in expected.entries
         ]
+        assert result.payload.source_version is None, "a local path has no version"
     assert whole[0].event_id == chunked[0].event_id, "one result id per job"
 
 
@@ -92,6 +93,9 @@ def test_a_dataset_hashed_in_chunks_has_the_unchunked_root(tmp_path: Path) -> No
     assert result.payload.hash == hash_dataset(data).root
     assert result.payload.record_count == 333
     assert result.payload.record_schema == hash_dataset(data).schema
+    assert result.payload.source_version is None, "a local path has no version"
+    [whole] = _run(_work(tmp_path), _job(HashTarget.DATASET, str(data), "job-2"))
+    assert isinstance(whole, HashComputed) and whole.payload.source_version is None
 
 
 def test_a_checkpoint_rotated_away_is_a_failure_with_the_reason(tmp_path: Path) -> None:

@@ -141,7 +141,13 @@ class Script:
             ),
         )
 
-    def hashed(self, target: ev.HashTarget, target_id: str, digest: str) -> ev.HashComputed:
+    def hashed(
+        self,
+        target: ev.HashTarget,
+        target_id: str,
+        digest: str,
+        source_version: str | None = None,
+    ) -> ev.HashComputed:
         return ev.HashComputed(
             **self.env(HASHER, numbered=False),
             payload=ev.HashComputedPayload(
@@ -151,6 +157,7 @@ class Script:
                 hash=digest,
                 algorithm="checkpoint-manifest-v1",
                 record_count=100 if target == "dataset" else None,
+                source_version=source_version,
             ),
         )
 

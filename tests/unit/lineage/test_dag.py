@@ -54,6 +54,29 @@ def test_hash_results_after_the_run_ended_fill_their_nodes() -> None:
     assert run.nodes["ds_extra_v1"].attrs["record_count"] == 100
 
 
+def test_the_version_of_an_s3_source_hashed_is_kept_on_the_node() -> None:
+    """hash.computed of an s3:// source names the version hashed: the node keeps it, and
+    the lineage JSON (and so the JSON package's nodes) shows it; local paths show none."""
+    s = Script("ws-a", "run-1")
+    version = "version-id:3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY"
+    objects = "objects-sha256:" + "c4" * 32
+    run = dag.fold_all(
+        [
+            *training(s),
+            s.hashed(ev.HashTarget.DATASET, "ds_extra_v1", root(9), version),
+            s.hashed(ev.HashTarget.CHECKPOINT, "ckpt_step_100", root(4), objects),
+        ]
+    ).runs["run-1"]
+    assert run.nodes["ds_extra_v1"].attrs["source_version"] == version
+    assert run.nodes["ckpt_step_100"].attrs["source_version"] == objects
+    assert "source_version" not in run.nodes["ds_notes_v3"].attrs
+    doc = graph.lineage(run)
+    jsonschema.validate(doc, SCHEMA)
+    shown = {n["id"]: n.get("source_version") for n in doc["nodes"]}
+    assert shown["ds_extra_v1"] == version and shown["ckpt_step_100"] == objects
+    assert shown["ds_notes_v3"] is None
+
+
 def test_a_failed_hash_is_an_explicit_gap_in_the_evidence() -> None:
     s = Script("ws-a", "run-1")
     run = dag.fold_all(

@@ -42,6 +42,13 @@ class FileHash(Model):
     sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
 
 
+# The version of an s3:// source a job read or was planned from (docs/spec/hashing.md,
+# "Versions of s3:// sources"):
+# `version-id:<S3 VersionId>`, `etag:<ETag>` (a bucket without versions), or
+# `objects-sha256:<hex>` (the objects under a prefix, each with its own version).
+SourceVersion = Annotated[str, Field(pattern=r"^(version-id|etag|objects-sha256):[!-~]{1,1024}$")]
+
+
 class HashComputedPayload(Model):
     job_id: Ident
     target: HashTarget
@@ -53,6 +60,10 @@ class HashComputedPayload(Model):
     record_schema: Annotated[dict[str, JsonValue], Field(max_length=1_024)] = {}
     bytes_hashed: Annotated[int, Field(ge=0)] = 0
     duration_s: Annotated[float, Field(ge=0)] = 0.0
+    # s3:// sources: the version that was hashed (docs/spec/hashing.md, "Versions of s3://
+    # sources"), so an auditor can fetch exactly it later. None for local paths (and results
+    # from before it existed).
+    source_version: SourceVersion | None = None
 
 
 class HashComputed(EventBase):
@@ -80,10 +91,6 @@ class HashFailed(EventBase):
 # the combined `hash.computed` (or `hash.failed`) is evidence.
 
 PlanId = Annotated[str, Field(pattern=r"^[0-9a-f]{16,64}$")]
-# The version of an s3:// source a job was planned from (docs/spec/hashing.md, "Hasher pool"):
-# `version-id:<S3 VersionId>`, `etag:<ETag>` (a bucket without versions), or
-# `objects-sha256:<hex>` (the objects under a prefix, each with its own version).
-SourceVersion = Annotated[str, Field(pattern=r"^(version-id|etag|objects-sha256):[!-~]{1,1024}$")]
 
 
 class HashChunkRequestedPayload(Model):
@@ -131,6 +138,8 @@ class HashChunkComputedPayload(Model):
     files: Annotated[list[FileHash], Field(max_length=100_000)] = []
     bytes_hashed: Annotated[int, Field(ge=0)] = 0
     duration_s: Annotated[float, Field(ge=0)] = 0.0
+    # The request's `source_version`, carried to the combiner for the job's result.
+    source_version: SourceVersion | None = None
 
 
 class HashChunkComputed(EventBase):

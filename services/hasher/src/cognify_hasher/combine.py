@@ -93,15 +93,21 @@ def combine(parts: list[HashChunkComputed], me: Producer) -> Result:
     first = parts[0]
     p = first.payload
     duration = sum(part.payload.duration_s for part in parts)
+    # The plan's pin (one plan id, one pin: the pin is part of the plan id).
+    version = p.source_version
     try:
+        if any(part.payload.source_version != version for part in parts):
+            raise ValueError("chunks of one plan name different source versions")
         if p.root is not None:
-            return jobs.dataset_computed(first, _dataset(parts), duration, me)
+            digest = _dataset(parts)
+            return jobs.dataset_computed(first, digest, duration, me, source_version=version)
         entries = [
             ManifestEntry(path=f.path, size=f.size, sha256=f.sha256)
             for part in parts
             for f in part.payload.files
         ]
-        return jobs.checkpoint_computed(first, Manifest.from_entries(entries), duration, me)
+        manifest = Manifest.from_entries(entries)
+        return jobs.checkpoint_computed(first, manifest, duration, me, source_version=version)
     except (ValueError, ManifestError) as exc:
         reason = f"chunk results do not combine: {exc}"
         return jobs.failed(first, p.job_id, p.target, p.target_id, reason, me)

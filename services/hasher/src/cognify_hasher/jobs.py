@@ -196,8 +196,11 @@ def checkpoint_computed(
     duration_s: float,
     me: Producer,
     limit: int = MAX_RESULT_BYTES,
+    *,
+    source_version: str | None = None,
 ) -> HashComputed | HashFailed:
-    """The checkpoint's result; hash-failed when its manifest is too large to publish."""
+    """The checkpoint's result; hash-failed when its manifest is too large to publish.
+    `source_version`: the version of the s3:// objects hashed (None for local paths)."""
     p = job.payload
     result = HashComputed(
         **_envelope(job, me, event_id(p.job_id, "result")),
@@ -210,6 +213,7 @@ def checkpoint_computed(
             files=_file_hashes(manifest),
             bytes_hashed=manifest.total_size,
             duration_s=duration_s,
+            source_version=source_version,
         ),
     )
     size = len(encode(result))
@@ -227,7 +231,11 @@ def dataset_computed(
     digest: DatasetDigest,
     duration_s: float,
     me: Producer,
+    *,
+    source_version: str | None = None,
 ) -> HashComputed:
+    """The dataset's result; `source_version` is the version of an s3:// source that was
+    hashed (the one read, or the plan's pin), None for local paths."""
     p = job.payload
     return HashComputed(
         **_envelope(job, me, event_id(p.job_id, "result")),
@@ -241,6 +249,7 @@ def dataset_computed(
             record_schema=digest.schema,
             bytes_hashed=digest.bytes_hashed,
             duration_s=duration_s,
+            source_version=source_version,
         ),
     )
 
@@ -288,6 +297,7 @@ def chunk_computed(
                 manifest.total_size if manifest else digest.bytes_hashed if digest else 0
             ),
             duration_s=duration_s,
+            source_version=p.source_version,  # the plan's pin, for the combined result
         ),
     )
 

@@ -206,24 +206,40 @@ class Storage:
         self, where: Location, files: Sequence[tuple[str, int]], progress: Progress, threads: int
     ) -> list[ManifestEntry]:
         """SHA-256 of the given files, `threads` at a time (hashlib drops the GIL)."""
+        return self.hash_files_read(where, files, progress, threads)[0]
 
-        def one(item: tuple[str, int]) -> ManifestEntry:
+    def hash_files_read(
+        self, where: Location, files: Sequence[tuple[str, int]], progress: Progress, threads: int
+    ) -> tuple[list[ManifestEntry], str | None]:
+        """`hash_files`, with the version of what was read: for an S3 prefix, the
+        `objects-sha256` pin of the versions its GETs read (each file is one GET, the
+        version taken from its response); None for a local directory."""
+
+        def one(item: tuple[str, int]) -> tuple[ManifestEntry, Pin | None]:
             rel = self._relative(item[0])
-            size, hexdigest = self._hash_one(where, rel, progress)
-            return ManifestEntry(path=rel, size=size, sha256=hexdigest)
+            size, hexdigest, pin = self._hash_one(where, rel, progress)
+            return ManifestEntry(path=rel, size=size, sha256=hexdigest), pin
 
         if threads > 1 and len(files) > 1:
             with ThreadPoolExecutor(max_workers=min(threads, len(files))) as pool:
-                return list(pool.map(one, files))
-        return [one(item) for item in files]
+                done = list(pool.map(one, files))
+        else:
+            done = [one(item) for item in files]
+        entries = [entry for entry, _ in done]
+        if not isinstance(where, S3Object):
+            return entries, None
+        return entries, str(pins.of_objects([(e.path, pin) for e, pin in done]))
 
-    def _hash_one(self, where: Location, rel: str, progress: Progress) -> tuple[int, str]:
+    def _hash_one(
+        self, where: Location, rel: str, progress: Progress
+    ) -> tuple[int, str, Pin | None]:
         if isinstance(where, S3Object):
             key = where.key.rstrip("/") + "/" + rel
 
-            def hash_object(store: ObjectStore) -> tuple[int, str]:
+            def hash_object(store: ObjectStore) -> tuple[int, str, Pin | None]:
                 with self._stream(store, where, key) as pieces:
-                    return _digest(pieces, progress)
+                    size, hexdigest = _digest(pieces, progress)
+                    return size, hexdigest, pins.of_object(pieces.version)
 
             return self._s3_call(where, hash_object)
         path = where.path / rel
@@ -231,7 +247,7 @@ class Storage:
             info = os.lstat(path)
             if not stat.S_ISREG(info.st_mode):
                 raise JobFailure(FailureKind.INVALID, f"{rel!r} is no longer a regular file")
-            return hash_local_file(path, progress)
+            return (*hash_local_file(path, progress), None)
         except FileNotFoundError:
             raise JobFailure(
                 FailureKind.MISSING,
@@ -242,26 +258,6 @@ class Storage:
             raise JobFailure(FailureKind.UNREADABLE, f"unreadable: {exc}") from None
 
     # ---- datasets -----------------------------------------------------------------------
-
-    @contextlib.contextmanager
-    def dataset_path(
-        self,
-        where: Location,
-        *,
-        record_offset: int | None = None,
-        record_count: int | None = None,
-        byte_offset: int | None = None,
-        version: str | None = None,
-    ) -> Iterator[Path]:
-        """The path of `dataset(...)`."""
-        with self.dataset(
-            where,
-            record_offset=record_offset,
-            record_count=record_count,
-            byte_offset=byte_offset,
-            version=version,
-        ) as read:
-            yield read.path
 
     @contextlib.contextmanager
     def dataset(

@@ -83,17 +83,17 @@ class Work:
             if p.target is HashTarget.DATASET:
                 if p.record_offset is None or p.record_count is None:
                     raise JobFailure(FailureKind.INVALID, "a dataset chunk names no record range")
-                with self.storage.dataset_path(
+                with self.storage.dataset(
                     where,
                     record_offset=p.record_offset,
                     record_count=p.record_count,
                     byte_offset=p.byte_offset,
                     version=p.source_version,
-                ) as path:  # s3: only the chunk's own bytes, of the version planned from
+                ) as read:  # s3: only the chunk's own bytes, of the version planned from
                     progress.start(records_total=p.record_count)
                     digest = _guarded(
                         lambda: hash_range(
-                            open_source(path),
+                            open_source(read.path),
                             progress,
                             p.record_offset or 0,
                             p.record_count,
@@ -141,7 +141,10 @@ class Work:
             progress.start(records_total=total)
             digest = _guarded(lambda: hash_range(source, progress))
         progress.finish()
-        return [self._result(jobs.dataset_computed(job, digest, _since(started), self.me))]
+        result = jobs.dataset_computed(
+            job, digest, _since(started), self.me, source_version=read.version
+        )
+        return [self._result(result)]
 
     def _checkpoint(
         self, job: HashJobRequested, where: Location, progress: Progress, started: float
@@ -151,10 +154,13 @@ class Work:
         if plan is not None:
             return self._chunks(job, plan)
         progress.start(bytes_total=sum(size for _, size in files))
-        entries = self.storage.hash_files(where, files, progress, self.threads)
+        entries, version = self.storage.hash_files_read(where, files, progress, self.threads)
         manifest = _guarded(lambda: Manifest.from_entries(entries))
         progress.finish()
-        return [self._result(jobs.checkpoint_computed(job, manifest, _since(started), self.me))]
+        result = jobs.checkpoint_computed(
+            job, manifest, _since(started), self.me, source_version=version
+        )
+        return [self._result(result)]
 
     def _chunks(
         self, job: HashJobRequested, plan: list[jobs.ChunkSpec], version: str | None = None

@@ -210,6 +210,8 @@ def hash_computed(run: Run, e: HashComputed, datasets: Datasets) -> Run:
     attrs: dict[str, Json] = {"algorithm": p.algorithm, "bytes_hashed": p.bytes_hashed}
     if p.record_count is not None and base.attrs.get("record_count") is None:
         attrs["record_count"] = p.record_count
+    if p.source_version is not None:  # the s3:// version hashed: what an auditor fetches
+        attrs["source_version"] = p.source_version
     if old is not None and old.hash_status == "computed" and old.hash != p.hash:
         attrs["sdk_hash"] = old.hash
         detail = {"reported": old.hash, "computed": p.hash}
