@@ -10,11 +10,26 @@ import re
 import subprocess
 import sys
 import zipfile
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.fixture
+def services_stopped_after() -> Iterator[None]:
+    """The main job leaves the services running (a user goes on using them); a test run
+    stops them again unless they were already up before it."""
+    services = str(ROOT / "deploy/services")
+    before = subprocess.run([services, "status"], capture_output=True, text=True, check=True)
+    yield
+    if " up " not in before.stdout:
+        subprocess.run([services, "down"], capture_output=True, check=True)
+
+
+@pytest.mark.usefixtures("services_stopped_after")
 def test_the_main_job_audits_a_fine_tune_from_training_to_verified_package(
     tmp_path: Path,
 ) -> None:
