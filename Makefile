@@ -47,8 +47,8 @@ lint: install ## ruff lint and format check
 format: install ## ruff format and autofix
 	@.venv/bin/ruff format . && .venv/bin/ruff check --fix .
 
-typecheck: install ## mypy --strict over libs, services, bench and examples
-	@.venv/bin/mypy libs/*/src services/*/src bench examples
+typecheck: install ## mypy --strict over libs, services, bench, examples and tests
+	@.venv/bin/mypy libs/*/src services/*/src bench examples tests
 
 schemas: install ## regenerate docs/events/*.json from libs/events
 	@$(PY) -m cognify_events.schema docs/events

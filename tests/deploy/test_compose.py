@@ -26,7 +26,8 @@ def _compose(*args: str, env: dict[str, str] | None = None) -> subprocess.Comple
 def _config(env: dict[str, str] | None = None) -> dict[str, Any]:
     result = _compose("config", "--format", "json", env=env)
     assert result.returncode == 0, result.stderr
-    return json.loads(result.stdout)  # type: ignore[no-any-return]
+    config: dict[str, Any] = json.loads(result.stdout)
+    return config
 
 
 def test_compose_file_is_valid() -> None:

@@ -8,6 +8,7 @@ import cognify_events as ev
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from cognify_events.codec import decode, encode
 from cognify_kafka import KafkaSettings, consumer, producer, send_all
+from cognify_kafka.batches import Message
 
 from tests.unit.events.samples import all_samples
 
@@ -31,7 +32,7 @@ async def test_events_from_the_idempotent_producer_reach_a_consumer_group_in_ord
     await prod.start()
     try:
         for event in events:
-            await prod.send_and_wait(topic, encode(event), key=ev.partition_key(event))  # type: ignore[arg-type]
+            await prod.send_and_wait(topic, encode(event), key=ev.partition_key(event))
     finally:
         await prod.stop()
 
@@ -97,7 +98,9 @@ async def test_send_all_lands_every_message_once_in_order_where_send_would_put_i
     await _fresh_topic(kafka, topic, partitions=4)
     keys = [f"run-{i}".encode() for i in range(9)]
     # ~3 MB: several 1 MB batches for some partitions.
-    messages = [(topic, keys[i % 9], f"{i:06d}".encode() * 5_000) for i in range(100)]
+    messages: list[Message] = [
+        (topic, keys[i % 9], f"{i:06d}".encode() * 5_000) for i in range(100)
+    ]
     messages += [(topic, None, f"keyless-{i}".encode()) for i in range(8)]
     prod = producer(kafka)
     await prod.start()

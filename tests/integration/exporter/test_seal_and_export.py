@@ -139,7 +139,7 @@ async def test_seal_is_refused_with_the_precise_reason(kafka: KafkaSettings, uni
         await c.s.send_events(
             [
                 ev.DatasetChanged(
-                    **changed.env(numbered=False),  # type: ignore[arg-type]
+                    **changed.env(numbered=False),
                     payload=ev.DatasetChangedPayload(
                         dataset_id="ds_notes_v3",
                         name="notes",

@@ -8,15 +8,16 @@ from datetime import UTC, datetime
 import cognify_events as ev
 from cognify_kafka import KafkaSettings
 from cognify_lineage import chain
+from cognify_lineage.model import Run
 from cognify_lineage.postgres import chain_rows
 
 from tests.integration.lineage.harness import Stack, eventually, make_workspace, signed, stack
 from tests.unit.lineage.script import Script
 
 
-async def _snapshot(s: Stack, *run_ids: str) -> tuple[object, ...]:
+async def _snapshot(s: Stack, *run_ids: str) -> tuple[dict[str, Run], int]:
     runs = await s.runs(*run_ids)
-    stored = await s.pool.fetchval(
+    stored: int = await s.pool.fetchval(
         "SELECT count(*) FROM events WHERE run_id = ANY($1)", list(run_ids)
     )
     return runs, stored

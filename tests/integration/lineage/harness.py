@@ -14,7 +14,7 @@ import socket
 import urllib.error
 import urllib.request
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
@@ -141,7 +141,7 @@ class Stack:
     def lineage_url(self) -> str:
         return f"http://127.0.0.1:{self.lineage_port}"
 
-    async def send_raw(self, items: list[tuple[bytes | None, bytes]]) -> None:
+    async def send_raw(self, items: Sequence[tuple[bytes | None, bytes]]) -> None:
         """Publish (key, value) pairs to the raw topic, as the SDK does."""
         prod = producer(self.kafka)
         await prod.start()
@@ -151,13 +151,13 @@ class Stack:
         finally:
             await prod.stop()
 
-    async def send_events(self, events: list[ev.EventBase], topic: str | None = None) -> None:
+    async def send_events(self, events: Iterable[ev.Event], topic: str | None = None) -> None:
         """Publish events straight to the canonical topic, as the hasher and exporter do."""
         prod = producer(self.kafka)
         await prod.start()
         try:
             futures = [
-                await prod.send(topic or self.topics.events, ev.encode(e), key=ev.partition_key(e))  # type: ignore[arg-type]
+                await prod.send(topic or self.topics.events, ev.encode(e), key=ev.partition_key(e))
                 for e in events
             ]
             await asyncio.gather(*futures)
@@ -187,7 +187,10 @@ class Stack:
             return await projection.load(conn, run_ids, full=full)
 
     async def run_status(self, run_id: str) -> str | None:
-        return await self.pool.fetchval("SELECT status FROM runs WHERE run_id = $1", run_id)  # type: ignore[no-any-return]
+        status: str | None = await self.pool.fetchval(
+            "SELECT status FROM runs WHERE run_id = $1", run_id
+        )
+        return status
 
 
 def signed(event: ev.EventBase, key: str) -> tuple[bytes, bytes]:

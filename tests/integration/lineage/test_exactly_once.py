@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import random
 import signal
@@ -15,7 +16,7 @@ import cognify_events as ev
 from aiokafka import TopicPartition
 from cognify_kafka import KafkaSettings, consumer, producer
 from cognify_lineage import chain, dag, projection
-from cognify_lineage.postgres import chain_rows, create_pool
+from cognify_lineage.postgres import Pool, chain_rows, create_pool
 
 from tests.unit.lineage.script import Script, root
 
@@ -25,12 +26,12 @@ ROOT = Path(__file__).resolve().parents[3]
 RUNS, METRICS_PER_RUN = 6, 480
 
 
-def workload(workspace: str) -> list[ev.EventBase]:
+def workload(workspace: str) -> list[ev.Event]:
     """A few thousand events of six runs, interleaved as concurrent runs would send them."""
     per_run = []
     for i in range(RUNS):
         s = Script(workspace, f"run-{workspace}-{i}")
-        events: list[ev.EventBase] = [
+        events: list[ev.Event] = [
             s.started(),
             s.config(),
             s.dataset(f"ds-{i}", name=f"data-{i}", merkle_root=root(i + 1)),
@@ -42,7 +43,7 @@ def workload(workspace: str) -> list[ev.EventBase]:
         events += [s.evaluation(METRICS_PER_RUN), s.ended()]
         per_run.append(events)
     rng = random.Random(7)
-    out: list[ev.EventBase] = []
+    out: list[ev.Event] = []
     while any(per_run):
         run = rng.choice([r for r in per_run if r])
         out.append(run.pop(0))
@@ -70,7 +71,7 @@ async def test_killing_lineage_repeatedly_neither_loses_nor_doubles_an_event(
         await prod.start()
         try:
             sends = [
-                await prod.send(topics.events, ev.encode(e), key=ev.partition_key(e))  # type: ignore[arg-type]
+                await prod.send(topics.events, ev.encode(e), key=ev.partition_key(e))
                 for e in [*events, *again]
             ]
             await asyncio.gather(*sends)
@@ -99,7 +100,7 @@ async def test_killing_lineage_repeatedly_neither_loses_nor_doubles_an_event(
                 for fraction in (0.1, 0.3, 0.5, 0.7):
                     target = int(fraction * len(events))
                     await eventually(
-                        lambda t=target: _at_least(stored, t), f"{target} stored events", 60
+                        functools.partial(_at_least, stored, target), f"{target} stored events", 60
                     )
                     proc.send_signal(signal.SIGKILL)
                     proc.wait()
@@ -118,7 +119,7 @@ async def test_killing_lineage_repeatedly_neither_loses_nor_doubles_an_event(
 
             assert await stored() == len(events)
             assert await pool.fetchval("SELECT count(DISTINCT event_id) FROM events") == len(events)
-            expected = dag.fold_all(events)  # type: ignore[arg-type]
+            expected = dag.fold_all(events)
             async with pool.acquire() as conn:
                 actual = await projection.load(conn, expected.runs, full=True)
             assert actual == expected.runs
@@ -149,8 +150,8 @@ async def _end_offsets(kafka: KafkaSettings, topic: str) -> dict[int, int]:
         await cons.stop()
 
 
-async def _offsets_reach(pool: object, group: str, topic: str, ends: dict[int, int]) -> bool:
-    rows = await pool.fetch(  # type: ignore[attr-defined]
+async def _offsets_reach(pool: Pool, group: str, topic: str, ends: dict[int, int]) -> bool:
+    rows = await pool.fetch(
         "SELECT partition, next_offset FROM consumer_offsets WHERE group_id = $1 AND topic = $2",
         group,
         topic,

@@ -25,6 +25,7 @@ async def test_every_read_endpoint_refuses_other_workspaces_and_bad_keys(
         await s.send_raw([signed(e, ka.writer) for e in training(script)])
         await eventually(lambda: s.run_status(script.run_id), "the run")
         base = f"{s.lineage_url}/v1/runs/{script.run_id}"
+        token: str | None
 
         conn = await asyncpg.connect(s.dsn)
         try:

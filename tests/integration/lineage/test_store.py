@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
@@ -33,11 +34,11 @@ ROOT = Path(__file__).resolve().parents[3]
 API = ev.Producer(kind=ev.ProducerKind.API, id="api-1")
 
 
-def history(ws: str) -> list[ev.EventBase]:
+def history(ws: str) -> list[ev.Event]:
     """Two runs that touch every projection table: DAG, metrics, findings, reviews, access."""
     a, b = Script(ws, f"{ws}-run-a"), Script(ws, f"{ws}-run-b")
     who = ev.Reviewer(name="Dr. Ortiz", role="compliance officer")
-    reviews: list[ev.EventBase] = [
+    reviews: list[ev.Event] = [
         ev.AnnotationAdded(
             **a.env(API, numbered=False),
             payload=ev.AnnotationAddedPayload(
@@ -55,22 +56,26 @@ def history(ws: str) -> list[ev.EventBase]:
             ),
         ),
     ]
-    changed = [b.started(), b.dataset("ds_notes_v4", merkle_root=root(99)), b.heartbeat(3)]
+    changed: list[ev.Event] = [
+        b.started(),
+        b.dataset("ds_notes_v4", merkle_root=root(99)),
+        b.heartbeat(3),
+    ]
     events = [*training(a), *hash_results(a), *reviews, *changed]
     # The seal names run a's chain head and length (as the exporter reads them): a seal
     # that does not is stale, and lineage refuses it.
     head, length = chain.GENESIS, 0
     for e in events:
         if e.run_id == a.run_id:
-            head, length = chain.link(head, ev.encode(e)), length + 1  # type: ignore[arg-type]
+            head, length = chain.link(head, ev.encode(e)), length + 1
     return [*events, a.sealed(head, length)]
 
 
-async def fold_through_the_store(pool: Pool, events: list[ev.EventBase], batch: int = 7) -> None:
+async def fold_through_the_store(pool: Pool, events: Sequence[ev.Event], batch: int = 7) -> None:
     for start in range(0, len(events), batch):
-        items = [
+        items: list[tuple[Message, Decoded | None]] = [
             (Message("t", 0, start + i, body), decode(body))
-            for i, body in enumerate(ev.encode(e) for e in events[start : start + batch])  # type: ignore[arg-type]
+            for i, body in enumerate(ev.encode(e) for e in events[start : start + batch])
         ]
         await apply_batch(pool, "g", "t", {0: items})
 
@@ -223,8 +228,11 @@ async def test_a_metric_logged_again_at_a_stored_step_replaces_the_point(unique:
         pool = await create_pool(dsn)
         try:
             s = Script(f"ws-{unique}", f"run-{unique}")
-            first = [s.started(), s.metrics(5, 1.0), s.metrics(6, 0.9)]
-            again = [s.metrics(5, 0.25), s.metrics(7, 0.8)]  # new events, step 5 repeated
+            first: list[ev.Event] = [s.started(), s.metrics(5, 1.0), s.metrics(6, 0.9)]
+            again: list[ev.Event] = [
+                s.metrics(5, 0.25),
+                s.metrics(7, 0.8),
+            ]  # new events, step 5 repeated
             await fold_through_the_store(pool, first, batch=3)
             await fold_through_the_store(pool, [*first, *again], batch=5)
             rows = await pool.fetch(
@@ -235,7 +243,7 @@ async def test_a_metric_logged_again_at_a_stored_step_replaces_the_point(unique:
             assert [(r["step"], r["value"]) for r in rows] == [(5, 0.25), (6, 0.9), (7, 0.8)]
             async with pool.acquire() as conn:
                 loaded = await projection.load(conn, {s.run_id}, full=True)
-            expected = dag.fold_all([*first, *again])  # type: ignore[arg-type]
+            expected = dag.fold_all([*first, *again])
             assert loaded == expected.runs
             assert await pool.fetchval("SELECT count(*) FROM events") == len(first) + len(again)
         finally:

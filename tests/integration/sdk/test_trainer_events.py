@@ -103,7 +103,8 @@ def test_a_trainer_run_is_recorded_event_for_event(tmp_path: Path, audited: Any)
 
 
 def test_an_sft_trainer_run_is_recorded_event_for_event(tmp_path: Path, audited: Any) -> None:
-    from trl import SFTConfig, SFTTrainer
+    from trl.trainer.sft_config import SFTConfig
+    from trl.trainer.sft_trainer import SFTTrainer
 
     run, train, evals, since = audited
     tok = tinylm.tokenizer()

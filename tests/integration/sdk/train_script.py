@@ -8,18 +8,31 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[3]))
 
 import cognify
 from cognify.integrations.huggingface import CognifyTrainerCallback
-from transformers import Trainer, TrainerCallback, TrainingArguments
+from transformers import (
+    Trainer,
+    TrainerCallback,
+    TrainerControl,
+    TrainerState,
+    TrainingArguments,
+)
 
 from examples import tinylm
 
 
-class Pace(TrainerCallback):  # type: ignore[misc]
-    def on_step_end(self, args, state, control, **kwargs):  # type: ignore[no-untyped-def]
+class Pace(TrainerCallback):
+    def on_step_end(
+        self,
+        args: TrainingArguments,
+        state: TrainerState,
+        control: TrainerControl,
+        **kwargs: Any,
+    ) -> None:
         time.sleep(float(os.environ.get("STEP_SLEEP", "0")))
         marker = os.environ.get("STEP_MARKER")
         if marker:

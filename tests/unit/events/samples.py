@@ -27,7 +27,7 @@ def _env(n: int, producer: ev.Producer = SDK, seq: int | None = None) -> dict[st
     }
 
 
-def all_samples() -> list[ev.EventBase]:
+def all_samples() -> list[ev.Event]:
     files = [ev.FileEntry(path="model.safetensors", size=1024), ev.FileEntry(path="c.json", size=9)]
     return [
         ev.RunStarted(

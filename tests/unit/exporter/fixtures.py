@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+from collections.abc import Iterable
 from datetime import timedelta
 
 import cognify_events as ev
@@ -37,16 +38,16 @@ def annotation(s: Script) -> ev.AnnotationAdded:
     )
 
 
-def events(s: Script) -> list[ev.EventBase]:
+def events(s: Script) -> list[ev.Event]:
     return [*training(s), *hash_results(s), annotation(s), approval(s)]
 
 
-def folded(evs: list[ev.EventBase], run_id: str = "run-1") -> Run:
-    return dag.fold_all(evs).runs[run_id]  # type: ignore[arg-type]
+def folded(evs: Iterable[ev.Event], run_id: str = "run-1") -> Run:
+    return dag.fold_all(evs).runs[run_id]
 
 
 @functools.cache
-def _scripted() -> tuple[Script, list[ev.EventBase]]:
+def _scripted() -> tuple[Script, list[ev.Event]]:
     s = Script("ws-1", "run-1")
     return s, events(s)
 

@@ -47,7 +47,7 @@ def test_a_recorded_gap_is_not_a_pending_job() -> None:
 def test_an_undocumented_dataset_change_is_named_with_both_roots() -> None:
     s = Script("ws-1", "run-1")
     changed = ev.DatasetChanged(
-        **s.env(numbered=False),  # type: ignore[arg-type]
+        **s.env(numbered=False),
         payload=ev.DatasetChangedPayload(
             dataset_id="ds_notes_v3", name="notes", previous_root=root(9), new_root=root(1)
         ),

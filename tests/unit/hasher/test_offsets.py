@@ -13,6 +13,7 @@ import pytest
 from cognify_hasher import ranges
 from cognify_hasher.ranges import jsonl_offsets, pure_jsonl_offsets
 from cognify_hashing import _native, open_source
+from cognify_hashing.sources import SourceError
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -195,5 +196,5 @@ def test_a_file_cut_short_while_planned_is_a_source_error(tmp_path: Path) -> Non
     path.write_bytes(b"{}\n" * 100)
     with path.open("rb", buffering=0) as handle:
         assert ranges._record_after(handle, 0, 99, path) == 99 * 3
-        with pytest.raises(ranges.SourceError, match="changed while it was planned"):
+        with pytest.raises(SourceError, match="changed while it was planned"):
             ranges._record_after(handle, 0, 100, path)

@@ -7,6 +7,7 @@ import json
 import os
 import threading
 from pathlib import Path
+from typing import cast
 
 import pytest
 from cognify_events import (
@@ -21,7 +22,7 @@ from cognify_events import (
     Producer,
 )
 from cognify_hasher.combine import Ledger
-from cognify_hasher.progress import Cancelled, Progress
+from cognify_hasher.progress import Cancelled, Progress, Snapshot
 from cognify_hasher.settings import Chunking, Topics
 from cognify_hasher.storage import Storage
 from cognify_hasher.work import Output, Work
@@ -139,7 +140,7 @@ def test_a_malformed_dataset_fails_naming_the_line(tmp_path: Path) -> None:
 
 def test_progress_counts_and_a_stopping_worker_abandons_the_job(tmp_path: Path) -> None:
     ckpt = _checkpoint(tmp_path / "checkpoint-4")
-    seen = []
+    seen: list[Snapshot] = []
     progress = Progress("checkpoint", seen.append, interval_s=0)
     _work(tmp_path).job(_job(HashTarget.CHECKPOINT, str(ckpt)), progress)
     total = sum(p.stat().st_size for p in ckpt.rglob("*") if p.is_file())
@@ -159,4 +160,5 @@ def test_chunk_jobs_spread_over_consecutive_partitions(tmp_path: Path) -> None:
     )
     spreads = [o.spread for o in outputs]
     assert len(outputs) == 7 and None not in spreads
-    assert spreads == list(range(spreads[0], spreads[0] + 7))  # type: ignore[operator]
+    start = cast(int, spreads[0])  # not None: checked on the line above
+    assert spreads == list(range(start, start + 7))

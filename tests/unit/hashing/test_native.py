@@ -327,11 +327,13 @@ def test_leaves_of_any_bytes_like_type_hash_alike() -> None:
     assert native.root() == pure.root()
     assert accel.leaf_hashes(datas) == b"".join(hashlib.sha256(b"\0" + d).digest() for d in datas)
     with pytest.raises(TypeError):
-        accel.Merkle().add_leaves([b"ok", "not bytes"])
+        not_all_bytes: list[Any] = [b"ok", "not bytes"]
+        accel.Merkle().add_leaves(not_all_bytes)
 
 
 def test_a_failing_record_leaves_the_records_before_it_added_in_both() -> None:
-    records: list[dict[str, object]] = [{"i": i} for i in range(10)] + [{"bad": math.nan}]
+    records: list[dict[str, object]] = [{"i": i} for i in range(10)]
+    records.append({"bad": math.nan})
     pure, native = pure_builder(), MerkleBuilder()
     for builder in (pure, native):
         with pytest.raises(CanonicalEncodingError, match="'bad'"):

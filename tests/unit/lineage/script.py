@@ -184,7 +184,7 @@ class Script:
         )
 
 
-def training(s: Script) -> list[ev.EventBase]:
+def training(s: Script) -> list[ev.Event]:
     """The SDK's events of a complete run: config, two datasets (one hashed in the SDK, one
     to be hashed by the pool), an eval dataset, two checkpoints, evaluations, the model."""
     return [
@@ -212,7 +212,7 @@ def training(s: Script) -> list[ev.EventBase]:
     ]
 
 
-def hash_results(s: Script) -> list[ev.EventBase]:
+def hash_results(s: Script) -> list[ev.Event]:
     """What the hasher pool answers for the training events' jobs."""
     return [
         s.hashed(ev.HashTarget.DATASET, "ds_extra_v1", root(3)),

@@ -102,7 +102,7 @@ def test_a_gap_in_sequence_numbers_is_shown_until_a_late_event_fills_it() -> Non
 
 def test_a_lost_tail_is_a_gap_too() -> None:
     s = Script("ws-a", "run-1")
-    events = [s.started(), s.heartbeat(1), s.ended(last_seq=5)]
+    events: list[ev.Event] = [s.started(), s.heartbeat(1), s.ended(last_seq=5)]
     run = dag.fold_all(events).runs["run-1"]
     assert run.gaps == ((3, 5),) and run.seq_high == 5
 
@@ -243,11 +243,11 @@ def test_folding_in_batches_equals_folding_one_event_at_a_time() -> None:
     events = [*training(a), *hash_results(a), access, b.started(), b.metrics(1, 0.5)]
     one_by_one = Projection()
     for event in events:
-        one_by_one = dag.fold(one_by_one, event)  # type: ignore[arg-type]
-    assert dag.fold_all(events) == one_by_one  # type: ignore[arg-type]
+        one_by_one = dag.fold(one_by_one, event)
+    assert dag.fold_all(events) == one_by_one
     for split in range(len(events) + 1):
-        first = dag.fold_all(events[:split])  # type: ignore[arg-type]
-        assert dag.fold_all(events[split:], first) == one_by_one, split  # type: ignore[arg-type]
+        first = dag.fold_all(events[:split])
+        assert dag.fold_all(events[split:], first) == one_by_one, split
     assert len(one_by_one.access) == 1 and set(one_by_one.runs) == {"run-a", "run-b"}
 
 
@@ -255,18 +255,18 @@ def test_metric_points_of_interleaved_runs_fold_alike_in_any_split() -> None:
     """The batch updates its own copy of a run's metric map in place: no state handed in or
     handed out may see a later event's points, whatever the split and the interleaving."""
     a, b = Script("ws-1", "run-a"), Script("ws-1", "run-b")
-    events = [a.started(), b.started()]
+    events: list[ev.Event] = [a.started(), b.started()]
     for step in range(1, 6):
         events += [a.metrics(step, 1 / step), b.metrics(step, 2 / step)]
     events.append(a.metrics(3, 9.0))  # the same step again: the point is replaced
     one_by_one = [Projection()]
     for event in events:
-        one_by_one.append(dag.fold(one_by_one[-1], event))  # type: ignore[arg-type]
+        one_by_one.append(dag.fold(one_by_one[-1], event))
     snapshots = copy.deepcopy(one_by_one)
     for split in range(len(events) + 1):
-        first = dag.fold_all(events[:split])  # type: ignore[arg-type]
+        first = dag.fold_all(events[:split])
         assert first == snapshots[split]
-        assert dag.fold_all(events[split:], first) == snapshots[-1], split  # type: ignore[arg-type]
+        assert dag.fold_all(events[split:], first) == snapshots[-1], split
         assert first == snapshots[split], split  # the later batch did not touch it
     assert one_by_one == snapshots
     assert snapshots[-1].runs["run-a"].metrics[("loss", 3)].value == 9.0
