@@ -77,6 +77,21 @@ def test_the_version_of_an_s3_source_hashed_is_kept_on_the_node() -> None:
     assert shown["ds_notes_v3"] is None
 
 
+def test_a_later_hash_without_a_version_does_not_keep_the_earlier_one() -> None:
+    """The version on a node is the one its current hash was computed over: a later result
+    from a source with no version (a local path) leaves none behind."""
+    s = Script("ws-a", "run-1")
+    run = dag.fold_all(
+        [
+            *training(s),
+            s.hashed(ev.HashTarget.DATASET, "ds_extra_v1", root(9), "etag:0123abcd"),
+            s.hashed(ev.HashTarget.DATASET, "ds_extra_v1", root(9)),
+        ]
+    ).runs["run-1"]
+    assert "source_version" not in run.nodes["ds_extra_v1"].attrs
+    assert run.nodes["ds_extra_v1"].hash == root(9)
+
+
 def test_a_failed_hash_is_an_explicit_gap_in_the_evidence() -> None:
     s = Script("ws-a", "run-1")
     run = dag.fold_all(

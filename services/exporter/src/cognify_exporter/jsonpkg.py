@@ -1,6 +1,6 @@
 """The `json` package: the lineage graph in the audit-trail seed's shape, every hash, the
-head of the run's event chain and the seal, as deterministic bytes (pure). Schema:
-docs/spec/package.md and docs/spec/package.schema.json."""
+head of the run's event chain and the seal, as deterministic bytes (pure). Layout:
+docs/spec/package.md (its nodes follow docs/spec/lineage-graph.schema.json)."""
 
 from __future__ import annotations
 

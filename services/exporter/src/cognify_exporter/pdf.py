@@ -40,6 +40,9 @@ MONO = ParagraphStyle("mono", parent=SMALL, fontName="Courier", fontSize=7, lead
 H1, H2 = STYLES["Title"], STYLES["Heading2"]
 MAX_CHART_POINTS = 400
 WIDTH = A4[0] - 36 * mm
+# Hashes and object versions are set in Courier, so an auditor can copy them character for
+# character; a value longer than its column wraps (reportlab splits long words), never cut.
+MONO_PREFIXES = ("sha256:", "version-id:", "etag:", "objects-sha256:")
 
 
 def _p(text: Any, style: ParagraphStyle = BODY) -> Paragraph:
@@ -49,7 +52,7 @@ def _p(text: Any, style: ParagraphStyle = BODY) -> Paragraph:
 def _table(header: list[str], rows: list[list[Any]], widths: list[float] | None = None) -> Table:
     data = [[_p(h, SMALL) for h in header]]
     data += [
-        [_p(v, MONO if isinstance(v, str) and v.startswith("sha256:") else SMALL) for v in row]
+        [_p(v, MONO if isinstance(v, str) and v.startswith(MONO_PREFIXES) else SMALL) for v in row]
         for row in rows
     ]
     if len(data) == 1:
@@ -180,16 +183,21 @@ def _datasets(report: Report, _t: ExportTemplate) -> list[Any]:
             d["role"],
             d["record_count"],
             d["source_uri"] or "(in memory)",
+            d.get("source_version") or "",
             d["hash"] or f"{d['hash_status']}: {d.get('hash_error')}",
         ]
         for d in report.datasets
     ]
     out: list[Any] = [
-        _p("Every dataset that entered the run, with its Merkle root (RFC 6962).", SMALL),
+        _p(
+            "Every dataset that entered the run, with its Merkle root (RFC 6962) and, for an "
+            "s3:// source, the object version the root was computed over.",
+            SMALL,
+        ),
         _table(
-            ["dataset", "name", "role", "records", "source", "root"],
+            ["dataset", "name", "role", "records", "source", "source version", "root"],
             rows,
-            [28 * mm, 24 * mm, 12 * mm, 14 * mm, 30 * mm, WIDTH - 108 * mm],
+            [26 * mm, 22 * mm, 12 * mm, 14 * mm, 28 * mm, 30 * mm, WIDTH - 132 * mm],
         ),
     ]
     for d in report.datasets:
@@ -272,18 +280,27 @@ def _checkpoints(report: Report, _t: ExportTemplate) -> list[Any]:
             c["id"],
             c["step"],
             c["total_bytes"],
+            c.get("source_version") or "",
             c["hash"] or f"{c['hash_status']}: {c.get('hash_error')}",
         ]
         for c in report.checkpoints
     ]
     if report.model:
         m = report.model
-        rows.append([f"model {m['id']}", "final", "", m["hash"] or m["hash_status"]])
+        rows.append(
+            [
+                f"model {m['id']}",
+                "final",
+                "",
+                m.get("source_version") or "",
+                m["hash"] or m["hash_status"],
+            ]
+        )
     return [
         _table(
-            ["checkpoint", "step", "bytes", "SHA-256 (manifest)"],
+            ["checkpoint", "step", "bytes", "source version", "SHA-256 (manifest)"],
             rows,
-            [40 * mm, 15 * mm, 20 * mm, WIDTH - 75 * mm],
+            [36 * mm, 13 * mm, 20 * mm, 45 * mm, WIDTH - 114 * mm],
         )
     ]
 
@@ -376,20 +393,17 @@ def _training_data(report: Report, t: ExportTemplate) -> list[Any]:
             d["id"],
             d["record_count"],
             d["hash"],
+            d.get("source_version") or "",
             str(d["provenance"].get("source_system") or NOT_SUPPLIED),
             str(d["provenance"].get("deidentification_method") or NOT_SUPPLIED),
             str(d["provenance"].get("authorized_use") or NOT_SUPPLIED),
         ]
         for d in report.datasets
     ]
-    widths = [24 * mm, 14 * mm, WIDTH - 122 * mm, 28 * mm, 28 * mm, 28 * mm]
-    return [
-        _table(
-            ["dataset", "records", "root", "source system", "de-identification", "authorised use"],
-            rows,
-            widths,
-        )
-    ]
+    widths = [22 * mm, 14 * mm, 41 * mm, 28 * mm, 22 * mm, 24 * mm, WIDTH - 151 * mm]
+    header = ["dataset", "records", "root", "source version", "source system"]
+    header += ["de-identification", "authorised use"]
+    return [_table(header, rows, widths)]
 
 
 def _limitations(report: Report, _t: ExportTemplate) -> list[Any]:

@@ -92,6 +92,10 @@ def build(
         out = {"id": n.id, "hash": n.hash, "hash_status": n.hash_status, "time": iso(n.time)}
         if n.hash_reason:
             out["hash_error"] = n.hash_reason
+        # The exact object version an s3:// artifact was hashed over (`version-id:…`,
+        # `etag:…` or `objects-sha256:…`, docs/spec/hashing.md); absent for local paths.
+        if n.attrs.get("source_version") is not None:
+            out["source_version"] = n.attrs["source_version"]
         return out
 
     datasets = []

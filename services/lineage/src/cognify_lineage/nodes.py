@@ -220,7 +220,8 @@ def hash_computed(run: Run, e: HashComputed, datasets: Datasets) -> Run:
             Finding(f"hash-mismatch:{p.target_id}", "hash-mismatch", p.target_id, e.time, detail),
         )
     node = evolve(base, hash=p.hash, hash_status="computed", hash_reason=None)
-    run = evolve(run, nodes={**run.nodes, p.target_id: evolve(node, attrs={**base.attrs, **attrs})})
+    kept = {k: v for k, v in base.attrs.items() if k != "source_version"}  # this hash's only
+    run = evolve(run, nodes={**run.nodes, p.target_id: evolve(node, attrs={**kept, **attrs})})
     failed = run.findings.get(f"hash-failed:{p.target_id}")
     if failed is not None and failed.resolved_at is None:
         resolution = {"by": "hash.computed", "hash": p.hash}
