@@ -36,5 +36,14 @@ class PackageStore:
 
         return await asyncio.to_thread(put)
 
+    async def stored(self, key: str) -> bytes | None:
+        """The package an earlier attempt stored under `key` (locked there for good), or
+        None."""
+
+        def get() -> bytes | None:
+            return self.store.get(key) if self.store.exists(key) else None
+
+        return await asyncio.to_thread(get)
+
     async def read(self, key: str) -> bytes:
         return await asyncio.to_thread(self.store.get, key)

@@ -92,7 +92,18 @@ def predicate(report: Report, fmt: ExportFormat, template: ExportTemplate) -> di
 def build(
     report: Report, fmt: ExportFormat, template: ExportTemplate, key: Ed25519PrivateKey
 ) -> Package:
-    data = render(report, fmt, template)
+    return attest(report, fmt, template, render(report, fmt, template), key)
+
+
+def attest(
+    report: Report,
+    fmt: ExportFormat,
+    template: ExportTemplate,
+    data: bytes,
+    key: Ed25519PrivateKey,
+) -> Package:
+    """The package of `data` (rendered now, or stored by an earlier attempt) with its
+    statement signed over exactly those bytes."""
     name = file_name(report.run["run_id"], fmt, template)
     digest = sha256(data)
     stmt = attestation.statement(subjects(report, name, digest), predicate(report, fmt, template))

@@ -197,16 +197,20 @@ class Exporter:
         rep = await self.report(run_id)
         stored = await postgres.seal_key(self.pool, run.workspace_id, self.master_key)
         private = keys.open_private(stored, self.master_key)
+        key = package.object_key(run.workspace_id, run_id, fmt, template)
+        # An attempt that stopped after storing the package (locked: it stays) left the bytes
+        # to sign; rendering again could give other bytes (a newer exporter) and an envelope
+        # that does not match the package stored.
+        earlier = await self.packages.stored(key)
         with metrics.RENDER_SECONDS.labels(fmt.value).time():
-            pkg = await asyncio.to_thread(package.build, rep, fmt, template, private)
+            if earlier is None:
+                pkg = await asyncio.to_thread(package.build, rep, fmt, template, private)
+            else:
+                pkg = await asyncio.to_thread(package.attest, rep, fmt, template, earlier, private)
         retention = await postgres.retention(self.pool, run.workspace_id)
         until = retain_until(datetime.now(UTC), retention.retention_years)
-        key = package.object_key(run.workspace_id, run_id, fmt, template)
         written = await self.packages.write(key, pkg, package.CONTENT_TYPES[fmt], until)
         digest, size = pkg.package_hash, len(pkg.data)
-        if not written:  # already stored (a retry): what is locked there is the package
-            there = await self.packages.read(key)
-            digest, size = package.sha256(there), len(there)
         row = ExportRow(
             run_id,
             fmt,
