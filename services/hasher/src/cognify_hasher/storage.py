@@ -204,16 +204,11 @@ class Storage:
 
     def hash_files(
         self, where: Location, files: Sequence[tuple[str, int]], progress: Progress, threads: int
-    ) -> list[ManifestEntry]:
-        """SHA-256 of the given files, `threads` at a time (hashlib drops the GIL)."""
-        return self.hash_files_read(where, files, progress, threads)[0]
-
-    def hash_files_read(
-        self, where: Location, files: Sequence[tuple[str, int]], progress: Progress, threads: int
     ) -> tuple[list[ManifestEntry], str | None]:
-        """`hash_files`, with the version of what was read: for an S3 prefix, the
-        `objects-sha256` pin of the versions its GETs read (each file is one GET, the
-        version taken from its response); None for a local directory."""
+        """SHA-256 of the given files, `threads` at a time (hashlib drops the GIL), and the
+        version of what was read: for an S3 prefix, the `objects-sha256` pin of the versions
+        its GETs read (each file is one GET, the version taken from its response); None for
+        a local directory."""
 
         def one(item: tuple[str, int]) -> tuple[ManifestEntry, Pin | None]:
             rel = self._relative(item[0])
@@ -330,14 +325,8 @@ class Storage:
 
     def _download(self, where: S3Object, key: str, target: Path) -> StoredObject:
         """The whole object, into `target`; returns the version read."""
-
-        def copy(store: ObjectStore) -> StoredObject:
-            with target.open("wb") as out, self._stream(store, where, key) as pieces:
-                for piece in pieces:
-                    out.write(piece)
-                return pieces.version
-
-        return self._s3_call(where, copy)
+        with target.open("wb") as out:
+            return self._s3_call(where, lambda s: self._copy(s, where, out, key))
 
     # ---- one chunk's byte range ---------------------------------------------------------
 
@@ -411,7 +400,7 @@ class Storage:
         if first < last:
             with target.open("r+b") as out:
                 out.seek(first)
-                self._s3_call(where, lambda s: self._copy(s, where, first, last - first, out))
+                self._s3_call(where, lambda s: self._copy(s, where, out, None, first, last - first))
         return True
 
     def _read(self, where: S3Object, offset: int, length: int) -> bytes:
@@ -441,11 +430,19 @@ class Storage:
         )
 
     def _copy(
-        self, store: ObjectStore, where: S3Object, offset: int, length: int, out: BinaryIO
-    ) -> None:
-        with self._stream(store, where, offset=offset, length=length) as pieces:
+        self,
+        store: ObjectStore,
+        where: S3Object,
+        out: BinaryIO,
+        key: str | None = None,
+        offset: int = 0,
+        length: int | None = None,
+    ) -> StoredObject:
+        """Write a GET (`_stream`'s arguments) to `out`; returns the version read."""
+        with self._stream(store, where, key, offset, length) as pieces:
             for piece in pieces:
                 out.write(piece)
+            return pieces.version
 
     # ---- helpers ------------------------------------------------------------------------
 

@@ -104,7 +104,7 @@ class Work:
             else:
                 files = [(f.path, f.size) for f in p.files]
                 progress.start(bytes_total=sum(size for _, size in files))
-                entries = self.storage.hash_files(where, files, progress, self.threads)
+                entries, _ = self.storage.hash_files(where, files, progress, self.threads)
                 manifest = Manifest.from_entries(entries)
                 event = jobs.chunk_computed(chunk, self.me, _since(started), manifest=manifest)
         except JobFailure as failure:
@@ -154,7 +154,7 @@ class Work:
         if plan is not None:
             return self._chunks(job, plan)
         progress.start(bytes_total=sum(size for _, size in files))
-        entries, version = self.storage.hash_files_read(where, files, progress, self.threads)
+        entries, version = self.storage.hash_files(where, files, progress, self.threads)
         manifest = _guarded(lambda: Manifest.from_entries(entries))
         progress.finish()
         result = jobs.checkpoint_computed(

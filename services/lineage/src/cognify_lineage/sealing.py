@@ -88,7 +88,7 @@ def is_stale_seal(type_: str, why: str) -> bool:
 @dataclass(frozen=True)
 class Pending:
     """The state a batch's seals are checked against: the chains of the runs with a seal in
-        the batch (in the store, before the batch; a run missing has no events yet), the bytes
+    the batch (in the store, before the batch; a run missing has no events yet), the bytes
     of each event of the batch (what the chain hashes), and the ids of the batch's events
     already stored (redeliveries: already in the chain, neither appended again nor
     refused)."""
