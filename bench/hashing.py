@@ -63,7 +63,7 @@ from cognify_hasher.ranges import hash_range, jsonl_offsets
 from cognify_hasher.storage import LocalPath, Storage
 from cognify_hashing import MerkleBuilder, _native, canonical_record, hash_dataset
 from cognify_hashing.sources import JsonLinesFile
-from cognify_kafka import KafkaSettings, ensure_topics, producer
+from cognify_kafka import KafkaSettings, delete_topics, ensure_topics, producer, scratch_prefix
 
 ROOT = Path(__file__).resolve().parents[1]
 CORES = os.cpu_count() or 1
@@ -254,7 +254,7 @@ class Pool:
     """Worker processes of the hasher on topics and groups of this benchmark's own."""
 
     def __init__(self, root: Path, workers: int, env: dict[str, str]) -> None:
-        self.prefix = f"bench-{uuid.uuid4().hex[:8]}."
+        self.prefix = scratch_prefix("bench")
         self.group = f"{self.prefix}hasher"
         self.kafka = KafkaSettings()
         self.env = {
@@ -299,6 +299,7 @@ class Pool:
                 proc.wait(30)
             except subprocess.TimeoutExpired:
                 proc.kill()
+        await delete_topics(self.kafka, self.prefix)
 
     async def _stable(self) -> None:
         admin = AIOKafkaAdminClient(bootstrap_servers=self.kafka.bootstrap_servers)

@@ -45,13 +45,12 @@ from pathlib import Path
 
 import asyncpg
 import cognify_events as ev
-from aiokafka.admin import AIOKafkaAdminClient
 from cognify.config import Settings
 from cognify.run import Run
 from cognify.transport import KafkaTransport
 from cognify_ingest import workspaces
 from cognify_ingest.credentials import Role
-from cognify_kafka import KafkaSettings, ensure_topics, producer
+from cognify_kafka import KafkaSettings, delete_topics, ensure_topics, producer, scratch_prefix
 from cognify_postgres import PostgresSettings, apply_migrations, drop_database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,7 +94,7 @@ async def environment(kafka: KafkaSettings) -> AsyncIterator[tuple[str, str, str
     admin = await asyncpg.connect(base)
     await admin.execute(f'CREATE DATABASE "{name}"')
     dsn = base.rsplit("/", 1)[0] + "/" + name
-    prefix = f"b{uuid.uuid4().hex[:8]}."
+    prefix = scratch_prefix("bench")
     topics = [t.__class__(prefix + t.name, t.partitions, t.purpose) for t in ev.ALL_TOPICS]
     await ensure_topics(kafka, topics)
     conn = await asyncpg.connect(dsn)
@@ -110,12 +109,7 @@ async def environment(kafka: KafkaSettings) -> AsyncIterator[tuple[str, str, str
     finally:
         await drop_database(admin, name)
         await admin.close()
-        client = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
-        await client.start()
-        try:
-            await client.delete_topics([t.name for t in topics])
-        finally:
-            await client.close()
+        await delete_topics(kafka, prefix)
 
 
 def start(module: str, dsn: str, prefix: str, kafka: KafkaSettings) -> subprocess.Popen[bytes]:

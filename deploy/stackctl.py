@@ -3,11 +3,13 @@
 python deploy/stackctl.py ready kafka|postgres|minio   make it ready, prove it works
 python deploy/stackctl.py status                        one line per component
 python deploy/stackctl.py topics                        the topics that exist
+python deploy/stackctl.py prune                         delete leftover scratch topics
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import sys
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -15,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 from cognify_events.topics import ALL_TOPICS, READINESS
-from cognify_kafka import KafkaSettings, ensure_topics, round_trip
+from cognify_kafka import SCRATCH_PREFIX, KafkaSettings, delete_topics, ensure_topics, round_trip
 from cognify_objectstore import ObjectStore, StoreSettings
 from cognify_postgres import PostgresSettings, apply_migrations
 
@@ -88,6 +90,11 @@ async def topic_names() -> str:
     return " ".join(names)
 
 
+async def prune() -> str:
+    deleted = await delete_topics(KafkaSettings(), SCRATCH_PREFIX)
+    return f"deleted {len(deleted)} scratch topics ({SCRATCH_PREFIX}*) left by earlier runs"
+
+
 def status() -> int:
     failures = 0
     checks = {
@@ -105,6 +112,9 @@ def status() -> int:
 
 
 def main(argv: list[str]) -> int:
+    # A broker that has just started elects partition leaders for a few seconds; the client
+    # retries through it, and its warnings about each retry would only alarm.
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)
     match argv:
         case ["ready", "kafka"]:
             print(f"[stack] kafka: {asyncio.run(kafka_ready())}", file=sys.stderr)
@@ -116,6 +126,8 @@ def main(argv: list[str]) -> int:
             return status()
         case ["topics"]:
             print(asyncio.run(topic_names()))
+        case ["prune"]:
+            print(f"[stack] kafka: {asyncio.run(prune())}", file=sys.stderr)
         case _:
             print(__doc__, file=sys.stderr)
             return 2

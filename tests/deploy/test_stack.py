@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
 import subprocess
 from pathlib import Path
+
+from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from cognify_kafka import KafkaSettings, scratch_prefix
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,3 +69,27 @@ def test_a_second_up_changes_nothing() -> None:
     assert "topics created: none (all present)" in result.stderr
     assert "migrations applied: none pending" in result.stderr
     assert "starting" not in result.stderr
+
+
+async def test_prune_deletes_the_scratch_topics_an_interrupted_run_left_behind() -> None:
+    """`up` prunes whenever it starts Kafka: every partition left behind costs each start."""
+    left = f"{scratch_prefix('test')}jobs"
+    admin = AIOKafkaAdminClient(bootstrap_servers=KafkaSettings().bootstrap_servers)
+    await admin.start()
+    try:
+        await admin.create_topics([NewTopic(left, 2, 1)])
+        result = subprocess.run(
+            [str(ROOT / "deploy/stack"), "prune"],
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        assert result.returncode == 0, result.stderr
+        assert "scratch topics (scratch-*) left by earlier runs" in result.stderr
+        async with asyncio.timeout(30):
+            while left in (topics := set(await admin.list_topics())):
+                await asyncio.sleep(0.2)
+        assert {"cognify.events", "cognify.hash.jobs", "cognify.readiness"} <= topics
+    finally:
+        await admin.close()

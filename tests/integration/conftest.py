@@ -14,7 +14,7 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from cognify_kafka import KafkaSettings
+from cognify_kafka import KafkaSettings, delete_topics, scratch_prefix
 from cognify_objectstore import ObjectStore, StoreSettings
 from cognify_postgres import PostgresSettings, drop_database
 
@@ -37,6 +37,15 @@ def stack_is_up() -> None:
 @pytest.fixture
 def kafka() -> KafkaSettings:
     return KafkaSettings()
+
+
+@pytest.fixture
+async def topic_prefix(kafka: KafkaSettings) -> AsyncIterator[str]:
+    """A topic prefix of the test's own; every topic under it is deleted afterwards (each
+    partition left behind would cost the broker time at every start)."""
+    prefix = scratch_prefix("test")
+    yield prefix
+    await delete_topics(kafka, prefix)
 
 
 @pytest.fixture

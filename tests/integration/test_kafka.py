@@ -5,9 +5,17 @@ from __future__ import annotations
 import asyncio
 
 import cognify_events as ev
+import pytest
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from cognify_events.codec import decode, encode
-from cognify_kafka import KafkaSettings, consumer, producer, send_all
+from cognify_kafka import (
+    KafkaSettings,
+    consumer,
+    delete_topics,
+    producer,
+    scratch_prefix,
+    send_all,
+)
 from cognify_kafka.batches import Message
 
 from tests.unit.events.samples import all_samples
@@ -22,10 +30,45 @@ async def _fresh_topic(kafka: KafkaSettings, name: str, partitions: int = 3) -> 
         await admin.close()
 
 
-async def test_events_from_the_idempotent_producer_reach_a_consumer_group_in_order(
-    kafka: KafkaSettings, unique: str
+async def _topics(kafka: KafkaSettings) -> set[str]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
+    await admin.start()
+    try:
+        return set(await admin.list_topics())
+    finally:
+        await admin.close()
+
+
+async def test_delete_topics_deletes_every_topic_under_the_prefix_and_nothing_else(
+    kafka: KafkaSettings, topic_prefix: str
 ) -> None:
-    topic = f"test.{unique}"
+    neighbour = scratch_prefix("test")
+    mine = [f"{topic_prefix}a", f"{topic_prefix}b.c"]
+    try:
+        for name in [*mine, f"{neighbour}a"]:
+            await _fresh_topic(kafka, name, partitions=1)
+        assert await delete_topics(kafka, topic_prefix) == mine
+        async with asyncio.timeout(30):
+            while (left := await _topics(kafka)) & set(mine):
+                await asyncio.sleep(0.2)
+        assert f"{neighbour}a" in left and "cognify.events" in left
+    finally:
+        await delete_topics(kafka, neighbour)
+
+
+@pytest.mark.parametrize("prefix", ["", "cognify.", "cog", "cognify.events"])
+async def test_delete_topics_refuses_a_prefix_of_cognifys_own_topics(
+    kafka: KafkaSettings, prefix: str
+) -> None:
+    with pytest.raises(ValueError, match="Cognify's own are there"):
+        await delete_topics(kafka, prefix)
+    assert "cognify.events" in await _topics(kafka)
+
+
+async def test_events_from_the_idempotent_producer_reach_a_consumer_group_in_order(
+    kafka: KafkaSettings, unique: str, topic_prefix: str
+) -> None:
+    topic = f"{topic_prefix}topic"
     await _fresh_topic(kafka, topic)
     events = all_samples()[:10]
     prod = producer(kafka)
@@ -56,9 +99,9 @@ async def test_events_from_the_idempotent_producer_reach_a_consumer_group_in_ord
 
 
 async def test_a_second_member_of_the_group_resumes_after_the_committed_position(
-    kafka: KafkaSettings, unique: str
+    kafka: KafkaSettings, unique: str, topic_prefix: str
 ) -> None:
-    topic = f"test.{unique}"
+    topic = f"{topic_prefix}topic"
     await _fresh_topic(kafka, topic, partitions=1)
     prod = producer(kafka)
     await prod.start()
@@ -90,11 +133,11 @@ async def test_a_second_member_of_the_group_resumes_after_the_committed_position
 
 
 async def test_send_all_lands_every_message_once_in_order_where_send_would_put_it(
-    kafka: KafkaSettings, unique: str
+    kafka: KafkaSettings, unique: str, topic_prefix: str
 ) -> None:
     """One record batch per partition (and more when one fills up), same partitions as the
     default partitioner, per-partition order kept, keyless messages spread round robin."""
-    topic = f"test.{unique}"
+    topic = f"{topic_prefix}topic"
     await _fresh_topic(kafka, topic, partitions=4)
     keys = [f"run-{i}".encode() for i in range(9)]
     # ~3 MB: several 1 MB batches for some partitions.

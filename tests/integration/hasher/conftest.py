@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from pathlib import Path
 
 import pytest
@@ -12,8 +11,8 @@ from .harness import settings_for
 
 
 @pytest.fixture
-def prefix() -> str:
-    return f"test-{uuid.uuid4().hex[:10]}."
+def prefix(topic_prefix: str) -> str:
+    return topic_prefix
 
 
 @pytest.fixture

@@ -21,13 +21,19 @@ from typing import Any, TypeVar
 import asyncpg
 import cognify_events as ev
 from aiokafka import TopicPartition
-from aiokafka.admin import AIOKafkaAdminClient
 from cognify_events.topics import Topic
 from cognify_ingest import workspaces
 from cognify_ingest.app import serve as serve_ingest
 from cognify_ingest.credentials import Role
 from cognify_ingest.settings import IngestSettings, Topics
-from cognify_kafka import KafkaSettings, consumer, ensure_topics, producer
+from cognify_kafka import (
+    KafkaSettings,
+    consumer,
+    delete_topics,
+    ensure_topics,
+    producer,
+    scratch_prefix,
+)
 from cognify_lineage import projection
 from cognify_lineage.app import serve as serve_lineage
 from cognify_lineage.model import Run
@@ -82,7 +88,7 @@ async def fresh_database() -> AsyncIterator[str]:
 @contextlib.asynccontextmanager
 async def own_topics(kafka: KafkaSettings) -> AsyncIterator[tuple[str, Topics]]:
     """Topics of the test's own (few partitions: fast to create), deleted afterwards."""
-    prefix = f"t{uuid.uuid4().hex[:10]}."
+    prefix = scratch_prefix("test")
     topics = Topics.prefixed(prefix)
     names = [topics.raw, topics.events, topics.hash_jobs, topics.dlq]
     await ensure_topics(
@@ -91,12 +97,7 @@ async def own_topics(kafka: KafkaSettings) -> AsyncIterator[tuple[str, Topics]]:
     try:
         yield prefix, topics
     finally:
-        admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
-        await admin.start()
-        try:
-            await admin.delete_topics(names)
-        finally:
-            await admin.close()
+        await delete_topics(kafka, prefix)  # the services' own topics under it too
 
 
 @dataclass

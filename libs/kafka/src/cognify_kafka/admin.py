@@ -1,4 +1,4 @@
-"""Topic creation and a readiness probe that proves the broker really works."""
+"""Topic creation and deletion, and a readiness probe that proves the broker really works."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 from aiokafka import TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from aiokafka.errors import TopicAlreadyExistsError, for_code
+from aiokafka.errors import TopicAlreadyExistsError, UnknownTopicOrPartitionError, for_code
 from cognify_events.topics import ALL_TOPICS, Topic
 
 from .settings import MAX_MESSAGE_BYTES, KafkaSettings, consumer, producer
@@ -22,6 +22,37 @@ log = logging.getLogger(__name__)
 # Per-topic settings every Cognify topic gets, whatever the broker's defaults.
 TOPIC_CONFIG = {"max.message.bytes": str(MAX_MESSAGE_BYTES)}
 _DYNAMIC_TOPIC_CONFIG = 1  # DescribeConfigs' config_source of a per-topic override
+
+# Topics of a test's or a benchmark's own start with this; `deploy/stack prune` deletes
+# those that an interrupted run left behind (every partition costs the broker start time).
+SCRATCH_PREFIX = "scratch-"
+_DELETE_BATCH = 200  # topics per DeleteTopics request: thousands at once time out
+
+
+def scratch_prefix(owner: str) -> str:
+    """A fresh topic prefix `scratch-<owner>-<10 hex>.` for one test or benchmark run."""
+    return f"{SCRATCH_PREFIX}{owner}-{uuid.uuid4().hex[:10]}."
+
+
+async def delete_topics(settings: KafkaSettings, prefix: str) -> list[str]:
+    """Delete every topic whose name starts with `prefix`; returns the names deleted.
+
+    A prefix that Cognify's own topics start with is refused: this is for scratch topics."""
+    if not prefix or any(t.name.startswith(prefix) for t in ALL_TOPICS):
+        raise ValueError(f"refusing to delete the topics under {prefix!r}: Cognify's own are there")
+    admin = AIOKafkaAdminClient(bootstrap_servers=settings.bootstrap_servers)
+    await admin.start()
+    try:
+        names = sorted(n for n in await admin.list_topics() if n.startswith(prefix))
+        for i in range(0, len(names), _DELETE_BATCH):
+            response = await admin.delete_topics(names[i : i + _DELETE_BATCH])
+            for name, error in response.topic_error_codes:
+                # Another process may delete one between our list and our delete.
+                if error and error != UnknownTopicOrPartitionError.errno:
+                    raise for_code(error)(f"deleting topic {name}")
+        return names
+    finally:
+        await admin.close()
 
 
 async def ensure_topics(settings: KafkaSettings, topics: Iterable[Topic] = ALL_TOPICS) -> list[str]:
