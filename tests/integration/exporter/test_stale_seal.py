@@ -19,7 +19,7 @@ from cognify_exporter.workflow import Exporter, StaleSeal
 from cognify_kafka import KafkaSettings, producer
 from cognify_objectstore import ObjectStore
 
-from tests.integration.lineage.harness import eventually, http
+from tests.integration.lineage.harness import eventually, http, metrics_text
 
 from .conftest import Cluster, approve, cluster, trained
 
@@ -142,6 +142,11 @@ async def test_a_seal_made_stale_by_an_annotation_is_sealed_again_and_exported(
             assert status == 200, body
             stale = [f for f in body["findings"] if f["kind"] == "stale-seal"]
             assert [f["id"] for f in stale] == [f"stale-seal:{first.event_id}"]
+            metric = 'cognify_lineage_refused_after_seal_total{type="run.sealed",why="stale-seal"}'
+            assert any(
+                line.startswith(metric) and float(line.split()[-1]) >= 1
+                for line in (await metrics_text(f"{c.s.lineage_url}/metrics")).splitlines()
+            )
         finally:
             await prod.stop()
 

@@ -286,3 +286,14 @@ async def http(
             return 0, None
 
     return await asyncio.to_thread(call)
+
+
+async def metrics_text(url: str) -> str:
+    """A Prometheus /metrics page (failing the test unless it answers 200)."""
+
+    def call() -> str:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            assert response.status == 200, url
+            return str(response.read().decode())
+
+    return await asyncio.to_thread(call)

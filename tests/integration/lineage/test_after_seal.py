@@ -24,7 +24,15 @@ from cognify_lineage.postgres import (
 
 from tests.unit.lineage.script import EXPORTER, Script, hash_results, root, training
 
-from .harness import eventually, fresh_database, http, make_workspace, signed, stack
+from .harness import (
+    eventually,
+    fresh_database,
+    http,
+    make_workspace,
+    metrics_text,
+    signed,
+    stack,
+)
 
 TOPIC = "cognify.events"
 ACCESS = ev.Producer(kind=ev.ProducerKind.API, id="lineage-1")
@@ -286,24 +294,15 @@ async def test_an_event_that_slips_past_ingest_after_the_seal_is_refused_and_sho
             assert finding["detail"]["body_sha256"].startswith("sha256:")
             assert "may not be added after the seal" in finding["detail"]["reason"]
 
-        status, text = await _text(f"{s.lineage_url}/metrics")
-        assert status == 200
-        assert 'cognify_lineage_refused_after_seal_total{type="metrics.logged"}' in text
+        text = await metrics_text(f"{s.lineage_url}/metrics")
+        assert (
+            'cognify_lineage_refused_after_seal_total{type="metrics.logged",why="after-seal"}'
+            in text
+        )
 
 
 async def _status_is(probe: Any, wanted: str) -> bool:
     return bool(await probe == wanted)
-
-
-async def _text(url: str) -> tuple[int, str]:
-    import asyncio
-    import urllib.request
-
-    def call() -> tuple[int, str]:
-        with urllib.request.urlopen(url, timeout=10) as response:
-            return response.status, response.read().decode()
-
-    return await asyncio.to_thread(call)
 
 
 REVIEWER = ev.Producer(kind=ev.ProducerKind.API, id="ingest-1")

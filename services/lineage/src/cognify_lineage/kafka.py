@@ -30,7 +30,7 @@ from aiokafka.errors import IllegalStateError
 from cognify_events import DeadLetter, Event, InvalidEvent, encode, partition_key
 from cognify_kafka import KafkaSettings, consumer
 
-from . import metrics, postgres
+from . import metrics, postgres, sealing
 from .postgres import Decoded, Message, Pool
 
 log = logging.getLogger(__name__)
@@ -230,7 +230,10 @@ class EventsWorker:
         if applied.duplicates:
             metrics.EVENTS.labels("any", "duplicate").inc(applied.duplicates)
         for refusal in applied.refused:
-            metrics.REFUSED.labels(refusal.event.type).inc()
+            stale = sealing.is_stale_seal(refusal.event.type, refusal.reason)
+            metrics.REFUSED.labels(
+                refusal.event.type, "stale-seal" if stale else "after-seal"
+            ).inc()
         counts: dict[str, int] = {}
         for items in batch.values():
             for _, decoded in items:

@@ -18,9 +18,9 @@ REJECTS = Counter(
 )
 REFUSED = Counter(
     "cognify_lineage_refused_after_seal_total",
-    "Events refused because their run was already sealed, or stale seals (recorded and "
-    "dead-lettered), by type.",
-    ["type"],
+    "Events refused (recorded and dead-lettered), by type and why: after-seal (their run "
+    "was already sealed) or stale-seal (a run.sealed not naming the run's chain head).",
+    ["type", "why"],
 )
 BATCH_SECONDS = Histogram(
     "cognify_lineage_batch_seconds",
