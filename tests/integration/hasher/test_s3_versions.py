@@ -403,3 +403,41 @@ def test_an_s3_checkpoint_names_the_versions_of_its_objects(bucket: Bucket, tmp_
     again = _whole(work, _job(bucket, prefix, HashTarget.CHECKPOINT))
     expected = pins.of_objects([(rel, pins.of_object(s)) for rel, s in stored.items()])
     assert again.payload.source_version == str(expected) != result.payload.source_version
+
+
+def test_an_s3_checkpoint_hashed_in_chunks_names_the_same_versions(
+    bucket: Bucket, tmp_path: Path
+) -> None:
+    """Chunks of a checkpoint hash groups of its files; each names the version of every
+    object it read, and the combined result is the one hashing it whole gives: the same
+    hash, the same per-file versions (those MinIO stored), the same `source_version`."""
+    prefix = f"hasher-tests/{uuid.uuid4().hex[:12]}/checkpoint-20"
+    files = {f"shard-{i}.safetensors": bytes([i]) * (1_000 + i) for i in range(5)}
+    files["config.json"] = b"{}"
+    stored = {rel: bucket.put(f"{prefix}/{rel}", data) for rel, data in files.items()}
+    storage = Storage([], store=bucket.store, spool_dir=tmp_path, range_window=WINDOW)
+    chunked = Work(storage, Chunking(bytes=2_000, files=2), Topics(), ME, threads=2)
+    job = _job(bucket, prefix, HashTarget.CHECKPOINT)
+    requests = [o.event for o in chunked.job(job, Progress("checkpoint"))]
+    assert len(requests) >= 3 and all(isinstance(r, HashChunkRequested) for r in requests)
+    ledger, results = Ledger(ME), []
+    for index, request in enumerate(requests):
+        assert isinstance(request, HashChunkRequested)
+        [out] = chunked.chunk(request, Progress("checkpoint"))
+        assert isinstance(out.event, HashChunkComputed), out.event
+        assert {f.version for f in out.event.payload.files} <= {
+            bucket.pin(stored[f.path]) for f in out.event.payload.files
+        }
+        results += ledger.add(("chunks", 0), index, out.event)
+    [combined] = results
+    whole = _whole(_work(bucket, tmp_path), _job(bucket, prefix, HashTarget.CHECKPOINT))
+    assert isinstance(combined, HashComputed)
+    assert combined.payload.hash == whole.payload.hash
+    assert combined.payload.files == whole.payload.files
+    assert {f.path: f.version for f in combined.payload.files} == {
+        rel: bucket.pin(s) for rel, s in stored.items()
+    }
+    assert combined.payload.source_version == whole.payload.source_version
+    assert combined.payload.source_version == str(
+        pins.of_objects([(rel, pins.of_object(s)) for rel, s in stored.items()])
+    )

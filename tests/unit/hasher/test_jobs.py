@@ -11,7 +11,7 @@ from cognify_events import (
     Producer,
     encode,
 )
-from cognify_hasher import jobs
+from cognify_hasher import jobs, pins
 from cognify_hashing import Manifest, ManifestEntry
 
 ME = Producer(kind="hasher", id="h:1")
@@ -120,6 +120,30 @@ def test_a_checkpoint_result_lists_every_file_with_its_hash() -> None:
     assert [f.path for f in event.payload.files] == ["a.json", "b.bin"]
     assert event.payload.algorithm == "checkpoint-manifest-v1"
     assert event.payload.bytes_hashed == 5
+
+
+def test_an_s3_checkpoint_result_names_each_files_version_and_their_pin() -> None:
+    """Per file the object version hashed (what an auditor fetches); `source_version` is the
+    `objects-sha256` pin of the pairs. The checkpoint hash itself does not depend on them."""
+    manifest = Manifest.from_entries(
+        [ManifestEntry("b.bin", 3, "ab" * 32), ManifestEntry("a.json", 2, "cd" * 32)]
+    )
+    versions = {"a.json": "version-id:11111111-aaaa", "b.bin": 'etag:"0123abcd"'}
+    event = jobs.checkpoint_computed(_job(), manifest, 0.5, ME, versions=versions)
+    assert isinstance(event, HashComputed)
+    assert [(f.path, f.version) for f in event.payload.files] == sorted(versions.items())
+    expected = pins.of_objects([(k, pins.Pin.parse(v)) for k, v in versions.items()])
+    assert event.payload.source_version == str(expected)
+    assert event.payload.hash == manifest.checkpoint_hash
+    changed = jobs.checkpoint_computed(
+        _job(), manifest, 0.5, ME, versions={**versions, "b.bin": 'etag:"4567"'}
+    )
+    assert isinstance(changed, HashComputed)
+    assert changed.payload.source_version not in (None, event.payload.source_version)
+    local = jobs.checkpoint_computed(_job(), manifest, 0.5, ME)
+    assert isinstance(local, HashComputed)
+    assert local.payload.source_version is None
+    assert all(f.version is None for f in local.payload.files)
 
 
 def test_a_manifest_too_large_to_publish_is_a_hash_failed_gap_not_a_retry_loop() -> None:

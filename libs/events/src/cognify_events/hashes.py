@@ -36,17 +36,22 @@ class HashJobRequested(EventBase):
     payload: HashJobRequestedPayload
 
 
-class FileHash(Model):
-    path: PathText
-    size: Annotated[int, Field(ge=0)]
-    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
-
-
 # The version of an s3:// source a job read or was planned from (docs/spec/hashing.md,
 # "Versions of s3:// sources"):
 # `version-id:<S3 VersionId>`, `etag:<ETag>` (a bucket without versions), or
 # `objects-sha256:<hex>` (the objects under a prefix, each with its own version).
 SourceVersion = Annotated[str, Field(pattern=r"^(version-id|etag|objects-sha256):[!-~]{1,1024}$")]
+# The version of one s3:// object: the first two forms.
+ObjectVersion = Annotated[str, Field(pattern=r"^(version-id|etag):[!-~]{1,1024}$")]
+
+
+class FileHash(Model):
+    path: PathText
+    size: Annotated[int, Field(ge=0)]
+    sha256: Annotated[str, Field(pattern=r"^[0-9a-f]{64}$")]
+    # A file of an s3:// checkpoint: the version of its object that was hashed (what an
+    # auditor fetches). None for local files (and results from before it existed).
+    version: ObjectVersion | None = None
 
 
 class HashComputedPayload(Model):

@@ -107,7 +107,9 @@ def combine(parts: list[HashChunkComputed], me: Producer) -> Result:
             for f in part.payload.files
         ]
         manifest = Manifest.from_entries(entries)
-        return jobs.checkpoint_computed(first, manifest, duration, me, source_version=version)
+        # s3://: each chunk read its files' current versions (a checkpoint's plan pins none).
+        versions = {f.path: f.version for part in parts for f in part.payload.files if f.version}
+        return jobs.checkpoint_computed(first, manifest, duration, me, versions=versions)
     except (ValueError, ManifestError) as exc:
         reason = f"chunk results do not combine: {exc}"
         return jobs.failed(first, p.job_id, p.target, p.target_id, reason, me)

@@ -11,7 +11,7 @@ import hashlib
 import heapq
 import json
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -36,6 +36,8 @@ from cognify_events import (
 )
 from cognify_hashing import Manifest, plan_chunks
 from cognify_kafka import MAX_MESSAGE_BYTES
+
+from . import pins
 
 CHECKPOINT_ALGORITHM = "checkpoint-manifest-v1"
 DATASET_ALGORITHM = "merkle-rfc6962-v1"
@@ -197,11 +199,13 @@ def checkpoint_computed(
     me: Producer,
     limit: int = MAX_RESULT_BYTES,
     *,
-    source_version: str | None = None,
+    versions: Mapping[str, str] = {},
 ) -> HashComputed | HashFailed:
     """The checkpoint's result; hash-failed when its manifest is too large to publish.
-    `source_version`: the version of the s3:// objects hashed (None for local paths)."""
+    `versions`: of an s3:// checkpoint, the version of each file's object that was hashed,
+    by path (none for local paths); the result's `source_version` is their pin."""
     p = job.payload
+    files = _file_hashes(manifest, versions)
     result = HashComputed(
         **_envelope(job, me, event_id(p.job_id, "result")),
         payload=HashComputedPayload(
@@ -210,10 +214,10 @@ def checkpoint_computed(
             target_id=p.target_id,
             hash=manifest.checkpoint_hash,
             algorithm=CHECKPOINT_ALGORITHM,
-            files=_file_hashes(manifest),
+            files=files,
             bytes_hashed=manifest.total_size,
             duration_s=duration_s,
-            source_version=source_version,
+            source_version=checkpoint_version(files),
         ),
     )
     size = len(encode(result))
@@ -276,6 +280,7 @@ def chunk_computed(
     duration_s: float,
     *,
     manifest: Manifest | None = None,
+    versions: Mapping[str, str] = {},
     digest: DatasetDigest | None = None,
 ) -> HashChunkComputed:
     p = chunk.payload
@@ -292,7 +297,7 @@ def chunk_computed(
             record_count=digest.record_count if digest else None,
             root=digest.root if digest else None,
             record_schema=digest.schema if digest else {},
-            files=_file_hashes(manifest) if manifest else [],
+            files=_file_hashes(manifest, versions) if manifest else [],
             bytes_hashed=(
                 manifest.total_size if manifest else digest.bytes_hashed if digest else 0
             ),
@@ -318,8 +323,21 @@ def chunk_failed(chunk: HashChunkRequested, reason: str, me: Producer) -> HashCh
     )
 
 
-def _file_hashes(manifest: Manifest) -> list[FileHash]:
-    return [FileHash(path=e.path, size=e.size, sha256=e.sha256) for e in manifest.entries]
+def _file_hashes(manifest: Manifest, versions: Mapping[str, str]) -> list[FileHash]:
+    return [
+        FileHash(path=e.path, size=e.size, sha256=e.sha256, version=versions.get(e.path))
+        for e in manifest.entries
+    ]
+
+
+def checkpoint_version(files: Sequence[FileHash]) -> str | None:
+    """A checkpoint's `source_version`: the `objects-sha256` pin of its files' versions when
+    they were read from s3:// (one has a version), None for a local directory. The same
+    whether the checkpoint was hashed whole or in chunks."""
+    if not any(f.version for f in files):
+        return None
+    read = [(f.path, pins.Pin.parse(f.version) if f.version else None) for f in files]
+    return str(pins.of_objects(read))
 
 
 def _envelope(source: EventBase, me: Producer, eid: uuid.UUID) -> dict[str, object]:

@@ -204,11 +204,11 @@ class Storage:
 
     def hash_files(
         self, where: Location, files: Sequence[tuple[str, int]], progress: Progress, threads: int
-    ) -> tuple[list[ManifestEntry], str | None]:
+    ) -> tuple[list[ManifestEntry], dict[str, str]]:
         """SHA-256 of the given files, `threads` at a time (hashlib drops the GIL), and the
-        version of what was read: for an S3 prefix, the `objects-sha256` pin of the versions
-        its GETs read (each file is one GET, the version taken from its response); None for
-        a local directory."""
+        version of each file read from an S3 prefix, by relative path (each file is one GET,
+        its version taken from that GET's response; `pins.Pin` text); none for a local
+        directory."""
 
         def one(item: tuple[str, int]) -> tuple[ManifestEntry, Pin | None]:
             rel = self._relative(item[0])
@@ -220,10 +220,7 @@ class Storage:
                 done = list(pool.map(one, files))
         else:
             done = [one(item) for item in files]
-        entries = [entry for entry, _ in done]
-        if not isinstance(where, S3Object):
-            return entries, None
-        return entries, str(pins.of_objects([(e.path, pin) for e, pin in done]))
+        return [entry for entry, _ in done], {e.path: str(pin) for e, pin in done if pin}
 
     def _hash_one(
         self, where: Location, rel: str, progress: Progress

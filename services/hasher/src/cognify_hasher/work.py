@@ -104,9 +104,11 @@ class Work:
             else:
                 files = [(f.path, f.size) for f in p.files]
                 progress.start(bytes_total=sum(size for _, size in files))
-                entries, _ = self.storage.hash_files(where, files, progress, self.threads)
+                entries, versions = self.storage.hash_files(where, files, progress, self.threads)
                 manifest = Manifest.from_entries(entries)
-                event = jobs.chunk_computed(chunk, self.me, _since(started), manifest=manifest)
+                event = jobs.chunk_computed(
+                    chunk, self.me, _since(started), manifest=manifest, versions=versions
+                )
         except JobFailure as failure:
             metrics.FAILURES.labels(failure.kind.value).inc()
             event = jobs.chunk_failed(chunk, failure.reason, self.me)
@@ -154,11 +156,11 @@ class Work:
         if plan is not None:
             return self._chunks(job, plan)
         progress.start(bytes_total=sum(size for _, size in files))
-        entries, version = self.storage.hash_files(where, files, progress, self.threads)
+        entries, versions = self.storage.hash_files(where, files, progress, self.threads)
         manifest = _guarded(lambda: Manifest.from_entries(entries))
         progress.finish()
         result = jobs.checkpoint_computed(
-            job, manifest, _since(started), self.me, source_version=version
+            job, manifest, _since(started), self.me, versions=versions
         )
         return [self._result(result)]
 
