@@ -6,6 +6,7 @@ still down here, the session fails loudly: a missing server is a failure, never 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import uuid
@@ -14,9 +15,11 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from cognify_kafka import KafkaSettings, delete_topics, scratch_prefix
+from cognify_kafka import KafkaSettings, delete_topics
 from cognify_objectstore import ObjectStore, StoreSettings
 from cognify_postgres import PostgresSettings, drop_database
+
+from . import topics
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -34,6 +37,21 @@ def stack_is_up() -> None:
         )
 
 
+@pytest.fixture(scope="session", autouse=True)
+def no_topics_left_behind(stack_is_up: None) -> Iterator[None]:
+    kafka = KafkaSettings()
+    before = asyncio.run(topics.names(kafka))
+    yield
+    leaked = asyncio.run(topics.left_behind(kafka, before))
+    if leaked:
+        pytest.fail(
+            f"{len(leaked)} Kafka topics made by this test session are still there: "
+            f"{leaked[:10]}; tests make topics under the `topic_prefix` fixture, which "
+            "deletes them",
+            pytrace=False,
+        )
+
+
 @pytest.fixture
 def kafka() -> KafkaSettings:
     return KafkaSettings()
@@ -43,7 +61,7 @@ def kafka() -> KafkaSettings:
 async def topic_prefix(kafka: KafkaSettings) -> AsyncIterator[str]:
     """A topic prefix of the test's own; every topic under it is deleted afterwards (each
     partition left behind would cost the broker time at every start)."""
-    prefix = scratch_prefix("test")
+    prefix = topics.new_prefix()
     yield prefix
     await delete_topics(kafka, prefix)
 

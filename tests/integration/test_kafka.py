@@ -13,11 +13,11 @@ from cognify_kafka import (
     consumer,
     delete_topics,
     producer,
-    scratch_prefix,
     send_all,
 )
 from cognify_kafka.batches import Message
 
+from tests.integration.topics import new_prefix
 from tests.unit.events.samples import all_samples
 
 
@@ -42,7 +42,7 @@ async def _topics(kafka: KafkaSettings) -> set[str]:
 async def test_delete_topics_deletes_every_topic_under_the_prefix_and_nothing_else(
     kafka: KafkaSettings, topic_prefix: str
 ) -> None:
-    neighbour = scratch_prefix("test")
+    neighbour = new_prefix()
     mine = [f"{topic_prefix}a", f"{topic_prefix}b.c"]
     try:
         for name in [*mine, f"{neighbour}a"]:

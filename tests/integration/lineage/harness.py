@@ -32,7 +32,6 @@ from cognify_kafka import (
     delete_topics,
     ensure_topics,
     producer,
-    scratch_prefix,
 )
 from cognify_lineage import projection
 from cognify_lineage.app import serve as serve_lineage
@@ -40,6 +39,8 @@ from cognify_lineage.model import Run
 from cognify_lineage.postgres import Pool, create_pool
 from cognify_lineage.settings import LineageSettings
 from cognify_postgres import PostgresSettings, apply_migrations, drop_database
+
+from tests.integration.topics import new_prefix
 
 T = TypeVar("T")
 
@@ -88,7 +89,7 @@ async def fresh_database() -> AsyncIterator[str]:
 @contextlib.asynccontextmanager
 async def own_topics(kafka: KafkaSettings) -> AsyncIterator[tuple[str, Topics]]:
     """Topics of the test's own (few partitions: fast to create), deleted afterwards."""
-    prefix = scratch_prefix("test")
+    prefix = new_prefix()
     topics = Topics.prefixed(prefix)
     names = [topics.raw, topics.events, topics.hash_jobs, topics.dlq]
     await ensure_topics(
