@@ -12,7 +12,7 @@ exactly once.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TypeAlias
@@ -107,9 +107,11 @@ async def stored_offsets(pool: Pool, group_id: str, topic: str) -> dict[int, int
     return {r["partition"]: r["next_offset"] for r in rows}
 
 
-async def apply_batch(
-    pool: Pool, group_id: str, topic: str, batch: dict[int, list[tuple[Message, Decoded | None]]]
-) -> Applied:
+# One poll batch: partition -> its messages in offset order, each with its decoded event.
+PollBatch: TypeAlias = Mapping[int, Sequence[tuple[Message, Decoded | None]]]
+
+
+async def apply_batch(pool: Pool, group_id: str, topic: str, batch: PollBatch) -> Applied:
     """Store and fold one poll batch (partition -> messages, in offset order) exactly once.
     A None in place of a decoded event is a message that is not an event: its offset is
     consumed (the caller dead-letters it) and nothing is stored."""
@@ -239,7 +241,7 @@ async def _stored_ids(conn: projection.Conn, ids: list[UUID]) -> set[UUID]:
 
 async def _record_refusals(
     conn: projection.Conn,
-    batch: dict[int, list[tuple[Message, Decoded | None]]],
+    batch: PollBatch,
     done: dict[int, int],
     refused: list[tuple[Decoded, str]],
 ) -> list[Refusal]:
