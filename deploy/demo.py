@@ -211,6 +211,16 @@ def main() -> None:
         )
         run(cli, "verify-package", str(target))
         print(f"  {fmt:5} {target} (verified)")
+
+    step("an auditor's offline check: each checkpoint directory against the sealed package")
+    package = exports / f"{run_id}-audit.json"
+    document = json.loads(package.read_text())
+    for entry in [*document["checkpoints"], document["model"]]:
+        if not entry or "manifest" not in entry or not Path(entry["path"] or "").is_dir():
+            continue
+        args = ["checkpoint", entry["path"], "--package", str(package), "--checkpoint", entry["id"]]
+        run(cli, "verify", *args, "--progress", "never", capture=True)
+        print(f"  {entry['id']:20} {len(entry['manifest'])} files match the package")
     print(f"\nrun {run_id}: sealed and exported. Packages: {exports}")
 
 

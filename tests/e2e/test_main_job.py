@@ -57,6 +57,11 @@ def test_the_main_job_audits_a_fine_tune_from_training_to_verified_package(
     assert {("ds_clinical-notes_3.1", "ckpt_step_12")} <= {
         (e["from"], e["to"]) for e in package["edges"]
     }
+    # The auditor's offline check of each checkpoint directory against the sealed package.
+    listed = [c for c in [*package["checkpoints"], package["model"]] if c.get("manifest")]
+    assert {c["id"] for c in listed} >= {"ckpt_step_6", "ckpt_step_12"}, package["checkpoints"]
+    for entry in listed:
+        assert f"{entry['id']:20} {len(entry['manifest'])} files match the package" in done.stdout
     (approval,) = package["approvals"]
     assert approval["reviewer"] == {"name": "Dr. Ana Ortiz", "role": "compliance officer"}
     assert package["seal"]["chain_head"].startswith("sha256:")

@@ -3,7 +3,7 @@
 cognify prove DATASET (--index N | --record JSON | --record-file F) [--root R] [-o FILE]
 cognify verify proof PROOF.json [--record JSON | --record-file F] [--root R] [--record-count N]
 cognify verify dataset PATH --root R [--record-count N]
-cognify verify checkpoint DIR (--hash H | --manifest FILE)
+cognify verify checkpoint DIR (--hash H | --manifest FILE | --package PKG.json --checkpoint ID)
 
 Formats are those of docs/spec/hashing.md. Exit status: 0 verified, 1 verification failed,
 2 the check could not be run (bad input, unreadable file); never a traceback.
@@ -68,6 +68,10 @@ def register(subparsers: Any) -> None:
     expected = ckpt.add_mutually_exclusive_group(required=True)
     expected.add_argument("--hash", help="expected checkpoint hash, sha256:<hex>")
     expected.add_argument("--manifest", help="sha256sum-style or JSON manifest to compare")
+    expected.add_argument(
+        "--package", help="a JSON audit package: the hash and files it lists for --checkpoint"
+    )
+    ckpt.add_argument("--checkpoint", help="with --package: the checkpoint's (or model's) id")
     _progress_arg(ckpt)
     # Audit packages (pdf/json/xlsx with a .dsse.json beside them): cognify.package_verify.
     package = what.add_parser("package", help="verify an audit package: hash, DSSE, subjects")
@@ -335,22 +339,58 @@ def _expected_files(path: str) -> dict[str, str]:
     return files
 
 
+def _from_package(path: str, node_id: str | None) -> tuple[str, dict[str, str] | None]:
+    """The hash a JSON audit package lists for a checkpoint (or the model), and its files
+    by path when the package has them (docs/spec/package.md, `manifest`)."""
+    if node_id is None:
+        raise ValueError("--package needs --checkpoint ID (the checkpoint's or model's id)")
+    try:
+        document = json.loads(Path(path).read_text("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        raise ValueError(f"{path} is not a JSON audit package") from None
+    if not isinstance(document, dict) or not str(document.get("format", "")).startswith(
+        "cognify-audit-package/"
+    ):
+        raise ValueError(f"{path} is not a JSON audit package (no cognify-audit-package format)")
+    entries = [*(document.get("checkpoints") or []), *filter(None, [document.get("model")])]
+    entry = next((e for e in entries if e.get("id") == node_id), None)
+    if entry is None:
+        known = ", ".join(str(e.get("id")) for e in entries) or "none"
+        raise ValueError(f"{path} lists no checkpoint {node_id!r} (it lists: {known})")
+    if not entry.get("hash"):
+        raise ValueError(f"{path} has no hash for {node_id!r}: {entry.get('hash_error', 'a gap')}")
+    files = entry.get("manifest")
+    return str(entry["hash"]), None if files is None else {f["path"]: f["sha256"] for f in files}
+
+
+def _differences(expected: dict[str, str], manifest: Manifest) -> list[str]:
+    actual = {e.path: e.sha256 for e in manifest.entries}
+    problems = [f"missing: {p}" for p in sorted(expected.keys() - actual.keys())]
+    problems += [f"not in the manifest: {p}" for p in sorted(actual.keys() - expected.keys())]
+    problems += [
+        f"changed: {p}" for p in sorted(expected.keys() & actual.keys()) if expected[p] != actual[p]
+    ]
+    return problems
+
+
 def _verify_ckpt(args: argparse.Namespace) -> int:
+    if args.checkpoint is not None and args.package is None:
+        raise ValueError("--checkpoint is for --package")
+    wanted, files = args.hash, None  # with --manifest: no hash, the files
+    if args.package:
+        wanted, files = _from_package(args.package, args.checkpoint)
+    if wanted is not None:
+        parse_digest(wanted)  # a bad digest is bad input, before the scan
     manifest = _scan(args.path, args.progress)
-    if args.hash:
-        if parse_digest(args.hash) != parse_digest(manifest.checkpoint_hash):
-            raise Failed(f"{args.path} hashes to {manifest.checkpoint_hash}, not {args.hash}")
-    else:
-        expected = _expected_files(args.manifest)
-        actual = {e.path: e.sha256 for e in manifest.entries}
-        problems = [f"missing: {p}" for p in sorted(expected.keys() - actual.keys())]
-        problems += [f"not in the manifest: {p}" for p in sorted(actual.keys() - expected.keys())]
-        problems += [
-            f"changed: {p}"
-            for p in sorted(expected.keys() & actual.keys())
-            if expected[p] != actual[p]
-        ]
+    if wanted is None:
+        problems = _differences(_expected_files(args.manifest), manifest)
         if problems:
             raise Failed(f"{args.path} does not match {args.manifest}:\n  " + "\n  ".join(problems))
+    elif parse_digest(wanted) != parse_digest(manifest.checkpoint_hash):
+        problems = _differences(files, manifest) if files is not None else []
+        raise Failed(
+            f"{args.path} hashes to {manifest.checkpoint_hash}, not {wanted}"
+            + "".join(f"\n  {p}" for p in problems)
+        )
     print(f"OK: {args.path} is {manifest.checkpoint_hash} ({len(manifest.entries)} files)")
     return 0

@@ -127,6 +127,7 @@ def build(
             "path": n.attrs.get("path"),
             "total_bytes": n.attrs.get("total_bytes"),
             "files": n.attrs.get("files"),
+            **_manifest(quoted, n),
         }
         for n in nodes
         if n.type == "checkpoint"
@@ -156,6 +157,7 @@ def build(
             **node_fields(m),
             "path": m.attrs.get("path"),
             "checkpoint_id": m.attrs.get("checkpoint_id"),
+            **_manifest(quoted, m),
         }
     series: dict[str, list[tuple[int, float]]] = {}
     for (name, step), point in sorted(run.metrics.items()):
@@ -235,6 +237,7 @@ class _Quoted:
     configs: dict[str, ev.ConfigCaptured] = field(default_factory=dict)
     datasets: dict[str, ev.DatasetRegistered] = field(default_factory=dict)
     evaluations: dict[str, ev.EvaluationRecorded] = field(default_factory=dict)
+    hashes: dict[str, ev.HashComputed] = field(default_factory=dict)  # the last, by target
 
 
 def _quoted(events: Iterable[ev.EventBase]) -> _Quoted:
@@ -251,7 +254,20 @@ def _quoted(events: Iterable[ev.EventBase]) -> _Quoted:
                 q.datasets[e.payload.dataset_id] = e
             case ev.EvaluationRecorded():
                 q.evaluations[e.payload.eval_id] = e
+            case ev.HashComputed():
+                q.hashes[e.payload.target_id] = e
     return q
+
+
+def _manifest(quoted: _Quoted, n: Any) -> dict[str, Json]:
+    """The files a checkpoint's (or the model's) hash was computed from, as the hasher
+    listed them (docs/spec/package.md): only when its result is the node's current hash."""
+    result = quoted.hashes.get(n.id)
+    if result is None or result.payload.hash != n.hash or not result.payload.files:
+        return {}
+    return {
+        "manifest": [f.model_dump(mode="json", exclude_none=True) for f in result.payload.files]
+    }
 
 
 QUOTED_TYPES = (
@@ -260,4 +276,5 @@ QUOTED_TYPES = (
     "run.config_captured",
     "dataset.registered",
     "evaluation.recorded",
+    "hash.computed",  # the files of each checkpoint's manifest
 )

@@ -1,0 +1,144 @@
+"""A JSON package lists the files each checkpoint's hash was computed from (`manifest`,
+docs/spec/package.md), so an auditor checks a checkpoint directory against the sealed
+package file by file, offline: `cognify verify checkpoint DIR --package P --checkpoint ID`."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from pathlib import Path
+from typing import Any
+
+import cognify_events as ev
+import pytest
+from cognify.cli import main
+from cognify_events import ExportTemplate, FileHash, HashComputed, HashTarget
+from cognify_exporter import jsonpkg, report
+from cognify_hashing import Manifest, ManifestEntry, scan_checkpoint
+from cognify_lineage.model import iso
+
+from tests.unit.lineage.script import Script
+
+from .fixtures import events, folded
+
+VERSION = "version-id:3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY"
+
+
+def _checkpoint(root: Path) -> Path:
+    ckpt = root / "checkpoint-200"
+    (ckpt / "sub").mkdir(parents=True)
+    (ckpt / "model.safetensors").write_bytes(bytes(range(256)) * 64)
+    (ckpt / "sub" / "config.json").write_text('{"layers": 2}\n')
+    return ckpt
+
+
+def _listed(s: Script, target: HashTarget, node_id: str, manifest: Manifest) -> HashComputed:
+    """The hasher's result for `node_id`, listing its files (the safetensors one from s3)."""
+    result = s.hashed(target, node_id, manifest.checkpoint_hash)
+    files = [
+        FileHash(
+            path=e.path,
+            size=e.size,
+            sha256=e.sha256,
+            version=VERSION if e.path.endswith("safetensors") else None,
+        )
+        for e in manifest.entries
+    ]
+    return result.model_copy(update={"payload": result.payload.model_copy(update={"files": files})})
+
+
+def _package(tmp_path: Path, manifest: Manifest) -> dict[str, Any]:
+    s = Script("ws-1", "run-1")
+    listed = {
+        "ckpt_step_200": _listed(s, HashTarget.CHECKPOINT, "ckpt_step_200", manifest),
+        "model_final": _listed(s, HashTarget.MODEL, "model_final", manifest),
+    }
+    evs: list[ev.Event] = [
+        listed.get(e.payload.target_id, e) if isinstance(e, HashComputed) else e for e in events(s)
+    ]
+    sealed = report.Seal(
+        str(uuid.UUID(int=1)), iso(s.t0), "exporter", "sha256:" + "ab" * 32, len(evs), "k"
+    )
+    built = report.build(folded(evs), evs, sealed, {})
+    (tmp_path / "package.json").write_bytes(jsonpkg.render(built, ExportTemplate.DEFAULT))
+    doc: dict[str, Any] = json.loads((tmp_path / "package.json").read_text())
+    return doc
+
+
+def test_the_package_lists_the_files_a_checkpoint_hash_was_computed_from(tmp_path: Path) -> None:
+    manifest = scan_checkpoint(_checkpoint(tmp_path))
+    doc = _package(tmp_path, manifest)
+    checkpoints = {c["id"]: c for c in doc["checkpoints"]}
+    listed = checkpoints["ckpt_step_200"]["manifest"]
+    assert listed == [
+        {"path": "model.safetensors", "size": 16_384, "sha256": manifest.entries[0].sha256}
+        | {"version": VERSION},
+        {"path": "sub/config.json", "size": 14, "sha256": manifest.entries[1].sha256},
+    ]
+    # The entries are the manifest the hash is of (docs/spec/hashing.md §7).
+    rebuilt = Manifest.from_entries(
+        ManifestEntry(f["path"], f["size"], f["sha256"]) for f in listed
+    )
+    assert rebuilt.checkpoint_hash == checkpoints["ckpt_step_200"]["hash"]
+    assert doc["model"]["manifest"] == listed
+    # A result that lists no files (an older hasher): no member, rather than an empty list.
+    assert "manifest" not in checkpoints["ckpt_step_100"]
+
+
+def test_a_checkpoint_directory_is_verified_against_the_package(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ckpt = _checkpoint(tmp_path)
+    _package(tmp_path, scan_checkpoint(ckpt))
+    package = str(tmp_path / "package.json")
+    for node in ("ckpt_step_200", "model_final"):
+        argv = ["verify", "checkpoint", str(ckpt), "--package", package, "--checkpoint", node]
+        assert main(argv) == 0
+    assert "OK: " in capsys.readouterr().out
+
+    (ckpt / "sub" / "config.json").write_text('{"layers": 3}\n')
+    (ckpt / "extra.bin").write_bytes(b"x")
+    argv = ["verify", "checkpoint", str(ckpt), "--package", package, "--checkpoint"]
+    assert main([*argv, "ckpt_step_200"]) == 1
+    err = capsys.readouterr().err
+    assert "changed: sub/config.json" in err and "not in the manifest: extra.bin" in err
+    assert "model.safetensors" not in err
+    # A checkpoint the package has no files for: the hash alone decides.
+    assert main([*argv, "ckpt_step_100"]) == 1
+    assert "changed:" not in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (["--checkpoint", "ckpt_nope"], "lists no checkpoint 'ckpt_nope' (it lists: ckpt_step_100"),
+        ([], "--package needs --checkpoint ID"),
+    ],
+)
+def test_bad_package_arguments_are_refused_with_the_reason(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str], message: str
+) -> None:
+    ckpt = _checkpoint(tmp_path)
+    _package(tmp_path, scan_checkpoint(ckpt))
+    argv = ["verify", "checkpoint", str(ckpt), "--package", str(tmp_path / "package.json")]
+    assert main([*argv, *extra]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_a_file_that_is_not_a_json_package_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ckpt = _checkpoint(tmp_path)
+    (tmp_path / "report.pdf").write_bytes(b"%PDF-1.4\n")
+    (tmp_path / "other.json").write_text('{"files": []}')
+    for name in ("report.pdf", "other.json"):
+        argv = ["verify", "checkpoint", str(ckpt), "--package", str(tmp_path / name)]
+        assert main([*argv, "--checkpoint", "ckpt_step_200"]) == 2
+        assert "is not a JSON audit package" in capsys.readouterr().err
+    assert (
+        main(
+            ["verify", "checkpoint", str(ckpt), "--hash", "sha256:" + "0" * 64, "--checkpoint", "x"]
+        )
+        == 2
+    )
+    assert "--checkpoint is for --package" in capsys.readouterr().err
