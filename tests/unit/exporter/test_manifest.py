@@ -12,16 +12,19 @@ from typing import Any
 import cognify_events as ev
 import pytest
 from cognify.cli import main
-from cognify_events import ExportTemplate, FileHash, HashComputed, HashTarget
-from cognify_exporter import jsonpkg, report
+from cognify_events import ExportFormat, ExportTemplate, FileHash, HashComputed, HashTarget
+from cognify_exporter import attestation, report
+from cognify_exporter.package import build
 from cognify_hashing import Manifest, ManifestEntry, scan_checkpoint
 from cognify_lineage.model import iso
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.unit.lineage.script import Script
 
 from .fixtures import events, folded
 
 VERSION = "version-id:3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY"
+KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 
 
 def _checkpoint(root: Path) -> Path:
@@ -47,7 +50,9 @@ def _listed(s: Script, target: HashTarget, node_id: str, manifest: Manifest) -> 
     return result.model_copy(update={"payload": result.payload.model_copy(update={"files": files})})
 
 
-def _package(tmp_path: Path, manifest: Manifest) -> dict[str, Any]:
+def _package(tmp_path: Path, manifest: Manifest, signed: bool = False) -> dict[str, Any]:
+    """The JSON package of the fixture run, written as `cognify export` writes it (with its
+    envelope and public key beside it when `signed`)."""
     s = Script("ws-1", "run-1")
     listed = {
         "ckpt_step_200": _listed(s, HashTarget.CHECKPOINT, "ckpt_step_200", manifest),
@@ -60,7 +65,11 @@ def _package(tmp_path: Path, manifest: Manifest) -> dict[str, Any]:
         str(uuid.UUID(int=1)), iso(s.t0), "exporter", "sha256:" + "ab" * 32, len(evs), "k"
     )
     built = report.build(folded(evs), evs, sealed, {})
-    (tmp_path / "package.json").write_bytes(jsonpkg.render(built, ExportTemplate.DEFAULT))
+    pkg = build(built, ExportFormat.JSON, ExportTemplate.DEFAULT, KEY)
+    (tmp_path / "package.json").write_bytes(pkg.data)
+    if signed:
+        (tmp_path / "package.json.dsse.json").write_bytes(pkg.envelope_data)
+        (tmp_path / "package.json.pub.pem").write_text(attestation.public_pem(KEY.public_key()))
     doc: dict[str, Any] = json.loads((tmp_path / "package.json").read_text())
     return doc
 
@@ -94,7 +103,8 @@ def test_a_checkpoint_directory_is_verified_against_the_package(
     for node in ("ckpt_step_200", "model_final"):
         argv = ["verify", "checkpoint", str(ckpt), "--package", package, "--checkpoint", node]
         assert main(argv) == 0
-    assert "OK: " in capsys.readouterr().out
+    out = capsys.readouterr()
+    assert "OK: " in out.out and "its signature is not checked" in out.err
 
     (ckpt / "sub" / "config.json").write_text('{"layers": 3}\n')
     (ckpt / "extra.bin").write_bytes(b"x")
@@ -142,3 +152,24 @@ def test_a_file_that_is_not_a_json_package_is_refused(
         == 2
     )
     assert "--checkpoint is for --package" in capsys.readouterr().err
+
+
+def test_a_signed_package_must_verify_before_it_vouches_for_a_directory(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Editing the package to match a changed directory breaks its signature: refused."""
+    ckpt = _checkpoint(tmp_path)
+    _package(tmp_path, scan_checkpoint(ckpt), signed=True)
+    package = tmp_path / "package.json"
+    argv = ["verify", "checkpoint", str(ckpt), "--package", str(package), "--checkpoint"]
+    assert main([*argv, "ckpt_step_200"]) == 0
+    assert "not checked" not in capsys.readouterr().err
+
+    (ckpt / "sub" / "config.json").write_text('{"layers": 3}\n')
+    forged = json.loads(package.read_text())
+    entry = next(c for c in forged["checkpoints"] if c["id"] == "ckpt_step_200")
+    entry["hash"] = scan_checkpoint(ckpt).checkpoint_hash
+    package.write_text(json.dumps(forged, indent=2, sort_keys=True) + "\n")
+    assert main([*argv, "ckpt_step_200"]) == 1
+    err = capsys.readouterr().err
+    assert f"the package {package} does not verify" in err and "FAIL" in err

@@ -341,9 +341,22 @@ def _expected_files(path: str) -> dict[str, str]:
 
 def _from_package(path: str, node_id: str | None) -> tuple[str, dict[str, str] | None]:
     """The hash a JSON audit package lists for a checkpoint (or the model), and its files
-    by path when the package has them (docs/spec/package.md, `manifest`)."""
+    by path when the package has them (docs/spec/package.md, `manifest`). A package with
+    its DSSE envelope beside it must verify first: an altered package proves nothing."""
+    from .package_verify import is_package, verify_files
+
     if node_id is None:
         raise ValueError("--package needs --checkpoint ID (the checkpoint's or model's id)")
+    if is_package(Path(path)):
+        verdict = verify_files(Path(path))
+        if not verdict.ok:
+            raise Failed(f"the package {path} does not verify:\n  " + "\n  ".join(verdict.lines()))
+    else:
+        print(
+            f"note: no {path}.dsse.json beside the package, so its signature is not checked "
+            "(cognify verify-package)",
+            file=sys.stderr,
+        )
     try:
         document = json.loads(Path(path).read_text("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError):
