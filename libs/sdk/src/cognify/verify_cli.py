@@ -2,7 +2,7 @@
 
 cognify prove DATASET (--index N | --record JSON | --record-file F) [--root R] [-o FILE]
 cognify verify proof PROOF.json [--record JSON | --record-file F] [--root R] [--record-count N]
-cognify verify dataset PATH --root R [--record-count N]
+cognify verify dataset PATH (--root R [--record-count N] | --package PKG.json --dataset ID)
 cognify verify checkpoint DIR (--hash H | --manifest FILE | --package PKG.json --checkpoint ID)
 
 Formats are those of docs/spec/hashing.md. Exit status: 0 verified, 1 verification failed,
@@ -60,8 +60,11 @@ def register(subparsers: Any) -> None:
     proof.add_argument("--record-count", type=int, help="its record count (the tree size)")
     dataset = what.add_parser("dataset", help="recompute a dataset's Merkle root")
     dataset.add_argument("path")
-    dataset.add_argument("--root", required=True, help="expected root, sha256:<hex>")
+    root = dataset.add_mutually_exclusive_group(required=True)
+    root.add_argument("--root", help="expected root, sha256:<hex>")
+    root.add_argument("--package", help="a JSON audit package: the root and count it lists")
     dataset.add_argument("--record-count", type=int, help="expected number of records")
+    dataset.add_argument("--dataset", help="with --package: the dataset's id")
     _progress_arg(dataset)
     ckpt = what.add_parser("checkpoint", help="recompute a checkpoint directory's hash")
     ckpt.add_argument("path")
@@ -272,15 +275,23 @@ def _verify_proof(args: argparse.Namespace) -> int:
 
 
 def _verify_dataset(args: argparse.Namespace) -> int:
-    expected = parse_digest(args.root)
+    if args.dataset is not None and args.package is None:
+        raise ValueError("--dataset is for --package")
+    wanted, count = args.root, args.record_count
+    if args.package:
+        if count is not None:
+            raise ValueError("--record-count comes from the package with --package")
+        entry = _package_entry(args.package, args.dataset, ("datasets",), "--dataset")
+        wanted, count = str(entry["hash"]), entry.get("record_count")
+    expected = parse_digest(wanted)
     builder = MerkleBuilder()
     for value in _leaves(args.path, args.progress, "hashing"):
         builder.add_leaf_hash(value)
     root = format_digest(builder.root())
     if builder.root() != expected:
-        raise Failed(f"{args.path} has root {root} ({builder.size} records), not {args.root}")
-    if args.record_count is not None and args.record_count != builder.size:
-        raise Failed(f"{args.path} holds {builder.size} records, not {args.record_count}")
+        raise Failed(f"{args.path} has root {root} ({builder.size} records), not {wanted}")
+    if count is not None and count != builder.size:
+        raise Failed(f"{args.path} holds {builder.size} records, not {count}")
     print(f"OK: {args.path} has root {root} over {builder.size} records")
     return 0
 
@@ -339,14 +350,16 @@ def _expected_files(path: str) -> dict[str, str]:
     return files
 
 
-def _from_package(path: str, node_id: str | None) -> tuple[str, dict[str, str] | None]:
-    """The hash a JSON audit package lists for a checkpoint (or the model), and its files
-    by path when the package has them (docs/spec/package.md, `manifest`). A package with
-    its DSSE envelope beside it must verify first: an altered package proves nothing."""
+def _package_entry(
+    path: str, node_id: str | None, sections: tuple[str, ...], option: str
+) -> dict[str, Any]:
+    """The entry of a JSON audit package's `sections` (docs/spec/package.md) with id
+    `node_id`, which has a hash. A package with its DSSE envelope beside it must verify
+    first: an altered package proves nothing."""
     from .package_verify import is_package, verify_files
 
     if node_id is None:
-        raise ValueError("--package needs --checkpoint ID (the checkpoint's or model's id)")
+        raise ValueError(f"--package needs {option} ID")
     if is_package(Path(path)):
         verdict = verify_files(Path(path))
         if not verdict.ok:
@@ -365,15 +378,17 @@ def _from_package(path: str, node_id: str | None) -> tuple[str, dict[str, str] |
         "cognify-audit-package/"
     ):
         raise ValueError(f"{path} is not a JSON audit package (no cognify-audit-package format)")
-    entries = [*(document.get("checkpoints") or []), *filter(None, [document.get("model")])]
+    entries: list[dict[str, Any]] = []
+    for name in sections:
+        listed = document.get(name) or []
+        entries += listed if isinstance(listed, list) else [listed]
     entry = next((e for e in entries if e.get("id") == node_id), None)
     if entry is None:
         known = ", ".join(str(e.get("id")) for e in entries) or "none"
-        raise ValueError(f"{path} lists no checkpoint {node_id!r} (it lists: {known})")
+        raise ValueError(f"{path} lists no {option[2:]} {node_id!r} (it lists: {known})")
     if not entry.get("hash"):
         raise ValueError(f"{path} has no hash for {node_id!r}: {entry.get('hash_error', 'a gap')}")
-    files = entry.get("manifest")
-    return str(entry["hash"]), None if files is None else {f["path"]: f["sha256"] for f in files}
+    return entry
 
 
 def _differences(expected: dict[str, str], manifest: Manifest) -> list[str]:
@@ -391,7 +406,12 @@ def _verify_ckpt(args: argparse.Namespace) -> int:
         raise ValueError("--checkpoint is for --package")
     wanted, files = args.hash, None  # with --manifest: no hash, the files
     if args.package:
-        wanted, files = _from_package(args.package, args.checkpoint)
+        entry = _package_entry(
+            args.package, args.checkpoint, ("checkpoints", "model"), "--checkpoint"
+        )
+        wanted = str(entry["hash"])
+        if "manifest" in entry:
+            files = {f["path"]: f["sha256"] for f in entry["manifest"]}
     if wanted is not None:
         parse_digest(wanted)  # a bad digest is bad input, before the scan
     manifest = _scan(args.path, args.progress)

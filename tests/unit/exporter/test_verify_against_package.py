@@ -1,6 +1,8 @@
 """A JSON package lists the files each checkpoint's hash was computed from (`manifest`,
 docs/spec/package.md), so an auditor checks a checkpoint directory against the sealed
-package file by file, offline: `cognify verify checkpoint DIR --package P --checkpoint ID`."""
+package file by file, offline: `cognify verify checkpoint DIR --package P --checkpoint ID`;
+and a dataset against the root and count it lists: `cognify verify dataset F --package P
+--dataset ID`."""
 
 from __future__ import annotations
 
@@ -15,7 +17,7 @@ from cognify.cli import main
 from cognify_events import ExportFormat, ExportTemplate, FileHash, HashComputed, HashTarget
 from cognify_exporter import attestation, report
 from cognify_exporter.package import build
-from cognify_hashing import Manifest, ManifestEntry, scan_checkpoint
+from cognify_hashing import Manifest, ManifestEntry, hash_dataset, scan_checkpoint
 from cognify_lineage.model import iso
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -50,14 +52,18 @@ def _listed(s: Script, target: HashTarget, node_id: str, manifest: Manifest) -> 
     return result.model_copy(update={"payload": result.payload.model_copy(update={"files": files})})
 
 
-def _package(tmp_path: Path, manifest: Manifest, signed: bool = False) -> dict[str, Any]:
+def _package(
+    tmp_path: Path, manifest: Manifest, signed: bool = False, dataset: str | None = None
+) -> dict[str, Any]:
     """The JSON package of the fixture run, written as `cognify export` writes it (with its
-    envelope and public key beside it when `signed`)."""
+    envelope and public key beside it when `signed`; ds_extra_v1 hashed to `dataset`)."""
     s = Script("ws-1", "run-1")
     listed = {
         "ckpt_step_200": _listed(s, HashTarget.CHECKPOINT, "ckpt_step_200", manifest),
         "model_final": _listed(s, HashTarget.MODEL, "model_final", manifest),
     }
+    if dataset is not None:
+        listed["ds_extra_v1"] = s.hashed(HashTarget.DATASET, "ds_extra_v1", dataset)
     evs: list[ev.Event] = [
         listed.get(e.payload.target_id, e) if isinstance(e, HashComputed) else e for e in events(s)
     ]
@@ -173,3 +179,25 @@ def test_a_signed_package_must_verify_before_it_vouches_for_a_directory(
     assert main([*argv, "ckpt_step_200"]) == 1
     err = capsys.readouterr().err
     assert f"the package {package} does not verify" in err and "FAIL" in err
+
+
+def test_a_dataset_is_verified_against_the_root_and_count_the_package_lists(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    data = tmp_path / "extra.jsonl"
+    data.write_text("".join(json.dumps({"id": i, "text": f"note {i}"}) + "\n" for i in range(100)))
+    _package(tmp_path, scan_checkpoint(_checkpoint(tmp_path)), dataset=hash_dataset(data).root)
+    argv = ["verify", "dataset", str(data), "--package", str(tmp_path / "package.json")]
+    assert main([*argv, "--dataset", "ds_extra_v1"]) == 0
+    assert "over 100 records" in capsys.readouterr().out
+    assert main([*argv, "--dataset", "ds_notes_v3"]) == 1  # another dataset's root
+    assert "not sha256:" in capsys.readouterr().err
+    assert main([*argv, "--dataset", "ds_nope"]) == 2
+    assert (
+        "lists no dataset 'ds_nope' (it lists: ds_notes_v3, ds_extra_v1" in capsys.readouterr().err
+    )
+    assert main([*argv, "--dataset", "ds_extra_v1", "--record-count", "100"]) == 2
+    assert "--record-count comes from the package" in capsys.readouterr().err
+
+    data.write_text(data.read_text().replace("note 7", "note 8"))
+    assert main([*argv, "--dataset", "ds_extra_v1"]) == 1
