@@ -14,44 +14,36 @@ from cognify_kafka import KafkaSettings, scratch_prefix
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def _stack(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(ROOT / "deploy/stack"), *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=300,
+    )
+
+
 def test_up_fails_with_a_clear_reason_when_a_port_is_taken(tmp_path: Path) -> None:
     with socket.socket() as squatter:
         squatter.bind(("127.0.0.1", 0))
         squatter.listen()
         port = squatter.getsockname()[1]
         env = {**os.environ, "COGNIFY_STATE": str(tmp_path), "COGNIFY_MINIO_PORT": str(port)}
-        result = subprocess.run(
-            [str(ROOT / "deploy/stack"), "up", "minio"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
+        result = _stack("up", "minio", env=env)
     assert result.returncode != 0
     assert f"port {port} is taken by another process" in result.stderr
 
 
 def test_an_unknown_component_is_refused() -> None:
-    result = subprocess.run(
-        [str(ROOT / "deploy/stack"), "up", "redis"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=300,
-    )
+    result = _stack("up", "redis")
     assert result.returncode != 0
     assert "unknown component 'redis'" in result.stderr
 
 
 def test_status_reports_every_component_up() -> None:
-    result = subprocess.run(
-        [str(ROOT / "deploy/stack"), "status"],
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
-    )
+    result = _stack("status")
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert [line.split()[:2] for line in lines] == [
@@ -62,9 +54,7 @@ def test_status_reports_every_component_up() -> None:
 
 
 def test_a_second_up_changes_nothing() -> None:
-    result = subprocess.run(
-        [str(ROOT / "deploy/stack"), "up"], capture_output=True, text=True, check=False, timeout=300
-    )
+    result = _stack("up")
     assert result.returncode == 0, result.stderr
     assert "topics created: none (all present)" in result.stderr
     assert "migrations applied: none pending" in result.stderr
@@ -78,13 +68,7 @@ async def test_prune_deletes_the_scratch_topics_an_interrupted_run_left_behind()
     await admin.start()
     try:
         await admin.create_topics([NewTopic(left, 2, 1)])
-        result = subprocess.run(
-            [str(ROOT / "deploy/stack"), "prune"],
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
+        result = _stack("prune")
         assert result.returncode == 0, result.stderr
         assert "scratch topics (scratch-*) left by earlier runs" in result.stderr
         async with asyncio.timeout(30):

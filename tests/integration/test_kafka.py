@@ -17,7 +17,7 @@ from cognify_kafka import (
 )
 from cognify_kafka.batches import Message
 
-from tests.integration.topics import new_prefix
+from tests.integration.topics import names, new_prefix
 from tests.unit.events.samples import all_samples
 
 
@@ -26,15 +26,6 @@ async def _fresh_topic(kafka: KafkaSettings, name: str, partitions: int = 3) -> 
     await admin.start()
     try:
         await admin.create_topics([NewTopic(name, partitions, 1)])
-    finally:
-        await admin.close()
-
-
-async def _topics(kafka: KafkaSettings) -> set[str]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers)
-    await admin.start()
-    try:
-        return set(await admin.list_topics())
     finally:
         await admin.close()
 
@@ -49,7 +40,7 @@ async def test_delete_topics_deletes_every_topic_under_the_prefix_and_nothing_el
             await _fresh_topic(kafka, name, partitions=1)
         assert await delete_topics(kafka, topic_prefix) == mine
         async with asyncio.timeout(30):
-            while (left := await _topics(kafka)) & set(mine):
+            while (left := await names(kafka)) & set(mine):
                 await asyncio.sleep(0.2)
         assert f"{neighbour}a" in left and "cognify.events" in left
     finally:
@@ -62,7 +53,7 @@ async def test_delete_topics_refuses_a_prefix_of_cognifys_own_topics(
 ) -> None:
     with pytest.raises(ValueError, match="Cognify's own are there"):
         await delete_topics(kafka, prefix)
-    assert "cognify.events" in await _topics(kafka)
+    assert "cognify.events" in await names(kafka)
 
 
 async def test_events_from_the_idempotent_producer_reach_a_consumer_group_in_order(
