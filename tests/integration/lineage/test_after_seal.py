@@ -9,7 +9,7 @@ from typing import Any
 
 import cognify_events as ev
 from cognify_kafka import KafkaSettings
-from cognify_lineage import chain, dag, projection
+from cognify_lineage import chain, dag, projection, sealing
 from cognify_lineage.model import Run
 from cognify_lineage.postgres import (
     Applied,
@@ -390,6 +390,39 @@ async def test_a_stale_seal_is_refused_and_the_run_stays_open(unique: str) -> No
             assert len(await refused_rows(pool, s.run_id)) == 1
             assert await verified(pool, s.run_id) == sealed_chain
             assert (await load(pool, s.run_id)) == run
+        finally:
+            await pool.close()
+
+
+async def test_a_seal_refused_before_its_head_existed_stays_refused(unique: str) -> None:
+    """A seal naming the head the chain reaches only after the next annotation arrives
+    first: refused as stale. Delivered again once the annotation is stored (its head now
+    matches), it is refused again, not chained: a refusal is final. Nothing is recorded or
+    dead-lettered twice, and the run stays open for the real seal."""
+    async with fresh_database() as dsn:
+        pool = await create_pool(dsn)
+        try:
+            s = Script(f"ws-{unique}", f"run-{unique}")
+            feed = Feed(pool)
+            await feed.send([*training(s), *hash_results(s)])
+            now = await verified(pool, s.run_id)
+            coming = note(s, "coming")
+            early = s.sealed(chain.link(now.head, ev.encode(coming)), now.length + 1)
+            (refusal,) = (await feed.send([early])).refused
+            assert sealing.is_stale_seal("run.sealed", refusal.reason)
+
+            assert (await feed.send([coming])).stored == 1
+            grown = await verified(pool, s.run_id)
+            assert (grown.head, grown.length) == (early.payload.chain_head, now.length + 1)
+            again = await feed.send([early])
+            assert (again.stored, again.duplicates, again.refused) == (0, 1, [])  # seen before
+            assert await verified(pool, s.run_id) == grown  # not chained
+            assert (await load(pool, s.run_id)).sealed_at is None
+            assert len(await refused_rows(pool, s.run_id)) == 1
+
+            seal = s.sealed(grown.head, grown.length)  # the exporter's next seal: exact
+            assert (await feed.send([seal])).stored == 1
+            assert (await load(pool, s.run_id)).status == "AUDIT_SEALED"
         finally:
             await pool.close()
 

@@ -216,6 +216,24 @@ def test_an_event_of_the_batch_already_stored_does_not_move_the_head() -> None:
     assert sealing.refusals([seal], set(), _pending([seal], {}, frozenset({seal.event_id}))) == {}
 
 
+def test_a_seal_refused_before_stays_refused_when_the_chain_has_grown_to_its_head() -> None:
+    """It named a head the chain had not reached (the exporter cannot make such a seal);
+    delivered again once the chain has grown to it, it is still not the seal of the chain
+    it followed: a refusal is final, and the events after it are not refused."""
+    s = Script("ws-a", RUN)
+    note = _annotation(s)
+    ahead = chain.link(root(3), ev.encode(note))
+    early = s.sealed(ahead, 20)
+    heads = {RUN: sealing.Head(20, ahead)}  # the annotation is now in the store
+    later = s.metrics(301, 0.1)
+    pending = sealing.Pending(
+        heads, [ev.encode(e) for e in (early, later)], refused=frozenset({early.event_id})
+    )
+    assert sealing.refusals([early, later], set(), pending) == {0: sealing.REFUSED_BEFORE}
+    # Never refused before, the same seal is exact now: accepted, it closes the run.
+    assert list(sealing.refusals([early, later], set(), _pending([early, later], heads))) == [1]
+
+
 def test_a_second_seal_of_a_sealed_run_is_refused_as_after_the_seal_not_as_stale() -> None:
     s = Script("ws-a", RUN)
     second = s.sealed(root(3), 19)

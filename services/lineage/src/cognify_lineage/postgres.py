@@ -204,8 +204,9 @@ async def _pending_seals(
     conn: projection.Conn, decoded: list[Decoded], sealed: set[str]
 ) -> sealing.Pending | None:
     """What the batch's seals of unsealed runs are checked against (sealing.stale_reason):
-    those runs' chain heads in the store, and which of their events in the batch are
-    already stored. None when the batch seals no run (nearly every batch: no query).
+    those runs' chain heads in the store, which of their events in the batch are already
+    stored, and which of its seals were refused before. None when the batch seals no run
+    (nearly every batch: no query).
 
     The heads are read without a row lock: a run's events are all in one partition of the
     canonical topic (keyed by run), and this transaction holds that partition's offset row,
@@ -227,7 +228,14 @@ async def _pending_seals(
         )
     }
     stored = await _stored_ids(conn, [d.event.event_id for d in decoded if d.event.run_id in runs])
-    return sealing.Pending(heads, [d.body for d in decoded], stored)
+    seals = [d.event.event_id for d in decoded if d.event.type == sealing.SEALED_BY]
+    refused = {
+        r["event_id"]
+        for r in await conn.fetch(
+            "SELECT event_id FROM refused_events WHERE event_id = ANY($1::uuid[])", seals
+        )
+    }
+    return sealing.Pending(heads, [d.body for d in decoded], stored, refused)
 
 
 async def _stored_ids(conn: projection.Conn, ids: list[UUID]) -> set[UUID]:

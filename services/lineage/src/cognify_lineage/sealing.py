@@ -17,6 +17,8 @@ before the seal but not covered by it, it would be left out of the packages. So 
 immediately before it (the store's head, advanced by the run's events earlier in the same
 batch that are being appended) is refused as stale: neither chained nor folded, and the
 run stays unsealed (events after it are not refused); the exporter publishes a new seal.
+A refusal is final: the same seal delivered again is refused again, even when the chain
+has meanwhile grown to the head it names (it was not the seal of the chain it followed).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from . import chain
 
 SEALED_BY = "run.sealed"
 STALE = "the seal is stale"
+REFUSED_BEFORE = "refused before; a refusal is final"
 
 # What may still be added to a sealed run: the exporter's packages of the sealed state, and
 # workspace-level facts (reads of the run or its packages, retention changes), which never
@@ -89,13 +92,15 @@ def is_stale_seal(type_: str, why: str) -> bool:
 class Pending:
     """The state a batch's seals are checked against: the chains of the runs with a seal in
     the batch (in the store, before the batch; a run missing has no events yet), the bytes
-    of each event of the batch (what the chain hashes), and the ids of the batch's events
+    of each event of the batch (what the chain hashes), the ids of the batch's events
     already stored (redeliveries: already in the chain, neither appended again nor
-    refused)."""
+    refused), and the ids of its seals refused before (refused again, whatever the chain
+    is now)."""
 
     heads: Mapping[str, Head]
     bodies: Sequence[bytes]
     stored: Set[UUID] = frozenset()
+    refused: Set[UUID] = frozenset()
 
 
 def refusals(
@@ -127,7 +132,8 @@ def refusals(
                 out[i] = reason(e)
                 continue
         elif isinstance(e, RunSealed) and run_id in heads:
-            why = stale_reason(e, heads[run_id])
+            before = pending is not None and e.event_id in pending.refused
+            why = REFUSED_BEFORE if before else stale_reason(e, heads[run_id])
             if why is not None:
                 out[i] = why
                 continue
