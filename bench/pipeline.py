@@ -51,7 +51,7 @@ from cognify.transport import KafkaTransport
 from cognify_ingest import workspaces
 from cognify_ingest.credentials import Role
 from cognify_kafka import KafkaSettings, delete_topics, ensure_topics, producer, scratch_prefix
-from cognify_postgres import PostgresSettings, apply_migrations, drop_database
+from cognify_postgres import apply_migrations, scratch_database
 
 ROOT = Path(__file__).resolve().parents[1]
 SDK = ev.Producer(kind=ev.ProducerKind.SDK, id="bench:1", version="0.1.0")
@@ -89,26 +89,20 @@ class Runs:
 @contextlib.asynccontextmanager
 async def environment(kafka: KafkaSettings) -> AsyncIterator[tuple[str, str, str]]:
     """A database and topics of the benchmark's own; yields (dsn, topic prefix, writer key)."""
-    base = PostgresSettings().dsn
-    name = f"bench_{uuid.uuid4().hex[:10]}"
-    admin = await asyncpg.connect(base)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    dsn = base.rsplit("/", 1)[0] + "/" + name
     prefix = scratch_prefix("bench")
     topics = [t.__class__(prefix + t.name, t.partitions, t.purpose) for t in ev.ALL_TOPICS]
     await ensure_topics(kafka, topics)
-    conn = await asyncpg.connect(dsn)
     try:
-        await apply_migrations(conn)
-        await workspaces.create_workspace(conn, "ws-bench", "Benchmark")
-        key = (await workspaces.issue_key(conn, "ws-bench", Role.WRITER, "bench")).key
+        async with scratch_database("bench") as dsn:
+            conn = await asyncpg.connect(dsn)
+            try:
+                await apply_migrations(conn)
+                await workspaces.create_workspace(conn, "ws-bench", "Benchmark")
+                key = (await workspaces.issue_key(conn, "ws-bench", Role.WRITER, "bench")).key
+            finally:
+                await conn.close()
+            yield dsn, prefix, key
     finally:
-        await conn.close()
-    try:
-        yield dsn, prefix, key
-    finally:
-        await drop_database(admin, name)
-        await admin.close()
         await delete_topics(kafka, prefix)
 
 

@@ -3,7 +3,8 @@
 python deploy/stackctl.py ready kafka|postgres|minio   make it ready, prove it works
 python deploy/stackctl.py status                        one line per component
 python deploy/stackctl.py topics                        the topics that exist
-python deploy/stackctl.py prune                         delete leftover scratch topics
+python deploy/stackctl.py prune [kafka|postgres]        delete leftover scratch topics,
+                                                        drop leftover scratch databases
 """
 
 from __future__ import annotations
@@ -19,7 +20,15 @@ from aiokafka.admin import AIOKafkaAdminClient
 from cognify_events.topics import ALL_TOPICS, READINESS
 from cognify_kafka import SCRATCH_PREFIX, KafkaSettings, delete_topics, ensure_topics, round_trip
 from cognify_objectstore import ObjectStore, StoreSettings
-from cognify_postgres import PostgresSettings, apply_migrations
+from cognify_postgres import (
+    SCRATCH_PREFIX as SCRATCH_DATABASES,
+)
+from cognify_postgres import (
+    PostgresSettings,
+    apply_migrations,
+    drop_database,
+    scratch_databases,
+)
 
 
 async def kafka_ready() -> str:
@@ -90,9 +99,20 @@ async def topic_names() -> str:
     return " ".join(names)
 
 
-async def prune() -> str:
+async def prune_kafka() -> str:
     deleted = await delete_topics(KafkaSettings(), SCRATCH_PREFIX)
     return f"deleted {len(deleted)} scratch topics ({SCRATCH_PREFIX}*) left by earlier runs"
+
+
+async def prune_postgres() -> str:
+    admin = await asyncpg.connect(PostgresSettings().dsn)
+    try:
+        names = await scratch_databases(admin, SCRATCH_DATABASES)
+        for name in names:
+            await drop_database(admin, name)
+    finally:
+        await admin.close()
+    return f"dropped {len(names)} scratch databases ({SCRATCH_DATABASES}*) left by earlier runs"
 
 
 def status() -> int:
@@ -126,8 +146,11 @@ def main(argv: list[str]) -> int:
             return status()
         case ["topics"]:
             print(asyncio.run(topic_names()))
-        case ["prune"]:
-            print(f"[stack] kafka: {asyncio.run(prune())}", file=sys.stderr)
+        case ["prune", *which] if set(which) <= {"kafka", "postgres"}:
+            if not which or "kafka" in which:
+                print(f"[stack] kafka: {asyncio.run(prune_kafka())}", file=sys.stderr)
+            if not which or "postgres" in which:
+                print(f"[stack] postgres: {asyncio.run(prune_postgres())}", file=sys.stderr)
         case _:
             print(__doc__, file=sys.stderr)
             return 2

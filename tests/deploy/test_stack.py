@@ -8,8 +8,10 @@ import socket
 import subprocess
 from pathlib import Path
 
+import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from cognify_kafka import KafkaSettings, scratch_prefix
+from cognify_postgres import PostgresSettings, scratch_databases, scratch_name
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,19 +63,27 @@ def test_a_second_up_changes_nothing() -> None:
     assert "starting" not in result.stderr
 
 
-async def test_prune_deletes_the_scratch_topics_an_interrupted_run_left_behind() -> None:
-    """`up` prunes whenever it starts Kafka: every partition left behind costs each start."""
+async def test_prune_deletes_the_scratch_topics_and_databases_an_interrupted_run_left() -> None:
+    """`up` prunes whenever it starts Kafka or PostgreSQL: every partition left behind costs
+    each start of the broker, every database disk."""
     left = f"{scratch_prefix('test')}jobs"
+    database = scratch_name("test-interrupted")
+    pg = await asyncpg.connect(PostgresSettings().dsn)
     admin = AIOKafkaAdminClient(bootstrap_servers=KafkaSettings().bootstrap_servers)
     await admin.start()
     try:
         await admin.create_topics([NewTopic(left, 2, 1)])
+        await pg.execute(f'CREATE DATABASE "{database}"')
         result = _stack("prune")
         assert result.returncode == 0, result.stderr
         assert "scratch topics (scratch-*) left by earlier runs" in result.stderr
+        assert "scratch databases (scratch_*) left by earlier runs" in result.stderr
+        assert await scratch_databases(pg, database) == []
+        assert await pg.fetchval("SELECT count(*) FROM pg_database WHERE datname = 'cognify'") == 1
         async with asyncio.timeout(30):
             while left in (topics := set(await admin.list_topics())):
                 await asyncio.sleep(0.2)
         assert {"cognify.events", "cognify.hash.jobs", "cognify.readiness"} <= topics
     finally:
         await admin.close()
+        await pg.close()

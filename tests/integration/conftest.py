@@ -17,9 +17,8 @@ import asyncpg
 import pytest
 from cognify_kafka import KafkaSettings, delete_topics
 from cognify_objectstore import ObjectStore, StoreSettings
-from cognify_postgres import PostgresSettings, drop_database
 
-from . import topics
+from . import scratch
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -40,14 +39,14 @@ def stack_is_up() -> None:
 @pytest.fixture(scope="session", autouse=True)
 def no_topics_left_behind(stack_is_up: None) -> Iterator[None]:
     kafka = KafkaSettings()
-    before = asyncio.run(topics.names(kafka))
+    before = asyncio.run(scratch.names(kafka))
     yield
-    leaked = asyncio.run(topics.left_behind(kafka, before))
+    leaked = asyncio.run(scratch.left_behind(kafka, before))
     if leaked:
         pytest.fail(
-            f"{len(leaked)} Kafka topics made by this test session are still there: "
-            f"{leaked[:10]}; tests make topics under the `topic_prefix` fixture, which "
-            "deletes them",
+            f"{len(leaked)} Kafka topics or databases made by this test session are still "
+            f"there: {leaked[:10]}; tests make topics under the `topic_prefix` fixture and "
+            "databases with `scratch.database()`, which delete them",
             pytrace=False,
         )
 
@@ -61,7 +60,7 @@ def kafka() -> KafkaSettings:
 async def topic_prefix(kafka: KafkaSettings) -> AsyncIterator[str]:
     """A topic prefix of the test's own; every topic under it is deleted afterwards (each
     partition left behind would cost the broker time at every start)."""
-    prefix = topics.new_prefix()
+    prefix = scratch.new_prefix()
     yield prefix
     await delete_topics(kafka, prefix)
 
@@ -74,17 +73,12 @@ def store() -> ObjectStore:
 @pytest.fixture
 async def scratch_db() -> AsyncIterator[asyncpg.Connection]:
     """A connection to a brand-new database, dropped afterwards."""
-    dsn = PostgresSettings().dsn
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    conn = await asyncpg.connect(dsn.rsplit("/", 1)[0] + "/" + name)
-    try:
-        yield conn
-    finally:
-        await conn.close()
-        await drop_database(admin, name)
-        await admin.close()
+    async with scratch.database() as dsn:
+        conn = await asyncpg.connect(dsn)
+        try:
+            yield conn
+        finally:
+            await conn.close()
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from cognify_kafka import (
 )
 from cognify_kafka.batches import Message
 
-from tests.integration.topics import names, new_prefix
+from tests.integration.scratch import names, new_prefix
 from tests.unit.events.samples import all_samples
 
 

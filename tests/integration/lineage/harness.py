@@ -38,9 +38,9 @@ from cognify_lineage.app import serve as serve_lineage
 from cognify_lineage.model import Run
 from cognify_lineage.postgres import Pool, create_pool
 from cognify_lineage.settings import LineageSettings
-from cognify_postgres import PostgresSettings, apply_migrations, drop_database
+from cognify_postgres import PostgresSettings, apply_migrations
 
-from tests.integration.topics import new_prefix
+from tests.integration.scratch import database, new_prefix
 
 T = TypeVar("T")
 
@@ -69,21 +69,13 @@ def free_port() -> int:
 @contextlib.asynccontextmanager
 async def fresh_database() -> AsyncIterator[str]:
     """A new database with every migration applied; yields its DSN, drops it afterwards."""
-    dsn = PostgresSettings().dsn
-    name = f"test_{uuid.uuid4().hex[:12]}"
-    admin = await asyncpg.connect(dsn)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    own = dsn.rsplit("/", 1)[0] + "/" + name
-    conn = await asyncpg.connect(own)
-    try:
-        await apply_migrations(conn)
-    finally:
-        await conn.close()
-    try:
-        yield own
-    finally:
-        await drop_database(admin, name)
-        await admin.close()
+    async with database() as dsn:
+        conn = await asyncpg.connect(dsn)
+        try:
+            await apply_migrations(conn)
+        finally:
+            await conn.close()
+        yield dsn
 
 
 @contextlib.asynccontextmanager
