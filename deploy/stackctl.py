@@ -20,15 +20,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from cognify_events.topics import ALL_TOPICS, READINESS
 from cognify_kafka import SCRATCH_PREFIX, KafkaSettings, delete_topics, ensure_topics, round_trip
 from cognify_objectstore import ObjectStore, StoreSettings
-from cognify_postgres import (
-    SCRATCH_PREFIX as SCRATCH_DATABASES,
-)
-from cognify_postgres import (
-    PostgresSettings,
-    apply_migrations,
-    drop_database,
-    scratch_databases,
-)
+from cognify_postgres import PostgresSettings, apply_migrations, drop_database, scratch_databases
+from cognify_postgres.databases import SCRATCH_PREFIX as SCRATCH_DATABASES
 
 
 async def kafka_ready() -> str:
