@@ -209,7 +209,8 @@ def main() -> None:
             str(target),
             env={"COGNIFY_API_KEY": k["reviewer"]},
         )
-        run(cli, "verify-package", str(target))
+        # the key `cognify export` fetched by the authenticated API, not one the package brought
+        run(cli, "verify-package", str(target), "--key", f"{target}.pub.pem")
         print(f"  {fmt:5} {target} (verified)")
 
     step("an auditor's offline check: each checkpoint directory against the sealed package")
@@ -219,6 +220,7 @@ def main() -> None:
         if not entry or "manifest" not in entry or not Path(entry["path"] or "").is_dir():
             continue
         args = ["checkpoint", entry["path"], "--package", str(package), "--checkpoint", entry["id"]]
+        args += ["--key", f"{package}.pub.pem"]
         run(cli, "verify", *args, "--progress", "never", capture=True)
         print(f"  {entry['id']:20} {len(entry['manifest'])} files match the package")
     print(f"\nrun {run_id}: sealed and exported. Packages: {exports}")

@@ -88,7 +88,7 @@ def test_the_main_job_audits_a_fine_tune_from_training_to_verified_package(
     cognify = str(Path(sys.executable).with_name("cognify"))
     for fmt in ("json", "pdf", "xlsx"):
         ok = subprocess.run(
-            [cognify, "verify-package", f"{stem}.{fmt}"],
+            [cognify, "verify-package", f"{stem}.{fmt}", "--key", f"{stem}.{fmt}.pub.pem"],
             capture_output=True,
             text=True,
             check=False,

@@ -57,7 +57,7 @@ async def test_an_approved_run_is_sealed_exported_verified_and_read_only(
         out = tmp_path / "audit.json"
         argv = ["export", "--run-id", run_id, "--format", "json", "--template", "healthcare"]
         assert await _cli([*argv, "--output", str(out)]) == 0
-        assert await _cli(["verify-package", str(out)]) == 0
+        assert await _cli(["verify-package", str(out), "--key", f"{out}.pub.pem"]) == 0
 
         doc = json.loads(out.read_bytes())
         assert doc["status"] == "AUDIT_SEALED" and doc["template"] == "healthcare"
@@ -79,7 +79,7 @@ async def test_an_approved_run_is_sealed_exported_verified_and_read_only(
         pdf = tmp_path / "audit.pdf"
         pdf_argv = ["export", "--run-id", run_id, "--format", "pdf", "--template", "healthcare"]
         assert await _cli([*pdf_argv, "--output", str(pdf)]) == 0
-        assert await _cli(["verify", "package", str(pdf)]) == 0
+        assert await _cli(["verify", "package", str(pdf), "--key", f"{pdf}.pub.pem"]) == 0
         pages = _png_pages(pdf, tmp_path)
         assert len(pages) >= 3
         for page in pages:
@@ -94,7 +94,7 @@ async def test_an_approved_run_is_sealed_exported_verified_and_read_only(
         data = bytearray(out.read_bytes())
         data[100] ^= 1
         out.write_bytes(bytes(data))
-        assert await _cli(["verify-package", str(out)]) == 1
+        assert await _cli(["verify-package", str(out), "--key", f"{out}.pub.pem"]) == 1
 
         # Sealed means read-only: a late SDK event and an annotation are refused.
         late = script.metrics(300, 0.1)

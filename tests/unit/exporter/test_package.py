@@ -98,6 +98,9 @@ def test_a_wrong_key_fails_verification() -> None:
     pkg = build(sealed_report(), ExportFormat.JSON, ExportTemplate.DEFAULT, KEY)
     other = Ed25519PrivateKey.from_private_bytes(bytes(32)).public_key()
     verdict = package_verify.verify(pkg.data, pkg.envelope, other)
+    assert not verdict.ok and verdict.failed[0].startswith("signature: keyid")
+    unnamed = {**pkg.envelope, "signatures": [{"sig": pkg.envelope["signatures"][0]["sig"]}]}
+    verdict = package_verify.verify(pkg.data, unnamed, other)
     assert not verdict.ok and verdict.failed[0].startswith("signature: no valid signature")
     with pytest.raises(ValueError, match="no valid signature"):
         attestation.verify(pkg.envelope, other)

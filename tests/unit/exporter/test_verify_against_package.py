@@ -53,10 +53,11 @@ def _listed(s: Script, target: HashTarget, node_id: str, manifest: Manifest) -> 
 
 
 def _package(
-    tmp_path: Path, manifest: Manifest, signed: bool = False, dataset: str | None = None
+    tmp_path: Path, manifest: Manifest, signed: bool = True, dataset: str | None = None
 ) -> dict[str, Any]:
     """The JSON package of the fixture run, written as `cognify export` writes it (with its
-    envelope and public key beside it when `signed`; ds_extra_v1 hashed to `dataset`)."""
+    envelope and public key beside it when `signed`; ds_extra_v1 hashed to `dataset`), and
+    the workspace's key as the auditor holds it (`workspace.pub.pem`)."""
     s = Script("ws-1", "run-1")
     listed = {
         "ckpt_step_200": _listed(s, HashTarget.CHECKPOINT, "ckpt_step_200", manifest),
@@ -76,6 +77,7 @@ def _package(
     if signed:
         (tmp_path / "package.json.dsse.json").write_bytes(pkg.envelope_data)
         (tmp_path / "package.json.pub.pem").write_text(attestation.public_pem(KEY.public_key()))
+    (tmp_path / "workspace.pub.pem").write_text(attestation.public_pem(KEY.public_key()))
     doc: dict[str, Any] = json.loads((tmp_path / "package.json").read_text())
     return doc
 
@@ -106,15 +108,16 @@ def test_a_checkpoint_directory_is_verified_against_the_package(
     ckpt = _checkpoint(tmp_path)
     _package(tmp_path, scan_checkpoint(ckpt))
     package = str(tmp_path / "package.json")
+    key = ["--key", str(tmp_path / "workspace.pub.pem")]
     for node in ("ckpt_step_200", "model_final"):
-        argv = ["verify", "checkpoint", str(ckpt), "--package", package, "--checkpoint", node]
-        assert main(argv) == 0
+        argv = ["verify", "checkpoint", str(ckpt), "--package", package, *key]
+        assert main([*argv, "--checkpoint", node]) == 0
     out = capsys.readouterr()
-    assert "OK: " in out.out and "its signature is not checked" in out.err
+    assert "OK: " in out.out and "signature verified, key ed25519:" in out.err
 
     (ckpt / "sub" / "config.json").write_text('{"layers": 3}\n')
     (ckpt / "extra.bin").write_bytes(b"x")
-    argv = ["verify", "checkpoint", str(ckpt), "--package", package, "--checkpoint"]
+    argv = ["verify", "checkpoint", str(ckpt), "--package", package, *key, "--checkpoint"]
     assert main([*argv, "ckpt_step_200"]) == 1
     err = capsys.readouterr().err
     assert "changed: sub/config.json" in err and "not in the manifest: extra.bin" in err
@@ -137,7 +140,7 @@ def test_bad_package_arguments_are_refused_with_the_reason(
     ckpt = _checkpoint(tmp_path)
     _package(tmp_path, scan_checkpoint(ckpt))
     argv = ["verify", "checkpoint", str(ckpt), "--package", str(tmp_path / "package.json")]
-    assert main([*argv, *extra]) == 2
+    assert main([*argv, "--key", str(tmp_path / "workspace.pub.pem"), *extra]) == 2
     assert message in capsys.readouterr().err
 
 
@@ -168,15 +171,16 @@ def test_a_signed_package_must_verify_before_it_vouches_for_a_directory(
     _package(tmp_path, scan_checkpoint(ckpt), signed=True)
     package = tmp_path / "package.json"
     argv = ["verify", "checkpoint", str(ckpt), "--package", str(package), "--checkpoint"]
-    assert main([*argv, "ckpt_step_200"]) == 0
-    assert "not checked" not in capsys.readouterr().err
+    argv += ["ckpt_step_200", "--key", str(tmp_path / "workspace.pub.pem")]
+    assert main(argv) == 0
+    assert "signature verified" in capsys.readouterr().err
 
     (ckpt / "sub" / "config.json").write_text('{"layers": 3}\n')
     forged = json.loads(package.read_text())
     entry = next(c for c in forged["checkpoints"] if c["id"] == "ckpt_step_200")
     entry["hash"] = scan_checkpoint(ckpt).checkpoint_hash
     package.write_text(json.dumps(forged, indent=2, sort_keys=True) + "\n")
-    assert main([*argv, "ckpt_step_200"]) == 1
+    assert main(argv) == 1
     err = capsys.readouterr().err
     assert f"the package {package} does not verify" in err and "FAIL" in err
 
@@ -188,6 +192,7 @@ def test_a_dataset_is_verified_against_the_root_and_count_the_package_lists(
     data.write_text("".join(json.dumps({"id": i, "text": f"note {i}"}) + "\n" for i in range(100)))
     _package(tmp_path, scan_checkpoint(_checkpoint(tmp_path)), dataset=hash_dataset(data).root)
     argv = ["verify", "dataset", str(data), "--package", str(tmp_path / "package.json")]
+    argv += ["--key-fingerprint", attestation.key_id(KEY.public_key())]
     assert main([*argv, "--dataset", "ds_extra_v1"]) == 0
     assert "over 100 records" in capsys.readouterr().out
     assert main([*argv, "--dataset", "ds_notes_v3"]) == 1  # another dataset's root

@@ -61,9 +61,10 @@ def test_a_proof_by_record_content_embeds_the_record(
     assert main(["prove", str(dataset), "--record", record, "--root", ROOT_13, "-o", str(out)]) == 0
     document = json.loads(out.read_text())
     assert document["leaf_index"] == 7 and document["record"] == {"i": 7, "text": "record 7"}
-    assert main(["verify", "proof", str(out), "--root", ROOT_13]) == 0
+    trusted = ["--root", ROOT_13, "--record-count", "13"]
+    assert main(["verify", "proof", str(out), *trusted]) == 0
     other = '{"i": 8, "text": "record 8"}'
-    assert main(["verify", "proof", str(out), "--record", other]) == 1
+    assert main(["verify", "proof", str(out), "--record", other, *trusted]) == 1
     assert "leaf hash is not the proof's leaf_hash" in capsys.readouterr().err
     assert main(["prove", str(dataset), "--record", '{"i": 99}']) == 1
 
@@ -76,9 +77,10 @@ def test_a_tampered_proof_or_another_root_fails(
     document = json.loads(out.read_text())
     document["audit_path"][1] = "0" * 64
     out.write_text(json.dumps(document))
-    assert main(["verify", "proof", str(out)]) == 1
+    assert main(["verify", "proof", str(out), "--root", ROOT_13, "--record-count", "13"]) == 1
     assert "does not lead from the leaf to the root" in capsys.readouterr().err
-    assert main(["verify", "proof", str(out), "--root", "sha256:" + "1" * 64]) == 1
+    other_root = ["--root", "sha256:" + "1" * 64, "--record-count", "13"]
+    assert main(["verify", "proof", str(out), *other_root]) == 1
     assert main(["prove", str(dataset), "--index", "5", "--root", "sha256:" + "1" * 64]) == 1
 
 
@@ -134,7 +136,12 @@ def test_a_checkpoint_is_verified_against_its_hash_or_manifest(
     [
         (["verify", "dataset", "/no/such.jsonl", "--root", ROOT_13], "no such dataset file"),
         (["verify", "dataset", "{data}", "--root", "sha256:abc"], "64 lowercase hex"),
-        (["verify", "proof", "/no/proof.json"], "no such file or directory"),
+        (
+            ["verify", "proof", "/no/proof.json", "--root", ROOT_13, "--record-count", "13"],
+            "no such file or directory",
+        ),
+        (["verify", "proof", "/no/proof.json"], "the root and the tree size from a source"),
+        (["verify", "proof", "/no/proof.json", "--record-count", "13"], "--root R"),
         (["verify", "checkpoint", "/no/dir", "--hash", ROOT_13], "not a checkpoint directory"),
         (["prove", "{data}", "--index", "13"], "outside the dataset's 13 records"),
         (["prove", "{data}", "--record", "{not json"], "not valid JSON"),
@@ -146,3 +153,30 @@ def test_bad_input_is_explained_without_a_traceback(
     assert main([a.replace("{data}", str(dataset)) for a in argv]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
+
+
+def test_a_proof_for_another_tree_size_is_never_ok(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Issue 13: a proof of record 37 edited to claim a 63-record tree still leads to the
+    64-record root; the size must come from a trusted source, never from the proof."""
+    data = tmp_path / "d64.jsonl"
+    data.write_text("".join(json.dumps({"i": k}) + "\n" for k in range(64)))
+    root = hash_dataset(data).root
+    out = tmp_path / "p.json"
+    assert main(["prove", str(data), "--index", "37", "-o", str(out)]) == 0
+    document = json.loads(out.read_text())
+    document["tree_size"] = 63
+    out.write_text(json.dumps(document))
+    assert main(["verify", "proof", str(out)]) == 2
+    captured = capsys.readouterr()
+    assert "OK" not in captured.out and "from a source you trust" in captured.err
+    assert main(["verify", "proof", str(out), "--root", root]) == 2
+    assert main(["verify", "proof", str(out), "--root", root, "--record-count", "64"]) == 1
+    captured = capsys.readouterr()
+    assert "OK" not in captured.out
+    assert "the proof is for 63 records, the dataset has 64" in captured.err
+    document["tree_size"] = 64
+    out.write_text(json.dumps(document))
+    assert main(["verify", "proof", str(out), "--root", root, "--record-count", "64"]) == 0
+    assert "OK: record 37 of 64" in capsys.readouterr().out

@@ -3,7 +3,8 @@
 cognify sync                 deliver events left in the spool by earlier processes
 cognify spool                show what is waiting in the spool
 cognify export --run-id R --format pdf --template healthcare --output FILE
-cognify verify-package FILE  verify an audit package offline (hash, signature, subjects)
+cognify verify-package FILE --key PUB.pem   verify an audit package offline against a key
+                             the auditor chose (hash, signature, subjects)
 cognify prove | verify       inclusion proofs, offline dataset/checkpoint checks (verify_cli)
 """
 
@@ -14,7 +15,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from . import verify_cli
+from . import package_verify, verify_cli
 from .config import ConfigurationError, Settings, default_spool_dir
 from .publisher import split_record
 from .spool import adopt_orphans
@@ -97,8 +98,7 @@ def main(argv: list[str] | None = None) -> int:
         "verify-package", help="verify an audit package offline: hash, DSSE signature, subjects"
     )
     verify_package.add_argument("package")
-    verify_package.add_argument("--envelope", help="default: PACKAGE.dsse.json")
-    verify_package.add_argument("--public-key", help="PEM or base64; default: PACKAGE.pub.pem")
+    package_verify.add_trust_args(verify_package)
     verify_cli.register(sub)
     args = parser.parse_args(argv)
     if args.command in verify_cli.COMMANDS:

@@ -1,30 +1,52 @@
-"""Offline verification of an audit package (`cognify verify-package`, docs/spec/package.md).
+"""Offline verification of an audit package (`cognify verify-package`, docs/spec/package.md,
+docs/spec/trust.md).
 
-Given the package file, its DSSE envelope (`<package>.dsse.json`) and the workspace's
-public seal key, check, without any server:
+Given the package file, its DSSE envelope (`<package>.dsse.json`) and a public seal key
+that the auditor chose, check, without any server:
 
-1. the envelope's signature: Ed25519 over DSSE's PAE of the in-toto Statement;
-2. the Statement: its type, predicate type, and a package subject whose SHA-256 is the
-   package's own hash (one flipped byte fails here);
+1. the envelope, strictly: in-toto payload type, canonical base64, exactly one signature,
+   its `keyid` (when present) the chosen key's fingerprint, and a valid Ed25519 signature
+   by that key over DSSE's PAE of the in-toto Statement;
+2. the Statement: its type, predicate type, the key it names, and one package subject whose
+   SHA-256 is the package's own hash (one flipped byte fails here);
 3. for a JSON package, that the other subjects (chain head, dataset roots, final model)
-   are the ones the package itself states.
+   and the seal key are the ones the package itself states.
 
-Every check is reported; the package is accepted only when none fails.
+The key is never taken from the package's side by default: a key that arrives with the
+package authenticates nothing, since whoever edited the package can replace it. It is
+`--key PUB.pem`, or the bundled key only when its fingerprint is the `--key-fingerprint`
+the auditor obtained independently, or, with `--trust-bundled-key`, the bundled key with a
+loud warning that the signer was not authenticated.
 """
 
 from __future__ import annotations
 
+import argparse
 import base64
+import binascii
 import hashlib
 import json
+import re
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://cognify.dev/audit-package/v1"
 EVIDENCE_PREFIXES = ("chain-head:", "dataset:", "model:")
+ENVELOPE_MEMBERS = {"payloadType", "payload", "signatures"}
+FINGERPRINT = re.compile(r"^ed25519:[0-9a-f]{64}$")
+HEX64 = re.compile(r"^[0-9a-f]{64}$")
+UNTRUSTED = 2  # exit status: no key chosen, nothing was checked
+
+
+class Untrusted(ValueError):
+    """No key the auditor chose: the check is refused before it runs."""
 
 
 @dataclass
@@ -41,6 +63,25 @@ class Verdict:
         return [f"ok    {p}" for p in self.passed] + [f"FAIL  {f}" for f in self.failed]
 
 
+@dataclass(frozen=True)
+class Trust:
+    """Where the verifying key comes from: `key` (a file the auditor chose), `fingerprint`
+    (the bundled key, accepted only with this fingerprint), or `bundled` (the key beside
+    the package, unauthenticated)."""
+
+    key: Path | None = None
+    fingerprint: str | None = None
+    bundled: bool = False
+
+
+@dataclass(frozen=True)
+class ChosenKey:
+    public: Ed25519PublicKey
+    fingerprint: str
+    authenticated: bool
+    source: str
+
+
 def pae(payload_type: str, payload: bytes) -> bytes:
     kind = payload_type.encode()
     return b"DSSEv1 %d %s %d %s" % (len(kind), kind, len(payload), payload)
@@ -50,11 +91,46 @@ def sha256(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
-def key_id(public_raw: bytes) -> str:
-    return "ed25519:" + hashlib.sha256(public_raw).hexdigest()[:16]
+def fingerprint(public_raw: bytes) -> str:
+    """`ed25519:` + SHA-256 of the 32 raw public-key bytes, all 64 hex digits."""
+    return "ed25519:" + hashlib.sha256(public_raw).hexdigest()
 
 
-def load_public_key(data: bytes) -> Any:
+def legacy_key_id(public_raw: bytes) -> str:
+    """The 16-digit key id packages sealed before the full fingerprint carried."""
+    return fingerprint(public_raw)[: len("ed25519:") + 16]
+
+
+key_id = fingerprint
+
+
+def strict_b64(text: object, what: str) -> bytes:
+    """Standard base64 with canonical padding only: the one encoding of the bytes."""
+    if not isinstance(text, str) or not text.isascii():
+        raise ValueError(f"{what} is not a base64 string")
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except (binascii.Error, ValueError):
+        raise ValueError(f"{what} is not valid base64") from None
+    if base64.b64encode(raw).decode() != text:
+        raise ValueError(f"{what} is not canonical base64 (padding or trailing bits)")
+    return raw
+
+
+def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in out:
+            raise ValueError(f"duplicate JSON member {name!r}")
+        out[name] = value
+    return out
+
+
+def strict_json(data: bytes | str) -> Any:
+    return json.loads(data, object_pairs_hook=_no_duplicates)
+
+
+def load_public_key(data: bytes) -> Ed25519PublicKey:
     """An Ed25519 public key from PEM, or from base64 / hex of the 32 raw bytes."""
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     from cryptography.hazmat.primitives.serialization import load_pem_public_key
@@ -65,60 +141,129 @@ def load_public_key(data: bytes) -> Any:
         if not isinstance(key, Ed25519PublicKey):
             raise ValueError("the public key is not an Ed25519 key")
         return key
-    raw = bytes.fromhex(text.decode()) if len(text) == 64 else base64.b64decode(text)
+    try:
+        raw = bytes.fromhex(text.decode()) if len(text) == 64 else strict_b64(text.decode(), "key")
+    except (UnicodeDecodeError, ValueError):
+        raise ValueError("the public key is neither PEM nor base64/hex of 32 bytes") from None
+    if len(raw) != 32:
+        raise ValueError(f"an Ed25519 public key has 32 bytes, not {len(raw)}")
     return Ed25519PublicKey.from_public_bytes(raw)
 
 
-def verify(package: bytes, envelope: dict[str, Any], public_key: Any) -> Verdict:
-    from cryptography.exceptions import InvalidSignature
+def raw_bytes(public: Ed25519PublicKey) -> bytes:
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-    v = Verdict()
-    if envelope.get("payloadType") != PAYLOAD_TYPE:
-        v.failed.append(f"envelope: payloadType {envelope.get('payloadType')!r} is not in-toto")
-        return v
-    try:
-        payload = base64.b64decode(envelope["payload"], validate=True)
-    except (KeyError, ValueError):
-        v.failed.append("envelope: payload is missing or not base64")
-        return v
-    raw = public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
-    wanted = key_id(raw)
-    signed = False
-    for entry in envelope.get("signatures", []):
-        try:
-            public_key.verify(base64.b64decode(entry["sig"]), pae(PAYLOAD_TYPE, payload))
-            signed = True
-            break
-        except (InvalidSignature, KeyError, ValueError):
-            continue
-    if not signed:
-        ids = ", ".join(str(s.get("keyid")) for s in envelope.get("signatures", []))
-        v.failed.append(
-            f"signature: no valid signature by key {wanted} (the envelope names {ids or 'none'})"
+    return public.public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def parse_fingerprint(text: str) -> str:
+    value = text.strip().lower()
+    if not FINGERPRINT.match(value):
+        raise ValueError(
+            f"--key-fingerprint {text!r} is not ed25519:<64 hex digits> (the full SHA-256 of "
+            "the public key; a shorter key id is too short to pin a key)"
         )
+    return value
+
+
+def _envelope_payload(envelope: Any, public: Ed25519PublicKey, v: Verdict) -> bytes | None:
+    """The payload, when the envelope is well formed and signed by `public` alone."""
+    from cryptography.exceptions import InvalidSignature
+
+    if not isinstance(envelope, dict) or set(envelope) != ENVELOPE_MEMBERS:
+        v.failed.append(f"envelope: members must be exactly {sorted(ENVELOPE_MEMBERS)}")
+        return None
+    if envelope["payloadType"] != PAYLOAD_TYPE:
+        v.failed.append(f"envelope: payloadType {envelope['payloadType']!r} is not in-toto")
+        return None
+    raw = raw_bytes(public)
+    wanted = fingerprint(raw)
+    try:
+        payload = strict_b64(envelope["payload"], "envelope: payload")
+        signatures = envelope["signatures"]
+        if not isinstance(signatures, list) or len(signatures) != 1:
+            raise ValueError(
+                "envelope: a Cognify envelope carries exactly one signature, this one "
+                f"{len(signatures) if isinstance(signatures, list) else 'no list of'}"
+            )
+        entry = signatures[0]
+        if not isinstance(entry, dict) or not {"sig"} <= set(entry) <= {"sig", "keyid"}:
+            raise ValueError("envelope: a signature is {'keyid', 'sig'}")
+        named = entry.get("keyid", wanted)
+        if named not in (wanted, legacy_key_id(raw)):
+            raise ValueError(f"signature: keyid {named!r} is not the chosen key {wanted}")
+        sig = strict_b64(entry["sig"], "signature: sig")
+        if len(sig) != 64:
+            raise ValueError(f"signature: an Ed25519 signature has 64 bytes, not {len(sig)}")
+    except ValueError as exc:
+        v.failed.append(str(exc))
+        return None
+    try:
+        public.verify(sig, pae(PAYLOAD_TYPE, payload))
+    except InvalidSignature:
+        v.failed.append(f"signature: no valid signature by key {wanted} over the statement")
+        return None
+    v.passed.append(f"signature: valid Ed25519 signature by key {wanted}")
+    return payload
+
+
+def _subjects(statement: Any) -> dict[str, str]:
+    if (
+        not isinstance(statement, dict)
+        or statement.get("_type") != STATEMENT_TYPE
+        or statement.get("predicateType") != PREDICATE_TYPE
+        or not isinstance(statement.get("predicate"), dict)
+        or not isinstance(statement.get("subject"), list)
+    ):
+        raise ValueError("statement: not an in-toto v1 Cognify audit-package statement")
+    subjects: dict[str, str] = {}
+    for s in statement["subject"]:
+        name = s.get("name") if isinstance(s, dict) else None
+        digest = s.get("digest") if isinstance(s, dict) else None
+        if not isinstance(name, str) or not isinstance(digest, dict) or set(digest) != {"sha256"}:
+            raise ValueError("statement: a subject is {'name', 'digest': {'sha256'}}")
+        if not isinstance(digest["sha256"], str) or not HEX64.match(digest["sha256"]):
+            raise ValueError(f"statement: subject {name!r} has no SHA-256 hex digest")
+        if name in subjects:
+            raise ValueError(f"statement: subject {name!r} is named twice")
+        subjects[name] = "sha256:" + digest["sha256"]
+    return subjects
+
+
+def verify(package: bytes, envelope: Any, public_key: Ed25519PublicKey) -> Verdict:
+    """Every check of the package against `public_key`, the one key trusted."""
+    v = Verdict()
+    payload = _envelope_payload(envelope, public_key, v)
+    if payload is None:
         return v
-    v.passed.append(f"signature: valid Ed25519 signature by workspace key {wanted}")
-    statement = json.loads(payload)
+    raw = raw_bytes(public_key)
+    try:
+        statement = strict_json(payload)
+        subjects = _subjects(statement)
+    except (ValueError, UnicodeDecodeError) as exc:
+        v.failed.append(str(exc) if str(exc).startswith("statement") else f"statement: {exc}")
+        return v
     v.statement = statement
-    if statement.get("_type") != STATEMENT_TYPE or statement.get("predicateType") != PREDICATE_TYPE:
-        v.failed.append("statement: not an in-toto v1 Cognify audit-package statement")
-        return v
-    subjects = {s["name"]: "sha256:" + s["digest"]["sha256"] for s in statement["subject"]}
-    packages = {n: d for n, d in subjects.items() if not n.startswith(EVIDENCE_PREFIXES)}
+    predicate = statement["predicate"]
+    seal = predicate.get("seal")
+    named = seal.get("key_id") if isinstance(seal, dict) else None
+    if named in (fingerprint(raw), legacy_key_id(raw)):
+        v.passed.append(f"key: the statement names the signing key {named}")
+    else:
+        v.failed.append(f"key: the statement names seal key {named!r}, not {fingerprint(raw)}")
+    packages = [d for n, d in subjects.items() if not n.startswith(EVIDENCE_PREFIXES)]
     actual = sha256(package)
-    if actual in packages.values():
+    if packages == [actual]:
         v.passed.append(f"package hash: {actual} is the signed package subject")
     else:
-        signed_hash = ", ".join(packages.values()) or "none"
+        signed_hash = ", ".join(packages) or "none"
         v.failed.append(
             f"package hash: the file's SHA-256 is {actual}, the signed package hash is "
             f"{signed_hash} (the file was changed after it was sealed)"
         )
-    predicate = statement.get("predicate", {})
-    fmt = predicate.get("format")
-    if fmt == "json" and actual in packages.values():
-        _check_json_subjects(json.loads(package), subjects, predicate, v)
+        return v
+    if predicate.get("format") == "json":
+        _check_json(package, subjects, predicate, v)
     else:
         evidence = [n for n in subjects if n.startswith(EVIDENCE_PREFIXES)]
         v.passed.append(
@@ -127,15 +272,22 @@ def verify(package: bytes, envelope: dict[str, Any], public_key: Any) -> Verdict
     return v
 
 
-def _check_json_subjects(
-    doc: dict[str, Any], subjects: dict[str, str], predicate: dict[str, Any], v: Verdict
+def _check_json(
+    package: bytes, subjects: dict[str, str], predicate: dict[str, Any], v: Verdict
 ) -> None:
+    try:
+        doc = strict_json(package)
+        if not isinstance(doc, dict):
+            raise ValueError("not a JSON object")
+    except (ValueError, UnicodeDecodeError) as exc:
+        v.failed.append(f"package: the signed JSON package does not parse: {exc}")
+        return
     run_id = doc.get("run_id")
-    expect = {f"chain-head:{run_id}": doc.get("chain", {}).get("head")}
-    for d in doc.get("datasets", []):
+    chain, model = doc.get("chain") or {}, doc.get("model")
+    expect = {f"chain-head:{run_id}": chain.get("head")}
+    for d in doc.get("datasets") or []:
         if d.get("hash"):
             expect[f"dataset:{d['id']}"] = d["hash"]
-    model = doc.get("model")
     if model and model.get("hash"):
         expect[f"model:{model['id']}"] = model["hash"]
     signed = {n: h for n, h in subjects.items() if n.startswith(EVIDENCE_PREFIXES)}
@@ -144,30 +296,97 @@ def _check_json_subjects(
     elif signed != expect:
         wrong = sorted(set(signed.items()) ^ set(expect.items()))
         v.failed.append(f"subjects: signed evidence differs from the package: {wrong}")
-    elif doc.get("seal", {}).get("chain_head") != doc.get("chain", {}).get("head"):
+    elif (doc.get("seal") or {}).get("chain_head") != chain.get("head"):
         v.failed.append("subjects: the package's seal and chain head disagree")
+    elif doc.get("seal") != predicate.get("seal"):
+        v.failed.append("subjects: the package's seal is not the signed seal")
     else:
         v.passed.append(
-            f"subjects: chain head, {len(expect) - 1} dataset/model hashes match the package"
+            f"subjects: chain head, {len(expect) - 1} dataset/model hashes and the seal "
+            "match the package"
         )
 
 
+# ---- choosing the key ---------------------------------------------------------------------
+
+
+def add_trust_args(parser: argparse.ArgumentParser, *, envelope: bool = True) -> None:
+    """The options that choose the verifying key (and the envelope), for every command that
+    verifies a package."""
+    if envelope:
+        parser.add_argument("--envelope", help="default: PACKAGE.dsse.json")
+    parser.add_argument(
+        "--key",
+        "--public-key",
+        dest="key",
+        help="the workspace's public seal key (PEM, or base64/hex of 32 bytes), obtained "
+        "independently of the package (cognify-admin seal-keys, GET /v1/workspaces/WS/seal-key)",
+    )
+    parser.add_argument(
+        "--key-fingerprint",
+        help="ed25519:<64 hex>: accept the key beside the package (PACKAGE.pub.pem) only "
+        "when it has this fingerprint",
+    )
+    parser.add_argument(
+        "--trust-bundled-key",
+        action="store_true",
+        help="check against the key beside the package: the signer is NOT authenticated",
+    )
+
+
+def trust_from(args: argparse.Namespace) -> Trust:
+    return Trust(
+        Path(args.key) if args.key else None,
+        parse_fingerprint(args.key_fingerprint) if args.key_fingerprint else None,
+        bool(args.trust_bundled_key),
+    )
+
+
+def choose_key(package_path: Path, trust: Trust) -> ChosenKey:
+    """The key to verify with, per `trust`; Untrusted when the auditor chose none."""
+    if trust.key is None and trust.fingerprint is None and not trust.bundled:
+        raise Untrusted(
+            "no trusted key: give --key PUB.pem or --key-fingerprint ed25519:<64 hex> "
+            "(obtained independently: cognify-admin seal-keys, or GET "
+            "/v1/workspaces/WS/seal-key with a key of the workspace). A key that comes with "
+            "the package proves nothing about who signed it; --trust-bundled-key checks "
+            "against it anyway, unauthenticated."
+        )
+    path = trust.key or Path(f"{package_path}.pub.pem")
+    public = load_public_key(path.read_bytes())
+    found = fingerprint(raw_bytes(public))
+    if trust.fingerprint is not None and found != trust.fingerprint:
+        raise ValueError(
+            f"the key {path} has fingerprint {found}, not the --key-fingerprint "
+            f"{trust.fingerprint}: refused"
+        )
+    authenticated = trust.key is not None or trust.fingerprint is not None
+    return ChosenKey(public, found, authenticated, str(path))
+
+
+def bundled_warning(chosen: ChosenKey) -> str:
+    return (
+        "WARNING: the signer was NOT authenticated (--trust-bundled-key): the key "
+        f"{chosen.source} came with the package, and whoever could change the package could "
+        f"replace it. Compare its fingerprint\n  {chosen.fingerprint}\nwith the workspace's "
+        "published seal key (cognify-admin seal-keys, GET /v1/workspaces/WS/seal-key), or "
+        "verify with --key / --key-fingerprint."
+    )
+
+
 def verify_files(
-    package_path: Path, envelope_path: Path | None = None, public_key_path: Path | None = None
-) -> Verdict:
-    """Read the files (the envelope and key default to `<package>.dsse.json` and
-    `<package>.pub.pem`) and verify."""
+    package_path: Path, trust: Trust, envelope_path: Path | None = None
+) -> tuple[Verdict, ChosenKey]:
+    """Read the files (the envelope defaults to `<package>.dsse.json`) and verify against
+    the key `trust` chooses. Raises Untrusted, OSError or ValueError on bad input."""
+    chosen = choose_key(package_path, trust)
     envelope_path = envelope_path or Path(f"{package_path}.dsse.json")
-    public_key_path = public_key_path or Path(f"{package_path}.pub.pem")
-    v = Verdict()
+    package = package_path.read_bytes()
     try:
-        package = package_path.read_bytes()
-        envelope = json.loads(envelope_path.read_bytes())
-        key = load_public_key(public_key_path.read_bytes())
-    except (OSError, ValueError) as exc:
-        v.failed.append(f"input: {exc}")
-        return v
-    return verify(package, envelope, key)
+        envelope = strict_json(envelope_path.read_bytes())
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError(f"the envelope {envelope_path} is not JSON: {exc}") from None
+    return verify(package, envelope, chosen.public), chosen
 
 
 def is_package(path: Path) -> bool:
@@ -175,13 +394,32 @@ def is_package(path: Path) -> bool:
     return Path(f"{path}.dsse.json").is_file()
 
 
-def main_for(args: Any) -> int:
-    """`cognify verify package` / `cognify verify-package`: print each check, exit 0 or 1."""
-    verdict = verify_files(
-        Path(args.package),
-        Path(args.envelope) if args.envelope else None,
-        Path(args.public_key) if args.public_key else None,
-    )
+def main_for(args: argparse.Namespace) -> int:
+    """`cognify verify package` / `cognify verify-package`: print each check; exit 0
+    verified, 1 not verified, 2 not checked (no trusted key, unreadable input)."""
+    try:
+        trust = trust_from(args)
+        verdict, chosen = verify_files(
+            Path(args.package), trust, Path(args.envelope) if args.envelope else None
+        )
+    except FileNotFoundError as exc:
+        print(f"cognify: no such file: {exc.filename}", file=sys.stderr)
+        return UNTRUSTED
+    except (OSError, ValueError) as exc:
+        print(f"cognify: {exc}", file=sys.stderr)
+        print("package NOT verified")
+        return UNTRUSTED
+    if not chosen.authenticated:
+        print(bundled_warning(chosen), file=sys.stderr)
     print("\n".join(verdict.lines()))
-    print("package verified" if verdict.ok else "package NOT verified")
-    return 0 if verdict.ok else 1
+    if not verdict.ok:
+        print("package NOT verified")
+        return 1
+    if chosen.authenticated:
+        print(f"package verified: signed by {chosen.fingerprint}")
+    else:
+        print(
+            f"package verified, but the signer was NOT authenticated: {chosen.fingerprint} is "
+            "only the key that came with it"
+        )
+    return 0

@@ -1,9 +1,12 @@
 """`cognify prove` and `cognify verify`: inclusion proofs and offline checks, no server.
 
 cognify prove DATASET (--index N | --record JSON | --record-file F) [--root R] [-o FILE]
-cognify verify proof PROOF.json [--record JSON | --record-file F] [--root R] [--record-count N]
+cognify verify proof PROOF.json [--record JSON | --record-file F]
+    (--root R --record-count N | --package PKG.json --dataset ID)
 cognify verify dataset PATH (--root R [--record-count N] | --package PKG.json --dataset ID)
 cognify verify checkpoint DIR (--hash H | --manifest FILE | --package PKG.json --checkpoint ID)
+    with --package, the key that signed it: --key PUB.pem | --key-fingerprint ed25519:<hex>
+    | --trust-bundled-key (package_verify)
 
 Formats are those of docs/spec/hashing.md. Exit status: 0 verified, 1 verification failed,
 2 the check could not be run (bad input, unreadable file); never a traceback.
@@ -36,6 +39,8 @@ from cognify_hashing import (
 )
 from cognify_hashing.manifest import check_relative_path
 
+from .package_verify import add_trust_args
+
 COMMANDS = ("prove", "verify")
 READ_SIZE = 8 * 1024 * 1024
 
@@ -56,8 +61,14 @@ def register(subparsers: Any) -> None:
     proof = what.add_parser("proof", help="check an inclusion proof document")
     proof.add_argument("proof_file")
     _record_args(proof, required=False, index=False)
+    trusted = proof.add_mutually_exclusive_group()
+    trusted.add_argument(
+        "--record-count", type=int, help="the tree size, from the sealed dataset record"
+    )
+    trusted.add_argument("--package", help="a JSON audit package: the root and count it lists")
     proof.add_argument("--root", help="the dataset root from the sealed dataset record")
-    proof.add_argument("--record-count", type=int, help="its record count (the tree size)")
+    proof.add_argument("--dataset", help="with --package: the dataset's id")
+    add_trust_args(proof, envelope=False)
     dataset = what.add_parser("dataset", help="recompute a dataset's Merkle root")
     dataset.add_argument("path")
     root = dataset.add_mutually_exclusive_group(required=True)
@@ -65,6 +76,7 @@ def register(subparsers: Any) -> None:
     root.add_argument("--package", help="a JSON audit package: the root and count it lists")
     dataset.add_argument("--record-count", type=int, help="expected number of records")
     dataset.add_argument("--dataset", help="with --package: the dataset's id")
+    add_trust_args(dataset, envelope=False)
     _progress_arg(dataset)
     ckpt = what.add_parser("checkpoint", help="recompute a checkpoint directory's hash")
     ckpt.add_argument("path")
@@ -75,12 +87,12 @@ def register(subparsers: Any) -> None:
         "--package", help="a JSON audit package: the hash and files it lists for --checkpoint"
     )
     ckpt.add_argument("--checkpoint", help="with --package: the checkpoint's (or model's) id")
+    add_trust_args(ckpt, envelope=False)
     _progress_arg(ckpt)
     # Audit packages (pdf/json/xlsx with a .dsse.json beside them): cognify.package_verify.
     package = what.add_parser("package", help="verify an audit package: hash, DSSE, subjects")
     package.add_argument("package")
-    package.add_argument("--envelope", help="default: PACKAGE.dsse.json")
-    package.add_argument("--public-key", help="PEM or base64; default: PACKAGE.pub.pem")
+    add_trust_args(package)
 
 
 def _record_args(parser: argparse.ArgumentParser, *, required: bool, index: bool) -> None:
@@ -248,7 +260,31 @@ def _prove(args: argparse.Namespace) -> int:
     return 0
 
 
+def _trusted_size(args: argparse.Namespace) -> tuple[str, int]:
+    """The root and tree size a proof must be for, from a source the auditor trusts: the
+    signed package, or --root and --record-count; never the proof itself, which states
+    whatever tree its maker wanted (docs/spec/trust.md)."""
+    if args.package is not None:
+        if args.root is not None:
+            raise ValueError("--root comes from the package with --package")
+        entry = _package_entry(args, args.dataset, ("datasets",), "--dataset")
+        if not isinstance(entry.get("record_count"), int):
+            raise ValueError(f"{args.package} has no record count for {args.dataset!r}")
+        return str(entry["hash"]), int(entry["record_count"])
+    if args.root is None or args.record_count is None:
+        raise ValueError(
+            "verify proof takes the root and the tree size from a source you trust: --root R "
+            "--record-count N from the sealed dataset record, or --package PKG.json --dataset "
+            "ID; the proof's own root and size are whatever its maker chose"
+        )
+    if args.record_count < 0:
+        raise ValueError("--record-count must be >= 0")
+    return str(args.root), int(args.record_count)
+
+
 def _verify_proof(args: argparse.Namespace) -> int:
+    _trust_only_with_package(args)
+    root, size = _trusted_size(args)
     document = json.loads(Path(args.proof_file).read_text("utf-8"))
     if not isinstance(document, dict):
         raise ValueError(f"{args.proof_file} is not a JSON object")
@@ -260,28 +296,30 @@ def _verify_proof(args: argparse.Namespace) -> int:
         print("note: no record given; only the path from the leaf hash is checked", file=sys.stderr)
     elif leaf != proof.leaf_hash:
         raise Failed("the record's leaf hash is not the proof's leaf_hash")
-    if args.root and parse_digest(args.root) != proof.root:
-        raise Failed(f"the proof is for root {format_digest(proof.root)}, not {args.root}")
-    if args.record_count is not None and args.record_count != proof.tree_size:
-        raise Failed(f"the proof is for {proof.tree_size} records, not {args.record_count}")
-    if not args.root:
-        print(
-            "note: take --root and --record-count from the sealed dataset record", file=sys.stderr
-        )
+    if parse_digest(root) != proof.root:
+        raise Failed(f"the proof is for root {format_digest(proof.root)}, not {root}")
+    if size != proof.tree_size:
+        raise Failed(f"the proof is for {proof.tree_size} records, the dataset has {size}")
     if not proof.verify():
         raise Failed("the audit path does not lead from the leaf to the root")
-    print(f"OK: record {proof.leaf_index} of {proof.tree_size} is in {format_digest(proof.root)}")
+    print(f"OK: record {proof.leaf_index} of {size} is in {format_digest(proof.root)}")
     return 0
 
 
-def _verify_dataset(args: argparse.Namespace) -> int:
-    if args.dataset is not None and args.package is None:
+def _trust_only_with_package(args: argparse.Namespace) -> None:
+    if args.package is None and (args.key or args.key_fingerprint or args.trust_bundled_key):
+        raise ValueError("--key, --key-fingerprint and --trust-bundled-key are for --package")
+    if args.package is None and getattr(args, "dataset", None) is not None:
         raise ValueError("--dataset is for --package")
+
+
+def _verify_dataset(args: argparse.Namespace) -> int:
+    _trust_only_with_package(args)
     wanted, count = args.root, args.record_count
     if args.package:
         if count is not None:
             raise ValueError("--record-count comes from the package with --package")
-        entry = _package_entry(args.package, args.dataset, ("datasets",), "--dataset")
+        entry = _package_entry(args, args.dataset, ("datasets",), "--dataset")
         wanted, count = str(entry["hash"]), entry.get("record_count")
     expected = parse_digest(wanted)
     builder = MerkleBuilder()
@@ -351,40 +389,55 @@ def _expected_files(path: str) -> dict[str, str]:
 
 
 def _package_entry(
-    path: str, node_id: str | None, sections: tuple[str, ...], option: str
+    args: argparse.Namespace, node_id: str | None, sections: tuple[str, ...], option: str
 ) -> dict[str, Any]:
-    """The entry of a JSON audit package's `sections` (docs/spec/package.md) with id
-    `node_id`, which has a hash. A package with its DSSE envelope beside it must verify
-    first: an altered package proves nothing."""
-    from .package_verify import is_package, verify_files
+    """The entry of the JSON audit package `args.package`'s `sections`
+    (docs/spec/package.md) with id `node_id`, which has a hash. The package must verify
+    first, against the key the auditor chose (`--key`, `--key-fingerprint`, or
+    `--trust-bundled-key` with a warning): an altered package proves nothing. The entry is
+    read from the very bytes that were verified."""
+    from .package_verify import (
+        bundled_warning,
+        choose_key,
+        is_package,
+        strict_json,
+        trust_from,
+        verify,
+    )
 
+    path = Path(args.package)
     if node_id is None:
         raise ValueError(f"--package needs {option} ID")
-    if is_package(Path(path)):
-        verdict = verify_files(Path(path))
-        if not verdict.ok:
-            raise Failed(f"the package {path} does not verify:\n  " + "\n  ".join(verdict.lines()))
-    else:
-        print(
-            f"note: no {path}.dsse.json beside the package, so its signature is not checked "
-            "(cognify verify-package)",
-            file=sys.stderr,
-        )
+    trust = trust_from(args)
+    data = path.read_bytes()
     try:
-        document = json.loads(Path(path).read_text("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError):
+        document = strict_json(data)
+    except (UnicodeDecodeError, ValueError):
         raise ValueError(f"{path} is not a JSON audit package") from None
     if not isinstance(document, dict) or not str(document.get("format", "")).startswith(
         "cognify-audit-package/"
     ):
         raise ValueError(f"{path} is not a JSON audit package (no cognify-audit-package format)")
+    if not is_package(path):
+        raise ValueError(
+            f"no {path}.dsse.json beside the package: an unsigned package vouches for "
+            "nothing (cognify export writes the envelope beside it)"
+        )
+    chosen = choose_key(path, trust)
+    if not chosen.authenticated:
+        print(bundled_warning(chosen), file=sys.stderr)
+    envelope = strict_json(Path(f"{path}.dsse.json").read_bytes())
+    verdict = verify(data, envelope, chosen.public)
+    if not verdict.ok:
+        raise Failed(f"the package {path} does not verify:\n  " + "\n  ".join(verdict.lines()))
+    print(f"package {path}: signature verified, key {chosen.fingerprint}", file=sys.stderr)
     entries: list[dict[str, Any]] = []
     for name in sections:
         listed = document.get(name) or []
         entries += listed if isinstance(listed, list) else [listed]
-    entry = next((e for e in entries if e.get("id") == node_id), None)
+    entry = next((e for e in entries if isinstance(e, dict) and e.get("id") == node_id), None)
     if entry is None:
-        known = ", ".join(str(e.get("id")) for e in entries) or "none"
+        known = ", ".join(str(e.get("id")) for e in entries if isinstance(e, dict)) or "none"
         raise ValueError(f"{path} lists no {option[2:]} {node_id!r} (it lists: {known})")
     if not entry.get("hash"):
         raise ValueError(f"{path} has no hash for {node_id!r}: {entry.get('hash_error', 'a gap')}")
@@ -404,11 +457,10 @@ def _differences(expected: dict[str, str], manifest: Manifest) -> list[str]:
 def _verify_ckpt(args: argparse.Namespace) -> int:
     if args.checkpoint is not None and args.package is None:
         raise ValueError("--checkpoint is for --package")
+    _trust_only_with_package(args)
     wanted, files = args.hash, None  # with --manifest: no hash, the files
     if args.package:
-        entry = _package_entry(
-            args.package, args.checkpoint, ("checkpoints", "model"), "--checkpoint"
-        )
+        entry = _package_entry(args, args.checkpoint, ("checkpoints", "model"), "--checkpoint")
         wanted = str(entry["hash"])
         if "manifest" in entry:
             files = {f["path"]: f["sha256"] for f in entry["manifest"]}

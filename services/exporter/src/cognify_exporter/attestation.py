@@ -10,6 +10,7 @@ no JSON canonicalisation is needed to verify it.
 from __future__ import annotations
 
 import base64
+import binascii
 import hashlib
 import json
 from dataclasses import dataclass
@@ -31,8 +32,23 @@ def pae(payload_type: str, payload: bytes) -> bytes:
 
 
 def key_id(public: Ed25519PublicKey) -> str:
+    """The key's fingerprint: `ed25519:` + all 64 hex digits of SHA-256 of the 32 raw
+    public-key bytes (packages sealed before carried only the first 16: docs/spec/trust.md)."""
     raw = public.public_bytes(Encoding.Raw, PublicFormat.Raw)
-    return "ed25519:" + hashlib.sha256(raw).hexdigest()[:16]
+    return "ed25519:" + hashlib.sha256(raw).hexdigest()
+
+
+def strict_b64(text: object) -> bytes:
+    """Standard base64, canonical padding only (re-encoding gives the same text)."""
+    if not isinstance(text, str) or not text.isascii():
+        raise ValueError("not a base64 string")
+    try:
+        raw = base64.b64decode(text, validate=True)
+    except binascii.Error:
+        raise ValueError("not valid base64") from None
+    if base64.b64encode(raw).decode() != text:
+        raise ValueError("not canonical base64")
+    return raw
 
 
 def public_pem(public: Ed25519PublicKey) -> str:
@@ -76,14 +92,17 @@ def envelope_bytes(envelope: dict[str, Any]) -> bytes:
 
 
 def verify(envelope: dict[str, Any], public: Ed25519PublicKey) -> dict[str, Any]:
-    """The verified Statement; raises ValueError saying what does not hold."""
+    """The verified Statement; raises ValueError saying what does not hold. The complete
+    offline check (exactly one signature, keyid, subjects) is `cognify.package_verify`."""
     if envelope.get("payloadType") != PAYLOAD_TYPE:
         raise ValueError(f"payloadType is {envelope.get('payloadType')!r}, not {PAYLOAD_TYPE}")
-    payload = base64.b64decode(envelope["payload"])
+    payload = strict_b64(envelope.get("payload"))
     wanted = key_id(public)
     for entry in envelope.get("signatures", []):
+        if entry.get("keyid", wanted) not in (wanted, wanted[: len("ed25519:") + 16]):
+            continue
         try:
-            public.verify(base64.b64decode(entry["sig"]), pae(PAYLOAD_TYPE, payload))
+            public.verify(strict_b64(entry["sig"]), pae(PAYLOAD_TYPE, payload))
         except (InvalidSignature, ValueError, KeyError):
             continue
         found: dict[str, Any] = json.loads(payload)

@@ -8,7 +8,7 @@ to the evidence it describes (docs/spec/package.md).
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from cognify_events import ExportFormat, ExportTemplate
@@ -89,9 +89,21 @@ def predicate(report: Report, fmt: ExportFormat, template: ExportTemplate) -> di
     }
 
 
+def signed_by(report: Report, key: Ed25519PrivateKey) -> Report:
+    """The report whose seal names `key`'s fingerprint, so that every package states in
+    its text which key signed it (docs/spec/trust.md)."""
+    named = attestation.key_id(key.public_key())
+    return (
+        report
+        if report.seal.key_id == named
+        else replace(report, seal=replace(report.seal, key_id=named))
+    )
+
+
 def build(
     report: Report, fmt: ExportFormat, template: ExportTemplate, key: Ed25519PrivateKey
 ) -> Package:
+    report = signed_by(report, key)
     return attest(report, fmt, template, render(report, fmt, template), key)
 
 
@@ -104,6 +116,7 @@ def attest(
 ) -> Package:
     """The package of `data` (rendered now, or stored by an earlier attempt) with its
     statement signed over exactly those bytes."""
+    report = signed_by(report, key)
     name = file_name(report.run["run_id"], fmt, template)
     digest = sha256(data)
     stmt = attestation.statement(subjects(report, name, digest), predicate(report, fmt, template))
