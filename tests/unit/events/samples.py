@@ -283,6 +283,16 @@ def all_samples() -> list[ev.Event]:
                 sealed_at=WHEN, sealed_by="Sam Lee", chain_head=ROOT, event_count=42
             ),
         ),
+        ev.SealRefused(
+            **_env(40, ev.Producer(kind="exporter", id="exporter-1")),
+            payload=ev.SealRefusedPayload(
+                reasons=[
+                    "approval missing: the workspace policy requires 1 approval(s), the run has 0"
+                ],
+                request_id=UUID(int=19),
+                requested_by="Sam Lee",
+            ),
+        ),
         ev.ExportCompleted(
             **_env(21, ev.Producer(kind="exporter", id="exporter-1")),
             payload=ev.ExportCompletedPayload(

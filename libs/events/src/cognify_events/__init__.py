@@ -35,6 +35,8 @@ from .exports import (
     RetentionUpdatedPayload,
     RunSealed,
     RunSealedPayload,
+    SealRefused,
+    SealRefusedPayload,
     SealRequested,
     SealRequestedPayload,
 )
@@ -175,6 +177,8 @@ __all__ = [
     "RunStarted",
     "RunStartedPayload",
     "RunStatus",
+    "SealRefused",
+    "SealRefusedPayload",
     "SealRequested",
     "SealRequestedPayload",
     "SystemInfoCaptured",

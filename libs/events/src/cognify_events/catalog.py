@@ -13,6 +13,7 @@ from .exports import (
     ExportCompleted,
     RetentionUpdated,
     RunSealed,
+    SealRefused,
     SealRequested,
 )
 from .hashes import (
@@ -66,6 +67,7 @@ Event = Annotated[
     | RunRejected
     | SealRequested
     | RunSealed
+    | SealRefused
     | ExportCompleted
     | RetentionUpdated
     | AccessRecorded,
@@ -99,6 +101,7 @@ EVENT_CLASSES: tuple[type[EventBase], ...] = (
     RunRejected,
     SealRequested,
     RunSealed,
+    SealRefused,
     ExportCompleted,
     RetentionUpdated,
     AccessRecorded,

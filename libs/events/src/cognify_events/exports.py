@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Annotated, Literal
+from uuid import UUID
 
 from pydantic import Field
 
 from .artifacts import HashString
-from .base import EventBase, Model, ShortText, UtcDatetime
+from .base import EventBase, LongText, Model, ShortText, UtcDatetime
 
 
 class ExportFormat(StrEnum):
@@ -50,6 +51,23 @@ class RunSealed(EventBase):
     type: Literal["run.sealed"] = "run.sealed"
     schema_version: Literal[1] = 1
     payload: RunSealedPayload
+
+
+class SealRefusedPayload(Model):
+    """The exporter's answer to a seal it would not make: every reason, precisely enough to
+    act on; the `run.seal_requested` event it answers (None when the seal was asked for
+    over the exporter's own HTTP API, which answers the caller directly too); and who asked
+    (from the request's key, never from a body)."""
+
+    reasons: Annotated[list[LongText], Field(min_length=1, max_length=256)]
+    request_id: UUID | None = None
+    requested_by: ShortText
+
+
+class SealRefused(EventBase):
+    type: Literal["run.seal_refused"] = "run.seal_refused"
+    schema_version: Literal[1] = 1
+    payload: SealRefusedPayload
 
 
 class ExportCompletedPayload(Model):
