@@ -1,7 +1,9 @@
 """Events to bytes and back.
 
 `encode` writes compact JSON. `decode_strict` is for untrusted bytes (ingest): size-limited,
-no type coercion, unknown fields refused, and every problem reported as `field.path: reason`.
+within the bounds of `bounds.py` (nesting depth before parsing; strings, integers and numbers
+after), no type coercion, unknown fields refused, and every problem reported as
+`field.path: reason`.
 `decode` is the tolerant reader every downstream consumer uses: unknown fields are ignored
 and older payload versions are upcast.
 """
@@ -14,6 +16,7 @@ from typing import Any, Literal
 from pydantic import ValidationError
 from pydantic_core import from_json
 
+from . import bounds
 from .catalog import BY_TYPE, EVENT_ADAPTER, Event
 from .upcasting import needs_upcast, upcast
 
@@ -52,24 +55,54 @@ def decode_strict_object(data: bytes) -> tuple[Event, dict[str, Any]]:
         raise InvalidEvent(
             [f"event: {len(data):,} bytes is over the limit of {MAX_EVENT_BYTES:,} bytes"]
         )
-    raw = parse_object(data)
-    return _validate(data, raw, mode="strict"), raw
+    _refuse(bounds.shape_problems(data, max_containers=bounds.MAX_CONTAINERS))
+    raw = parse_object(data, strict=True)
+    _refuse(bounds.value_problems(raw, strings=b"\\u" in data))
+    event = _validate(data, raw, mode="strict")
+    _refuse(bounds.event_problems(event))
+    return event, raw
 
 
-def parse_object(data: bytes) -> dict[str, Any]:
+def _refuse(problems: list[str]) -> None:
+    if problems:
+        raise InvalidEvent(problems)
+
+
+class _BareConstant(ValueError):
+    pass
+
+
+def _bare_constant(name: str) -> Any:
+    raise _BareConstant(name)
+
+
+def parse_object(data: bytes, *, strict: bool = False) -> dict[str, Any]:
     """The raw JSON object of an event, for signature checks and upcasting.
 
     The result is always what `json.loads` gives: pydantic-core's parser (jiter) reads the
     common case more than twice as fast, with the same integers of any size, NaN and
     duplicate-key rules; what it refuses (lone surrogates in escapes...) is read by `json`,
-    which decides."""
+    which decides, once the text is known not to nest deeper than it can recurse.
+    `strict` (untrusted bytes) refuses the bare `NaN`, `Infinity` and `-Infinity` that
+    `json` reads by default (they are not JSON), and reads UTF-8 only, strictly (`json`
+    would read UTF-16 and UTF-32 too, and surrogates encoded in UTF-8)."""
     try:
-        raw = from_json(data)
+        raw = from_json(data, allow_inf_nan=not strict)
     except ValueError:
+        _refuse(bounds.shape_problems(data))
         try:
-            raw = json.loads(data)
+            if strict:
+                raw = json.loads(data.decode(), parse_constant=_bare_constant)
+            else:
+                raw = json.loads(data)
+        except _BareConstant as exc:
+            raise InvalidEvent(
+                [f"event: {exc} is not a JSON number; non-finite values are written by name"]
+            ) from None
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise InvalidEvent([f"event: not valid UTF-8 JSON ({exc})"]) from None
+        except (ValueError, RecursionError) as exc:  # a number of more than 4,300 digits
+            raise InvalidEvent([f"event: not JSON that can be read ({exc})"]) from None
     if not isinstance(raw, dict):
         raise InvalidEvent([f"event: expected a JSON object, got {type(raw).__name__}"])
     return raw

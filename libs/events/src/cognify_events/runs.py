@@ -8,9 +8,20 @@ from typing import Annotated, Literal
 from pydantic import Field, JsonValue
 
 from .base import EventBase, Ident, LongText, Model, ShortText
+from .bounds import NONFINITE_NAMES
 
 JsonObject = Annotated[dict[str, JsonValue], Field(max_length=2_048)]
 Metrics = Annotated[dict[Annotated[str, Field(max_length=256)], float], Field(max_length=1_024)]
+# NaN and infinities cannot be JSON numbers, and a NaN loss is exactly what an auditor must
+# see: a payload with `metrics` keeps them by name in `nonfinite_metrics`, as "nan", "inf" or
+# "-inf" (bounds.event_problems; docs/spec/events.md, "Bounds").
+NonfiniteMetrics = Annotated[
+    dict[
+        Annotated[str, Field(max_length=256)],
+        Annotated[str, Field(max_length=8, json_schema_extra={"enum": list(NONFINITE_NAMES)})],
+    ],
+    Field(max_length=1_024),
+]
 Tags = Annotated[
     dict[Annotated[str, Field(max_length=64)], Annotated[str, Field(max_length=256)]],
     Field(max_length=64),
@@ -88,12 +99,7 @@ class MetricsLoggedPayload(Model):
     step: Annotated[int, Field(ge=0)]
     epoch: float | None = None
     metrics: Metrics
-    # NaN and infinities cannot be JSON numbers, and a NaN loss is exactly what an auditor
-    # must see: they are kept here by name, as "nan", "inf" or "-inf".
-    nonfinite_metrics: Annotated[
-        dict[Annotated[str, Field(max_length=256)], Annotated[str, Field(max_length=8)]],
-        Field(max_length=1_024),
-    ] = {}
+    nonfinite_metrics: NonfiniteMetrics = {}
 
 
 class MetricsLogged(EventBase):
@@ -112,6 +118,7 @@ class EvaluationRecordedPayload(Model):
     source: EvaluationSource
     step: Annotated[int, Field(ge=0)] | None = None
     metrics: Metrics
+    nonfinite_metrics: NonfiniteMetrics = {}  # additive in v1: a diverged benchmark metric
     benchmark_name: ShortText | None = None
     benchmark_version: ShortText | None = None
     eval_dataset_id: Ident | None = None

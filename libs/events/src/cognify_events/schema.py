@@ -1,7 +1,8 @@
 """JSON Schema for every event type, generated into docs/events/.
 
 Run `python -m cognify_events.schema docs/events` after changing an event; a unit test fails
-while the checked-in files are stale.
+while the checked-in files are stale. Every integer gets the bounds the strict codec applies
+(bounds.MAX_SAFE_INTEGER) unless its field has narrower ones.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from .bounds import MAX_SAFE_INTEGER, MIN_SAFE_INTEGER
 from .catalog import BY_TYPE, CURRENT_VERSIONS
 
 
@@ -18,7 +20,7 @@ def schemas() -> dict[str, dict[str, Any]]:
     """File name -> schema, one per event type plus an index."""
     out: dict[str, dict[str, Any]] = {}
     for name, cls in sorted(BY_TYPE.items()):
-        schema = cls.model_json_schema(mode="validation")
+        schema = with_integer_bounds(cls.model_json_schema(mode="validation"))
         schema["$id"] = f"urn:cognify:event:{name}:v{CURRENT_VERSIONS[name]}"
         out[f"{name}.json"] = schema
     out["index.json"] = {
@@ -28,6 +30,19 @@ def schemas() -> dict[str, dict[str, Any]]:
             for name, v in sorted(CURRENT_VERSIONS.items())
         },
     }
+    return out
+
+
+def with_integer_bounds(schema: Any) -> Any:
+    """The schema with `minimum` and `maximum` on every integer (bounds.py)."""
+    if isinstance(schema, list):
+        return [with_integer_bounds(s) for s in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out = {k: with_integer_bounds(v) for k, v in schema.items()}
+    if out.get("type") == "integer" and "const" not in out:
+        out["minimum"] = max(out.get("minimum", MIN_SAFE_INTEGER), MIN_SAFE_INTEGER)
+        out["maximum"] = min(out.get("maximum", MAX_SAFE_INTEGER), MAX_SAFE_INTEGER)
     return out
 
 
