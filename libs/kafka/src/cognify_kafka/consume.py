@@ -237,6 +237,7 @@ class ConsumeLoop(Generic[T]):
         backoff: Backoff | None = None,
         prefetch: bool = False,
         drain_on_revoke: bool = False,
+        started: asyncio.Event | None = None,
     ) -> None:
         self.consumer = consumer
         self.topics = list(topics)
@@ -248,7 +249,7 @@ class ConsumeLoop(Generic[T]):
         self.backoff = backoff or Backoff()
         self.prefetch = prefetch
         self.drain_on_revoke = drain_on_revoke
-        self.started = asyncio.Event()
+        self.started = started or asyncio.Event()  # set once the consumer has started
         self._state = _State()
         self._state.idle.set()
 

@@ -64,7 +64,7 @@ async def serve(settings: ExporterSettings, stop: asyncio.Event | None = None) -
         tasks.append(
             asyncio.create_task(
                 seal_requests(
-                    settings.kafka, settings.events_topic, settings.group_id, exporter, stop
+                    settings.kafka, settings.events_topic, settings.group_id, exporter, stop, prod
                 )
             )
         )

@@ -1,11 +1,18 @@
 """The hasher's Kafka adapter: the publisher, the job worker and the chunk combiner.
 
+Both consumers run on the shared consume loop (cognify_kafka.ConsumeLoop): a transient
+failure (the broker out of reach while publishing a result) is retried in place until it
+passes, and a message that fails deterministically (not an event, a result the broker
+refuses) is dead-lettered alone, under the jobs topic's prefix, and never holds a partition.
+
 The job worker consumes the jobs topic in the `cognify-hasher` group one message at a time,
 hashes on a thread (the event loop keeps heartbeating), publishes the outputs, waits until
 Kafka acknowledged them, and only then commits the job's offset: at-least-once, and a job
-redone after a crash yields events with the same ids. On a rebalance it finishes (and
-commits) the job in hand before giving its partitions up. The combiner consumes the chunks
-topic in its own group and commits no further than the first chunk of a job still waiting.
+redone after a crash yields events with the same ids. A failed publish is retried with the
+outputs already computed (the job is not hashed again). On a rebalance it finishes (and
+commits) the job in hand before giving its partitions up (`drain_on_revoke`). The combiner
+consumes the chunks topic in its own group and commits no further than the first chunk of a
+job still waiting.
 """
 
 from __future__ import annotations
@@ -14,13 +21,14 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
-from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+from aiokafka.errors import CommitFailedError, IllegalStateError
 from cognify_events import (
+    DLQ,
+    HASH_JOBS,
     HashChunkComputed,
     HashChunkFailed,
     HashChunkRequested,
@@ -33,12 +41,21 @@ from cognify_events import (
     encode,
     partition_key,
 )
-from cognify_kafka import consumer
+from cognify_events.topics import Topic
+from cognify_kafka import (
+    ConsumeLoop,
+    DeadLetters,
+    Handler,
+    Observers,
+    Record,
+    consumer,
+    ensure_topics,
+)
 
 from . import metrics
 from .combine import Ledger
 from .progress import Cancelled, Progress, Snapshot
-from .settings import HasherSettings
+from .settings import HasherSettings, Topics
 from .work import Output, Work
 
 log = logging.getLogger(__name__)
@@ -81,20 +98,28 @@ class Publisher:
         task.add_done_callback(self._pending.discard)
 
 
-class _Drain(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, on_revoked: Callable[[list[TopicPartition]], object]) -> None:
-        self.on_revoked = on_revoked
-
-    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        result = self.on_revoked(list(revoked))
-        if asyncio.iscoroutine(result):
-            await result
-
-    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        return None
+def _observers(name: str) -> Observers:
+    """The consume loop's reports, labelled with the consumer they come from."""
+    return Observers(
+        lag=lambda tp, n: metrics.LAG.labels(name, str(tp.partition)).set(n),
+        dead_lettered=lambda why: metrics.DEAD_LETTERS.labels(name, why).inc(),
+        retried=lambda why: metrics.RETRIES.labels(name, why).inc(),
+    )
 
 
-class JobWorker:
+def dead_letter_topic(topics: Topics) -> str:
+    """The dead-letter topic under the same prefix as the jobs topic (tests and benchmarks
+    run on topics of their own)."""
+    return topics.jobs.removesuffix(HASH_JOBS.name) + DLQ.name
+
+
+async def _dead_letters(settings: HasherSettings, publisher: Publisher) -> DeadLetters:
+    topic = dead_letter_topic(settings.topics)
+    await ensure_topics(settings.kafka, [Topic(topic, DLQ.partitions, DLQ.purpose)])
+    return DeadLetters(publisher.producer, topic, "hasher")
+
+
+class JobWorker(Handler[Record]):
     def __init__(
         self, settings: HasherSettings, work: Work, publisher: Publisher, me: Producer
     ) -> None:
@@ -103,81 +128,71 @@ class JobWorker:
         self.publisher = publisher
         self.me = me
         self.started = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
         self._cancel = threading.Event()
+        # The outputs of the job in hand once computed: a retried publish sends them again
+        # instead of hashing the target again.
+        self._computed: tuple[tuple[str, int, int], list[Output]] | None = None
+        self._stop = asyncio.Event()
 
     async def run(self, stop: asyncio.Event) -> None:
         s = self.settings
-        cons = consumer(
-            s.kafka,
-            group_id=s.group_id,
-            session_timeout_ms=s.session_timeout_ms,
-            heartbeat_interval_ms=max(1_000, s.session_timeout_ms // 4),
-            max_poll_interval_ms=s.max_poll_interval_ms,
-            rebalance_timeout_ms=s.max_poll_interval_ms,
-            partition_assignment_strategy=(RoundRobinPartitionAssignor,),
-            fetch_max_wait_ms=JOB_FETCH_WAIT_MS,
+        self._stop = stop
+        loop = ConsumeLoop(
+            consumer(
+                s.kafka,
+                group_id=s.group_id,
+                session_timeout_ms=s.session_timeout_ms,
+                heartbeat_interval_ms=max(1_000, s.session_timeout_ms // 4),
+                max_poll_interval_ms=s.max_poll_interval_ms,
+                rebalance_timeout_ms=s.max_poll_interval_ms,
+                partition_assignment_strategy=(RoundRobinPartitionAssignor,),
+                fetch_max_wait_ms=JOB_FETCH_WAIT_MS,
+            ),
+            [s.topics.jobs],
+            self,
+            await _dead_letters(s, self.publisher),
+            max_records=1,
+            poll_ms=500,
+            observers=_observers("jobs"),
+            drain_on_revoke=True,
+            started=self.started,
         )
-        cons.subscribe([s.topics.jobs], listener=_Drain(lambda _: self._idle.wait()))
-        await cons.start()
-        self.started.set()
         watcher = asyncio.create_task(self._cancel_on(stop))
         try:
-            while not stop.is_set():
-                batches = await cons.getmany(timeout_ms=500, max_records=1)
-                for tp, messages in batches.items():
-                    for message in messages:
-                        await self._one(cons, tp, message, stop)
+            await loop.run(stop)
         finally:
             watcher.cancel()
-            await cons.stop()
 
     async def _cancel_on(self, stop: asyncio.Event) -> None:
         await stop.wait()
         self._cancel.set()
 
-    async def _one(
-        self,
-        cons: AIOKafkaConsumer,
-        tp: TopicPartition,
-        message: ConsumerRecord,
-        stop: asyncio.Event,
-    ) -> None:
-        self._idle.clear()
-        try:
-            done = await self._handle(message.value or b"", stop)
-            if done:
-                await cons.commit({tp: message.offset + 1})
-                return
-        except (CommitFailedError, IllegalStateError) as exc:
-            log.warning("job at %s:%d done, commit refused (%s)", tp, message.offset, exc)
-            return
-        except (KafkaError, OSError) as exc:
-            log.warning("publishing the result of %s:%d failed: %s", tp, message.offset, exc)
-            await _sleep(stop, 1.0)
-        finally:
-            self._idle.set()
-        with contextlib.suppress(IllegalStateError):  # revoked meanwhile: not ours any more
-            cons.seek(tp, message.offset)
+    async def process(self, items: Sequence[Record]) -> None:
+        for record in items:  # one: max_records=1
+            await self._one(record)
 
-    async def _handle(self, value: bytes, stop: asyncio.Event) -> bool:
-        """True when the message is done with (results acknowledged, or nothing to do)."""
+    async def _one(self, record: Record) -> None:
         try:
-            event = decode(value)
-        except InvalidEvent as exc:
-            log.error("skipping a message that is not an event: %s", exc)
+            event = decode(record.value)
+        except InvalidEvent:
             metrics.FAILURES.labels("undecodable").inc()
-            return True
+            raise  # dead-lettered by the loop, with the problems as its reason
         if not isinstance(event, HashJobRequested | HashChunkRequested):
-            return True
-        outputs = await self._attempts(event, stop)
-        if outputs is None:
-            return False
+            return
+        where = (record.topic, record.partition, record.offset)
+        if self._computed is not None and self._computed[0] == where:
+            outputs = self._computed[1]
+        else:
+            self._computed = None
+            computed = await self._attempts(event, self._stop)
+            if computed is None:
+                raise _Unfinished(f"job at {record.topic}[{record.partition}]@{record.offset}")
+            outputs = computed
+            self._computed = (where, outputs)
         await self.publisher.publish(outputs)
+        self._computed = None
         kind = "chunk" if isinstance(event, HashChunkRequested) else "job"
         metrics.JOBS.labels(kind, type(outputs[0].event).__name__).inc()
-        return True
 
     async def _attempts(
         self, event: HashJobRequested | HashChunkRequested, stop: asyncio.Event
@@ -256,7 +271,10 @@ class JobWorker:
         return emit
 
 
-class CombineWorker:
+class CombineWorker(Handler[list[Output]]):
+    """Folds chunk results (combine.Ledger); an item is the outputs its record completes,
+    computed once when the record is read, so a retried publish sends the same ones."""
+
     def __init__(self, settings: HasherSettings, publisher: Publisher, me: Producer) -> None:
         self.settings = settings
         self.publisher = publisher
@@ -265,63 +283,54 @@ class CombineWorker:
 
     async def run(self, stop: asyncio.Event) -> None:
         s = self.settings
-        cons = consumer(
-            s.kafka, group_id=s.combine_group_id, session_timeout_ms=s.session_timeout_ms
-        )
-        cons.subscribe(
+        loop = ConsumeLoop(
+            consumer(s.kafka, group_id=s.combine_group_id, session_timeout_ms=s.session_timeout_ms),
             [s.topics.chunks],
-            listener=_Drain(lambda tps: self.ledger.forget([(t.topic, t.partition) for t in tps])),
+            self,
+            await _dead_letters(s, self.publisher),
+            max_records=500,
+            poll_ms=500,
+            observers=_observers("combine"),
+            started=self.started,
         )
-        await cons.start()
-        self.started.set()
-        try:
-            while not stop.is_set():
-                batches = await cons.getmany(timeout_ms=500, max_records=500)
-                if batches:
-                    await self._batch(cons, batches, stop)
-        finally:
-            await cons.stop()
+        await loop.run(stop)
 
-    async def _batch(
-        self,
-        cons: AIOKafkaConsumer,
-        batches: dict[TopicPartition, list[ConsumerRecord]],
-        stop: asyncio.Event,
-    ) -> None:
-        outputs: list[Output] = []
-        for tp, messages in batches.items():
-            for m in messages:
-                try:
-                    event = decode(m.value or b"")
-                except InvalidEvent as exc:
-                    log.error("skipping a chunk result that is not an event: %s", exc)
-                    continue
-                if isinstance(event, HashChunkComputed | HashChunkFailed):
-                    for result in self.ledger.add((tp.topic, tp.partition), m.offset, event):
-                        outputs.append(
-                            Output(self.settings.topics.events, partition_key(result), result)
-                        )
-                        metrics.JOBS.labels("combined", type(result).__name__).inc()
-        try:
+    def prepare(self, record: Record) -> list[Output]:
+        event = decode(record.value)  # InvalidEvent: dead-lettered by the loop
+        if not isinstance(event, HashChunkComputed | HashChunkFailed):
+            return []
+        outputs = []
+        for result in self.ledger.add((record.topic, record.partition), record.offset, event):
+            outputs.append(Output(self.settings.topics.events, partition_key(result), result))
+            metrics.JOBS.labels("combined", type(result).__name__).inc()
+        return outputs
+
+    async def process(self, items: Sequence[list[Output]]) -> None:
+        outputs = [o for item in items for o in item]
+        if outputs:
             await self.publisher.publish(outputs)
-            offsets = {
-                tp: offset
-                for tp in batches
-                if (offset := self.ledger.committable((tp.topic, tp.partition))) is not None
-            }
-            if offsets:
-                await cons.commit(offsets)
+
+    async def done(self, consumer: AIOKafkaConsumer, records: Sequence[Record]) -> None:
+        assigned = consumer.assignment()
+        offsets = {
+            tp: offset
+            for tp in {r.tp for r in records}
+            if tp in assigned
+            and (offset := self.ledger.committable((tp.topic, tp.partition))) is not None
+        }
+        if not offsets:
+            return
+        try:
+            await consumer.commit(offsets)
         except (CommitFailedError, IllegalStateError) as exc:
             log.warning("combined results published; commit refused (%s)", exc)
-        except (KafkaError, OSError) as exc:
-            # Re-read the batch: the results it completes are published again, same ids.
-            log.warning("publishing combined results failed: %s", exc)
-            self.ledger.forget([(tp.topic, tp.partition) for tp in batches])
-            for tp, messages in batches.items():
-                with contextlib.suppress(IllegalStateError):
-                    committed = await cons.committed(tp)
-                    cons.seek(tp, committed if committed is not None else messages[0].offset)
-            await _sleep(stop, 1.0)
+
+    async def revoked(self, partitions: list[TopicPartition]) -> None:
+        self.ledger.forget([(tp.topic, tp.partition) for tp in partitions])
+
+
+class _Unfinished(Exception):
+    """A job stopped by the worker's own stop: neither done nor poison (read again)."""
 
 
 async def _sleep(stop: asyncio.Event, seconds: float) -> bool:

@@ -23,6 +23,22 @@ JOBS = Counter(
     "Work items finished, by kind (job, planned, chunk, combined) and outcome.",
     ["kind", "outcome"],
 )
+LAG = Gauge(
+    "cognify_hasher_lag",
+    "Messages behind the end of a consumed partition, by consumer (jobs, combine).",
+    ["consumer", "partition"],
+)
+DEAD_LETTERS = Counter(
+    "cognify_hasher_poison_total",
+    "Messages the consume loop isolated and dead-lettered (a deterministic failure), by "
+    "consumer (jobs, combine) and exception type.",
+    ["consumer", "reason"],
+)
+RETRIES = Counter(
+    "cognify_hasher_transient_retries_total",
+    "Transient failures (the broker out of reach) retried, by consumer and exception type.",
+    ["consumer", "reason"],
+)
 JOB_SECONDS = Histogram(
     "cognify_hasher_job_seconds",
     "Time to hash one job or chunk.",

@@ -15,7 +15,7 @@ import asyncpg  # noqa: TID251 (the composition root builds the adapters)
 import uvicorn
 from cognify_events import Producer, ProducerKind
 from cognify_events.topics import Topic
-from cognify_kafka import ensure_topics, producer
+from cognify_kafka import DeadLetters, ensure_topics, producer
 from cognify_postgres import apply_migrations
 
 from . import __version__
@@ -56,7 +56,10 @@ async def serve(settings: IngestSettings, stop: asyncio.Event | None = None) -> 
         gate = Gate(registry, publisher, t, me)
         api_producer = Producer(kind=ProducerKind.API, id=settings.instance, version=__version__)
         door = Door(registry, Gate(registry, publisher, t, me), publisher, t, api_producer)
-        worker = RawWorker(settings.kafka, t.raw, settings.group_id, gate, settings.max_batch)
+        letters = DeadLetters(prod, t.dlq, settings.instance)
+        worker = RawWorker(
+            settings.kafka, t.raw, settings.group_id, gate, settings.max_batch, letters
+        )
         config = uvicorn.Config(
             create_app(door),
             host=settings.http_host,

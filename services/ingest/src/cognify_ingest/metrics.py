@@ -21,6 +21,17 @@ BATCH_SECONDS = Histogram(
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
 LAG = Gauge("cognify_ingest_lag", "Messages behind the end of the raw topic.", ["partition"])
+DEAD_LETTERS = Counter(
+    "cognify_ingest_poison_total",
+    "Raw messages the consume loop isolated and dead-lettered (a deterministic failure while "
+    "processing them), by exception type.",
+    ["reason"],
+)
+RETRIES = Counter(
+    "cognify_ingest_transient_retries_total",
+    "Transient failures (broker or database out of reach) retried, by exception type.",
+    ["reason"],
+)
 HTTP_REQUESTS = Counter(
     "cognify_ingest_http_requests_total", "API requests, by route and status.", ["route", "status"]
 )

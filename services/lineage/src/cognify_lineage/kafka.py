@@ -5,12 +5,14 @@ Kafka's committed offsets are never used. On every assignment the worker seeks e
 partition to the offset stored with the projection, so after a crash or a rebalance it
 resumes exactly where the last committed transaction ended.
 
-The worker reads and decodes the next poll batch while PostgreSQL applies the current one
-(a queue of one batch between two tasks): decoding is pure, so this only hides the database
-round trips. A batch read before a seek (a rebalance, or the rewind after a failed batch)
-may reach PostgreSQL after it: one from before the stored offset is skipped as a replay,
-and one that would leave a gap after it is refused (postgres.OutOfPlace), upon which the
-worker seeks to the stored offsets again.
+The worker runs on the shared consume loop (cognify_kafka.ConsumeLoop), which reads and
+decodes the next poll batch while PostgreSQL applies the current one (`prefetch`): decoding
+is pure, so this only hides the database round trips. A transient failure (PostgreSQL or
+the broker out of reach) is retried in place; a deterministic one is isolated to its
+message, which is dead-lettered and its offset stored. A batch read before a seek (a
+rebalance) may reach PostgreSQL after it: one from before the stored offset is skipped as a
+replay, and one that would leave a gap after it is refused (postgres.OutOfPlace), upon which
+the worker seeks to the stored offsets again and drops the rest of that poll (`Rewound`).
 
 Events refused because their run was already sealed are recorded in the batch's transaction
 (postgres.apply_batch); the worker dead-letters them once that transaction has committed.
@@ -21,14 +23,21 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
 
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
-from aiokafka.abc import ConsumerRebalanceListener
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import IllegalStateError
 from cognify_events import DeadLetter, Event, InvalidEvent, encode, partition_key
-from cognify_kafka import KafkaSettings, consumer
+from cognify_kafka import (
+    ConsumeLoop,
+    DeadLetters,
+    Handler,
+    KafkaSettings,
+    Observers,
+    Record,
+    Rewound,
+    consumer,
+)
 
 from . import metrics, postgres, sealing
 from .postgres import Decoded, Message, Pool
@@ -60,28 +69,25 @@ class Publisher:
         await asyncio.gather(*futures)
 
 
-class _SeekToStored(ConsumerRebalanceListener):  # type: ignore[misc]
-    def __init__(self, worker: EventsWorker) -> None:
-        self.worker = worker
-
-    async def on_partitions_revoked(self, revoked: list[TopicPartition]) -> None:
-        pass  # nothing to save: positions are stored with every batch
-
-    async def on_partitions_assigned(self, assigned: list[TopicPartition]) -> None:
-        await self.worker.seek_to_stored(assigned)
-
-
+# One message as the worker holds it: its position and bytes, the decoded event (None when
+# it is not an event) and then its dead letter.
+Item = tuple[Message, Decoded | None, tuple[bytes | None, DeadLetter] | None]
 Batch = dict[int, list[tuple[Message, Decoded | None]]]
 
+OBSERVERS = Observers(
+    lag=lambda tp, n: metrics.LAG.labels(str(tp.partition)).set(n),
+    dead_lettered=lambda why: metrics.DEAD_LETTERS.labels(why).inc(),
+    retried=lambda why: metrics.RETRIES.labels(why).inc(),
+)
 
-@dataclass
-class _Polled:
-    records: dict[TopicPartition, list[ConsumerRecord]]
-    batch: Batch
-    letters: list[tuple[bytes | None, DeadLetter]]
 
+class EventsWorker(Handler[Item]):
+    """The canonical-topic worker: the shared consume loop (cognify_kafka.ConsumeLoop) with
+    this handler. A slice of a poll batch is one `apply_batch` transaction; a message the
+    fold fails on deterministically (a value the store cannot hold, a bug) is dead-lettered
+    alone and its offset stored (`skipped`, a transaction of its own), so it is neither
+    lost nor retried for ever, and the events behind it are folded."""
 
-class EventsWorker:
     def __init__(
         self,
         kafka: KafkaSettings,
@@ -92,103 +98,77 @@ class EventsWorker:
         max_batch: int,
         group_instance_id: str | None = None,
     ) -> None:
-        self.kafka = kafka
         self.topic = topic
         self.group_id = group_id
         self.pool = pool
         self.publisher = publisher
-        self.max_batch = max_batch
-        self.group_instance_id = group_instance_id
-        self._consumer: AIOKafkaConsumer | None = None
+        self.loop = ConsumeLoop(
+            consumer(kafka, group_id=group_id, group_instance_id=group_instance_id),
+            [topic],
+            self,
+            DeadLetters(publisher.producer, publisher.dlq_topic, "lineage"),
+            max_records=max_batch,
+            observers=OBSERVERS,
+            prefetch=True,
+        )
+        self.started = self.loop.started
+
+    async def run(self, stop: asyncio.Event) -> None:
+        await self.loop.run(stop)
 
     async def seek_to_stored(self, partitions: Iterable[TopicPartition]) -> None:
-        assert self._consumer is not None
+        cons = self.loop.consumer
         stored = await postgres.stored_offsets(self.pool, self.group_id, self.topic)
         for tp in partitions:
             if tp.partition in stored:
-                self._consumer.seek(tp, stored[tp.partition])
+                cons.seek(tp, stored[tp.partition])
             else:
-                await self._consumer.seek_to_beginning(tp)
+                await cons.seek_to_beginning(tp)
 
-    async def run(self, stop: asyncio.Event) -> None:
-        self._consumer = cons = consumer(
-            self.kafka, group_id=self.group_id, group_instance_id=self.group_instance_id
-        )
-        cons.subscribe([self.topic], listener=_SeekToStored(self))
-        await cons.start()
-        polled: asyncio.Queue[_Polled] = asyncio.Queue(maxsize=1)
-        reader = asyncio.create_task(self._read(cons, stop, polled))
+    async def assigned(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
+        await self.seek_to_stored(partitions)
+
+    async def done(self, consumer: AIOKafkaConsumer, records: Sequence[Record]) -> None:
+        pass  # the offsets were stored with the fold, in `process` and `skipped`
+
+    def prepare(self, record: Record) -> Item:
+        value = record.value
+        message = Message(record.topic, record.partition, record.offset, value)
         try:
-            while not stop.is_set() and not reader.done():
-                try:
-                    item = await asyncio.wait_for(polled.get(), timeout=0.2)
-                except TimeoutError:
-                    continue
-                await self._apply(cons, item)
-        finally:
-            reader.cancel()
-            try:
-                with contextlib.suppress(asyncio.CancelledError):
-                    await reader  # raises the reader's own failure, if that ended the loop
-            finally:
-                await cons.stop()
+            return message, postgres.decode(value), None
+        except InvalidEvent as exc:
+            letter = DeadLetter.of(
+                value, str(exc), record.topic, "lineage", record.partition, record.offset
+            )
+            return message, None, (record.key, letter)
 
-    async def _read(
-        self, cons: AIOKafkaConsumer, stop: asyncio.Event, polled: asyncio.Queue[_Polled]
-    ) -> None:
-        while not stop.is_set():
-            records = await cons.getmany(timeout_ms=200, max_records=self.max_batch)
-            if records:
-                await polled.put(_Polled(records, *self._decode(records)))
-
-    @staticmethod
-    def _decode(
-        records: dict[TopicPartition, list[ConsumerRecord]],
-    ) -> tuple[Batch, list[tuple[bytes | None, DeadLetter]]]:
+    async def process(self, items: Sequence[Item]) -> None:
         batch: Batch = {}
         letters = []
-        for tp, messages in records.items():
-            for m in messages:
-                value = m.value or b""
-                try:
-                    decoded: Decoded | None = postgres.decode(value)
-                except InvalidEvent as exc:
-                    decoded = None
-                    letter = DeadLetter.of(
-                        value, str(exc), tp.topic, "lineage", tp.partition, m.offset
-                    )
-                    letters.append((m.key, letter))
-                batch.setdefault(tp.partition, []).append(
-                    (Message(tp.topic, tp.partition, m.offset, value), decoded)
-                )
-        return batch, letters
-
-    async def _apply(self, cons: AIOKafkaConsumer, polled: _Polled) -> None:
-        batch, letters = polled.batch, polled.letters
-        try:
-            if letters:
-                await self.publisher.dead_letter(letters)
-            with metrics.BATCH_SECONDS.time():
-                applied = await postgres.apply_batch(self.pool, self.group_id, self.topic, batch)
-        except postgres.OutOfPlace as exc:  # read before a seek: read again from the store's
-            log.info("batch out of place (%s); resuming from the stored offsets", exc)
-            with contextlib.suppress(IllegalStateError):
-                await self.seek_to_stored(cons.assignment())
-            return
-        except Exception:
-            # Nothing was committed: go back to the stored positions and try again.
-            log.exception("batch failed; resuming from the stored offsets")
-            await asyncio.sleep(1.0)
-            with contextlib.suppress(IllegalStateError):
-                await self.seek_to_stored(cons.assignment())
-            return
+        for message, decoded, letter in items:
+            batch.setdefault(message.partition, []).append((message, decoded))
+            if letter is not None:
+                letters.append(letter)
+        if letters:  # before their offsets are stored: a crash sends them again, same ids
+            await self.publisher.dead_letter(letters)
+        with metrics.BATCH_SECONDS.time():
+            applied = await self._apply(batch)
         self._count(batch, applied, len(letters))
         if applied.refused:
             await self._dead_letter_refused(applied.refused)
-        for tp, records in polled.records.items():
-            high = cons.highwater(tp)
-            if high is not None:
-                metrics.LAG.labels(str(tp.partition)).set(max(0, high - records[-1].offset - 1))
+
+    async def skipped(self, item: Item) -> None:
+        message = item[0]
+        await self._apply({message.partition: [(message, None)]})
+
+    async def _apply(self, batch: Batch) -> postgres.Applied:
+        try:
+            return await postgres.apply_batch(self.pool, self.group_id, self.topic, batch)
+        except postgres.OutOfPlace as exc:  # read before a seek: read again from the store's
+            log.info("batch out of place (%s); resuming from the stored offsets", exc)
+            with contextlib.suppress(IllegalStateError):
+                await self.seek_to_stored(self.loop.consumer.assignment())
+            raise Rewound(str(exc)) from exc
 
     async def _dead_letter_refused(self, refused: list[postgres.Refusal]) -> None:
         """Events refused after their run's seal, dead-lettered once the transaction that

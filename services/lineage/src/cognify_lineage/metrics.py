@@ -33,6 +33,17 @@ BATCH_EVENTS = Histogram(
     buckets=(1, 10, 50, 100, 500, 1_000, 2_000, 5_000, 10_000),
 )
 LAG = Gauge("cognify_lineage_lag", "Messages behind the end of the canonical topic.", ["partition"])
+DEAD_LETTERS = Counter(
+    "cognify_lineage_poison_total",
+    "Canonical-topic messages the consume loop isolated and dead-lettered (a deterministic "
+    "failure while storing or folding them), by exception type.",
+    ["reason"],
+)
+RETRIES = Counter(
+    "cognify_lineage_transient_retries_total",
+    "Transient failures (PostgreSQL or the broker out of reach) retried, by exception type.",
+    ["reason"],
+)
 ABANDONED = Counter("cognify_lineage_abandoned_total", "Runs marked abandoned by the sweep.")
 HTTP_REQUESTS = Counter(
     "cognify_lineage_http_requests_total", "API requests, by route and status.", ["route", "status"]
