@@ -25,6 +25,7 @@ def test_a_letter_id_names_one_position_and_only_it() -> None:
     # The documented derivation (docs/spec/events.md), so anyone can recompute it.
     namespace = uuid.UUID("3b0f6a52-8d1e-5c47-9a2b-6e4d1f0c7a93")
     assert letter_id("cognify.events", 3, 42) == str(uuid.uuid5(namespace, "cognify.events/3/42"))
+    assert letter_id("cognify.events", 3, 42) == "f7626e55-f6a3-5336-b826-234d842edcb6"
 
 
 def test_a_letter_carries_the_reason_the_bytes_and_the_position() -> None:
