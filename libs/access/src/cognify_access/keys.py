@@ -47,8 +47,3 @@ def key_hash(key: str) -> str:
 
 def matches(key: str, stored_hash: str) -> bool:
     return hmac.compare_digest(key_hash(key), stored_hash)
-
-
-def bearer(authorization: str | None) -> str:
-    """The key of an `Authorization: Bearer <key>` header ("" when absent)."""
-    return (authorization or "").removeprefix("Bearer ").strip()

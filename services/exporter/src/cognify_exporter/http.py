@@ -18,17 +18,19 @@ import base64
 from collections.abc import Awaitable
 from typing import Annotated, Any, TypeVar
 
-from cognify_access.keys import bearer
+from cognify_access.params import RunId, WorkspaceId
 from cognify_access.records import request_recorded
-from cognify_access.service import service_app
+from cognify_access.responses import refusals
+from cognify_access.service import ApiKey, service_app
 from cognify_events import ExportFormat, ExportTemplate
 from cognify_lineage import queries
 from cognify_lineage.auth import Principal
-from fastapi import Depends, FastAPI, Header, HTTPException, Request, Response
+from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict
 
 from . import attestation, keys, metrics, package, postgres
+from .receipts import Exported, Sealed, SealKey, package_content
 from .workflow import Exporter, NotFound, Refused, StaleSeal, export_json
 
 T = TypeVar("T")
@@ -46,11 +48,8 @@ class ExportIn(BaseModel):
     template: ExportTemplate = ExportTemplate.DEFAULT
 
 
-async def _principal(
-    request: Request, authorization: Annotated[str | None, Header()] = None
-) -> Principal:
+async def _principal(request: Request, token: ApiKey) -> Principal:
     exporter: Exporter = request.app.state.exporter
-    token = bearer(authorization)
     found = await queries.principal(exporter.pool, token) if token else None
     if found is None:
         raise HTTPException(401, "a valid API key is needed", {"WWW-Authenticate": "Bearer"})
@@ -58,6 +57,11 @@ async def _principal(
 
 
 Caller = Annotated[Principal, Depends(_principal)]
+RETRY_AFTER_S = 5  # a seal lineage has not folded yet, or found stale: soon worth a retry
+# A seal or export: no key, no such run in the key's workspace, the run cannot be sealed
+# (the reasons listed), the seal not folded in time or stale every time (retry).
+WORK = refusals(401, 404, 409, 503)
+READ = refusals(401, 404)
 
 
 def package_object(run_id: str, template: ExportTemplate, fmt: ExportFormat) -> str:
@@ -78,8 +82,8 @@ def create_app(exporter: Exporter) -> FastAPI:
     ) -> T | JSONResponse:
         """`work` (a seal or an export), recorded: refused when the run is not the caller's
         (404) or cannot be sealed (409), allowed otherwise. A seal published but not folded
-        in time (TimeoutError), or refused as stale every time (StaleSeal), both a 500 the
-        caller may retry, was allowed: recorded, then raised."""
+        in time (TimeoutError), or refused as stale every time (StaleSeal), was allowed:
+        recorded, and answered 503 with Retry-After (the caller may ask again)."""
         try:
             result = await work
         except NotFound:
@@ -88,14 +92,18 @@ def create_app(exporter: Exporter) -> FastAPI:
         except Refused as exc:
             await record(p, request, action, obj, False)
             return JSONResponse({"error": "the run cannot be sealed", "reasons": exc.reasons}, 409)
-        except (TimeoutError, StaleSeal):
+        except (TimeoutError, StaleSeal) as exc:
             await record(p, request, action, obj, True)
-            raise
+            headers = {"Retry-After": str(RETRY_AFTER_S)}
+            return JSONResponse({"error": str(exc)}, 503, headers=headers)
         await record(p, request, action, obj, True)
         return result
 
-    @app.get("/v1/workspaces/{workspace_id}/seal-key")
-    async def seal_key(workspace_id: str) -> Any:
+    @app.get(
+        "/v1/workspaces/{workspace_id}/seal-key",
+        responses={200: {"model": SealKey}, **refusals(404)},
+    )
+    async def seal_key(workspace_id: WorkspaceId) -> Any:
         """Public by design: auditors need it to verify packages offline. It takes no key, so
         there is no caller to record: unlike the keyed routes, it writes no access event (the
         key is public, and reading it discloses nothing about any run)."""
@@ -114,15 +122,17 @@ def create_app(exporter: Exporter) -> FastAPI:
             "public_key_b64": base64.b64encode(key.public_key).decode(),
         }
 
-    @app.post("/v1/runs/{run_id}/seal")
-    async def seal(run_id: str, body: SealIn, request: Request, p: Caller) -> Any:
+    @app.post("/v1/runs/{run_id}/seal", responses={200: {"model": Sealed}, **WORK})
+    async def seal(run_id: RunId, body: SealIn, request: Request, p: Caller) -> Any:
         work = exporter.seal(
             run_id, p.label or p.key_id, p.workspace_id, body.formats, body.template
         )
         return await recorded(p, request, "seal", f"run:{run_id}", work)
 
-    @app.post("/v1/runs/{run_id}/exports", status_code=201)
-    async def export(run_id: str, body: ExportIn, request: Request, p: Caller) -> Any:
+    @app.post(
+        "/v1/runs/{run_id}/exports", status_code=201, responses={201: {"model": Exported}, **WORK}
+    )
+    async def export(run_id: RunId, body: ExportIn, request: Request, p: Caller) -> Any:
         work = exporter.export(
             run_id, body.format, body.template, p.label or p.key_id, p.workspace_id
         )
@@ -148,9 +158,13 @@ def create_app(exporter: Exporter) -> FastAPI:
         await record(p, request, action, obj, True)
         return row
 
-    @app.get("/v1/runs/{run_id}/exports/{template}/{fmt}")
+    @app.get(
+        "/v1/runs/{run_id}/exports/{template}/{fmt}",
+        response_class=Response,
+        responses={200: package_content(), **READ},
+    )
     async def fetch(
-        run_id: str, template: ExportTemplate, fmt: ExportFormat, request: Request, p: Caller
+        run_id: RunId, template: ExportTemplate, fmt: ExportFormat, request: Request, p: Caller
     ) -> Any:
         row = await row_for(run_id, fmt, template, p, request, "package.read")
         data = await exporter.packages.read(row.object_key)
@@ -165,16 +179,21 @@ def create_app(exporter: Exporter) -> FastAPI:
             },
         )
 
-    @app.get("/v1/runs/{run_id}/exports/{template}/{fmt}/envelope")
+    @app.get(
+        "/v1/runs/{run_id}/exports/{template}/{fmt}/envelope",
+        responses={
+            200: {
+                "description": "the package's DSSE envelope (in-toto statement, Ed25519)",
+                "content": {"application/json": {"schema": {"type": "object"}}},
+            },
+            **READ,
+        },
+    )
     async def envelope(
-        run_id: str, template: ExportTemplate, fmt: ExportFormat, request: Request, p: Caller
+        run_id: RunId, template: ExportTemplate, fmt: ExportFormat, request: Request, p: Caller
     ) -> Any:
         row = await row_for(run_id, fmt, template, p, request, "envelope.read")
         data = await exporter.packages.read(row.envelope_key)
         return Response(data, media_type="application/json")
-
-    @app.exception_handler(HTTPException)
-    async def problem(request: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse({"error": exc.detail}, exc.status_code, headers=exc.headers)
 
     return app

@@ -11,17 +11,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from cognify_access.keys import bearer
+from cognify_access.params import DatasetId, RunId, WorkspaceId
 from cognify_access.records import request_recorded
-from cognify_access.service import service_app
-from cognify_events import Event, Producer, encode, partition_key
-from fastapi import Depends, FastAPI, Header, HTTPException, Request
-from fastapi.responses import JSONResponse
+from cognify_access.responses import refusals
+from cognify_access.service import ApiKey, service_app
+from cognify_events import MAX_EVENT_BYTES, Event, Producer, encode, partition_key
+from fastapi import Depends, FastAPI, HTTPException, Request
 
 from . import commands, metrics, workspaces
 from .credentials import Action, Principal, may
 from .gate import Gate, Incoming, Publisher
 from .postgres import Registry
+from .receipts import (
+    AnnotationAdded,
+    Decided,
+    EventAccepted,
+    Receipt,
+    RetentionSettings,
+    SealRequested,
+    event_body_schema,
+)
 from .retention import RetentionPatch, apply_patch
 from .routing import Output
 from .settings import Topics
@@ -67,11 +76,8 @@ class Door:
         return str(run["project"])
 
 
-async def _principal(
-    request: Request, authorization: Annotated[str | None, Header()] = None
-) -> Principal:
+async def _principal(request: Request, token: ApiKey) -> Principal:
     door: Door = request.app.state.door
-    token = bearer(authorization)
     found = await door.registry.principal(token) if token else None
     if found is None:
         raise HTTPException(401, "a valid API key is needed", {"WWW-Authenticate": "Bearer"})
@@ -79,13 +85,24 @@ async def _principal(
 
 
 Caller = Annotated[Principal, Depends(_principal)]
+COMMAND = refusals(401, 403, 404, 409)  # no key, a role that may not, no run, a sealed run
 
 
 def create_app(door: Door) -> FastAPI:
-    app = service_app("Cognify ingest", metrics.HTTP_REQUESTS)
+    app = service_app("Cognify ingest", metrics.HTTP_REQUESTS, max_body_bytes=MAX_EVENT_BYTES)
     app.state.door = door
 
-    @app.post("/v1/events", status_code=202)
+    @app.post(
+        "/v1/events",
+        status_code=202,
+        responses={202: {"model": EventAccepted}, **refusals(401, 403)},
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": event_body_schema()}},
+            }
+        },
+    )
     async def post_event(request: Request, p: Caller) -> Any:
         if not may(p.role, Action.WRITE_EVENTS):
             raise await door.refuse(p, request, "events.write", "events", 403, "not a writer key")
@@ -99,9 +116,13 @@ def create_app(door: Door) -> FastAPI:
         await door.emit(await door.allow(p, request, "events.write", obj))
         return {"accepted": True, "event_id": str(verdict.event.event_id)}
 
-    @app.post("/v1/runs/{run_id}/annotations", status_code=201)
+    @app.post(
+        "/v1/runs/{run_id}/annotations",
+        status_code=201,
+        responses={201: {"model": AnnotationAdded}, **COMMAND},
+    )
     async def annotate(
-        run_id: str, body: commands.AnnotationIn, request: Request, p: Caller
+        run_id: RunId, body: commands.AnnotationIn, request: Request, p: Caller
     ) -> Any:
         project = await door.run_for(p, request, Action.REVIEW, "annotate", run_id)
         if body.node_id != run_id and not await door.registry.node_exists(run_id, body.node_id):
@@ -119,16 +140,24 @@ def create_app(door: Door) -> FastAPI:
         await door.emit(event, await door.allow(p, request, action, f"run:{run_id}"))
         return {"event_id": str(event.event_id), "decision": event.type, "time": event.time}
 
-    @app.post("/v1/runs/{run_id}/approve", status_code=201)
-    async def approve(run_id: str, body: commands.DecisionIn, request: Request, p: Caller) -> Any:
+    @app.post(
+        "/v1/runs/{run_id}/approve", status_code=201, responses={201: {"model": Decided}, **COMMAND}
+    )
+    async def approve(run_id: RunId, body: commands.DecisionIn, request: Request, p: Caller) -> Any:
         return await decide(run_id, body, request, p, approve=True)
 
-    @app.post("/v1/runs/{run_id}/reject", status_code=201)
-    async def reject(run_id: str, body: commands.DecisionIn, request: Request, p: Caller) -> Any:
+    @app.post(
+        "/v1/runs/{run_id}/reject", status_code=201, responses={201: {"model": Decided}, **COMMAND}
+    )
+    async def reject(run_id: RunId, body: commands.DecisionIn, request: Request, p: Caller) -> Any:
         return await decide(run_id, body, request, p, approve=False)
 
-    @app.post("/v1/runs/{run_id}/seal", status_code=202)
-    async def seal(run_id: str, body: commands.SealIn, request: Request, p: Caller) -> Any:
+    @app.post(
+        "/v1/runs/{run_id}/seal",
+        status_code=202,
+        responses={202: {"model": SealRequested}, **COMMAND},
+    )
+    async def seal(run_id: RunId, body: commands.SealIn, request: Request, p: Caller) -> Any:
         project = await door.run_for(p, request, Action.REVIEW, "seal", run_id)
         undocumented = await door.registry.open_findings(run_id, "dataset-changed")
         if undocumented:
@@ -138,9 +167,13 @@ def create_app(door: Door) -> FastAPI:
         await door.emit(event, await door.allow(p, request, "seal", f"run:{run_id}"))
         return {"event_id": str(event.event_id), "status": "seal requested"}
 
-    @app.post("/v1/runs/{run_id}/datasets/{dataset_id}/diff", status_code=201)
+    @app.post(
+        "/v1/runs/{run_id}/datasets/{dataset_id}/diff",
+        status_code=201,
+        responses={201: {"model": Receipt}, **COMMAND},
+    )
     async def diff(
-        run_id: str, dataset_id: str, body: commands.DiffIn, request: Request, p: Caller
+        run_id: RunId, dataset_id: DatasetId, body: commands.DiffIn, request: Request, p: Caller
     ) -> Any:
         project = await door.run_for(p, request, Action.REVIEW, "document-diff", run_id)
         obj = f"run:{run_id}/dataset:{dataset_id}"
@@ -159,8 +192,11 @@ def create_app(door: Door) -> FastAPI:
         if ws != p.workspace_id:
             raise await door.refuse(p, request, action, obj, 404, "no such workspace")
 
-    @app.get("/v2/workspaces/{workspace_id}/retention")
-    async def get_retention(workspace_id: str, request: Request, p: Caller) -> Any:
+    @app.get(
+        "/v2/workspaces/{workspace_id}/retention",
+        responses={200: {"model": RetentionSettings}, **refusals(401, 404)},
+    )
+    async def get_retention(workspace_id: WorkspaceId, request: Request, p: Caller) -> Any:
         await workspace_for(p, request, Action.READ, "retention.read", workspace_id)
         async with door.registry.pool.acquire() as conn:
             current = await workspaces.load_retention(conn, workspace_id)
@@ -170,9 +206,12 @@ def create_app(door: Door) -> FastAPI:
         await door.emit(await door.allow(p, request, "retention.read", obj))
         return current.public()
 
-    @app.patch("/v2/workspaces/{workspace_id}/retention")
+    @app.patch(
+        "/v2/workspaces/{workspace_id}/retention",
+        responses={200: {"model": RetentionSettings}, **refusals(401, 403, 404, 409)},
+    )
     async def patch_retention(
-        workspace_id: str, body: RetentionPatch, request: Request, p: Caller
+        workspace_id: WorkspaceId, body: RetentionPatch, request: Request, p: Caller
     ) -> Any:
         action, obj = "retention.update", f"workspace:{workspace_id}"
         await workspace_for(p, request, Action.ADMINISTER, action, workspace_id)
@@ -191,9 +230,5 @@ def create_app(door: Door) -> FastAPI:
             )
             await workspaces.store_retention(conn, workspace_id, new, p.actor)
         return new.public()
-
-    @app.exception_handler(HTTPException)
-    async def problem(request: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse({"error": exc.detail}, exc.status_code, headers=exc.headers)
 
     return app

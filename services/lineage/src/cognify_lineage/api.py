@@ -14,18 +14,22 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from cognify_access.keys import bearer
+from cognify_access.params import MAX_TEXT, Offset, PlainText, RunId, tag_filter
 from cognify_access.records import request_recorded
-from cognify_access.service import service_app
+from cognify_access.responses import Health, refusals
+from cognify_access.service import ApiKey, service_app
 from cognify_events import Producer
-from fastapi import Depends, FastAPI, Header, HTTPException, Query, Request, Response
+from cognify_events.base import IDENT_PATTERN
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from . import graph, metrics, queries
+from . import graph, metrics, queries, views
 from .auth import Principal
 from .kafka import Publisher
 from .model import Run
 from .postgres import Pool
+
+READ = refusals(401, 403, 404)  # a read of one run: no key, a role that may not read, no run
 
 
 @dataclass
@@ -51,11 +55,8 @@ class Reader:
         return found
 
 
-async def _principal(
-    request: Request, authorization: Annotated[str | None, Header()] = None
-) -> Principal:
+async def _principal(request: Request, token: ApiKey) -> Principal:
     reader: Reader = request.app.state.reader
-    token = bearer(authorization)
     found = await queries.principal(reader.pool, token) if token else None
     if found is None:
         raise HTTPException(401, "a valid API key is needed", {"WWW-Authenticate": "Bearer"})
@@ -69,80 +70,88 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
     app = service_app("Cognify lineage", metrics.HTTP_REQUESTS, healthz=False)
     app.state.reader = reader
 
-    @app.get("/healthz")
+    @app.get("/healthz", responses={200: {"model": Health}, 503: {"model": Health}})
     async def healthz() -> Response:
         ok = await ready() if ready is not None else True
         return JSONResponse({"status": "ok" if ok else "starting"}, 200 if ok else 503)
 
-    @app.get("/v1/runs")
+    @app.get("/v1/runs", responses={200: {"model": views.RunList}, **refusals(401, 403)})
     async def list_runs(
         request: Request,
         p: Caller,
-        project: str | None = None,
-        status: str | None = None,
-        tag: Annotated[list[str] | None, Query(description="key:value, repeatable")] = None,
+        project: Annotated[str | None, Query(pattern=IDENT_PATTERN)] = None,
+        status: Annotated[str | None, Query(pattern=r"^[A-Za-z_-]{1,32}$")] = None,
+        tag: Annotated[
+            list[str] | None,
+            Query(description="key:value (key up to 64 characters, value up to 256), repeatable"),
+        ] = None,
         limit: Annotated[int, Query(ge=1, le=1_000)] = 100,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> Any:
+        tags = tag_filter(tag or [])
+        if isinstance(tags, str):
+            raise HTTPException(400, tags)
         if not p.may_read:
             await reader.record(p, request, "runs.list", f"workspace:{p.workspace_id}", False)
             raise HTTPException(403, f"role {p.role} may not read")
-        tags = dict(_tag(t) for t in tag or [])
         runs = await queries.list_runs(
             reader.pool, p.workspace_id, project, status, tags, limit, offset
         )
         await reader.record(p, request, "runs.list", f"workspace:{p.workspace_id}", True)
         return {"runs": runs, "limit": limit, "offset": offset}
 
-    @app.get("/v1/runs/{run_id}")
-    async def get_run(run_id: str, request: Request, p: Caller) -> Any:
+    @app.get("/v1/runs/{run_id}", responses={200: {"model": views.RunSummary}, **READ})
+    async def get_run(run_id: RunId, request: Request, p: Caller) -> Any:
         run = await reader.run(p, request, "run.read", run_id)
         return {**graph.summary(run), "findings": await queries.run_findings(reader.pool, run)}
 
-    @app.get("/v1/runs/{run_id}/lineage")
-    async def lineage(run_id: str, request: Request, p: Caller) -> Any:
+    @app.get(
+        "/v1/runs/{run_id}/lineage",
+        responses={
+            200: {
+                "description": "the lineage graph (docs/spec/lineage-graph.schema.json)",
+                "content": {"application/json": {"schema": views.lineage_schema()}},
+            },
+            **READ,
+        },
+    )
+    async def lineage(run_id: RunId, request: Request, p: Caller) -> Any:
         return graph.lineage(await reader.run(p, request, "lineage.read", run_id))
 
-    @app.get("/v1/runs/{run_id}/findings")
-    async def findings(run_id: str, request: Request, p: Caller) -> Any:
+    @app.get("/v1/runs/{run_id}/findings", responses={200: {"model": views.Findings}, **READ})
+    async def findings(run_id: RunId, request: Request, p: Caller) -> Any:
         run = await reader.run(p, request, "findings.read", run_id)
         return {"run_id": run_id, "findings": await queries.run_findings(reader.pool, run)}
 
-    @app.get("/v1/runs/{run_id}/metrics")
+    @app.get("/v1/runs/{run_id}/metrics", responses={200: {"model": views.MetricSeries}, **READ})
     async def metric_series(
-        run_id: str, request: Request, p: Caller, name: str | None = None
+        run_id: RunId,
+        request: Request,
+        p: Caller,
+        name: Annotated[PlainText | None, Query(min_length=1, max_length=MAX_TEXT)] = None,
     ) -> Any:
         await reader.run(p, request, "metrics.read", run_id)
         return {"run_id": run_id, "series": await queries.metric_series(reader.pool, run_id, name)}
 
-    @app.get("/v1/runs/{run_id}/events")
+    @app.get("/v1/runs/{run_id}/events", responses={200: {"model": views.EventPage}, **READ})
     async def events(
-        run_id: str,
+        run_id: RunId,
         request: Request,
         p: Caller,
         limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Offset = 0,
     ) -> Any:
         await reader.run(p, request, "events.read", run_id)
         return await queries.events(reader.pool, run_id, limit, offset)
 
-    @app.get("/v1/runs/{run_id}/annotations")
-    async def annotations(run_id: str, request: Request, p: Caller) -> Any:
+    @app.get("/v1/runs/{run_id}/annotations", responses={200: {"model": views.Annotations}, **READ})
+    async def annotations(run_id: RunId, request: Request, p: Caller) -> Any:
         await reader.run(p, request, "annotations.read", run_id)
         return {"run_id": run_id, "annotations": await queries.annotation_list(reader.pool, run_id)}
 
-    @app.get("/v1/runs/{run_id}/approvals")
-    async def approvals(run_id: str, request: Request, p: Caller) -> Any:
+    @app.get("/v1/runs/{run_id}/approvals", responses={200: {"model": views.Approvals}, **READ})
+    async def approvals(run_id: RunId, request: Request, p: Caller) -> Any:
         await reader.run(p, request, "approvals.read", run_id)
         return {"run_id": run_id, "approvals": await queries.approval_list(reader.pool, run_id)}
 
-    @app.exception_handler(HTTPException)
-    async def problem(request: Request, exc: HTTPException) -> JSONResponse:
-        return JSONResponse({"error": exc.detail}, exc.status_code, headers=exc.headers)
-
     return app
-
-
-def _tag(text: str) -> tuple[str, str]:
-    key, _, value = text.partition(":")
-    return key, value

@@ -1,0 +1,59 @@
+"""What ingest's HTTP API answers when it accepts something, as models for its OpenAPI, and
+the JSON Schema of the body `POST /v1/events` takes (pure).
+
+The models document what `http.py` returns; they do not filter it (members they do not
+name are allowed). schemathesis checks every answer against them
+(tests/integration/test_schemathesis.py).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+from cognify_access.responses import inline_refs
+from cognify_events import ExportFormat
+from cognify_events.schema import schemas
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Receipt(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    event_id: str = Field(description="the id of the event that records the request")
+
+
+class EventAccepted(Receipt):
+    accepted: bool
+
+
+class AnnotationAdded(Receipt):
+    annotation_id: str
+
+
+class Decided(Receipt):
+    decision: str = Field(description="run.approved or run.rejected")
+    time: str
+
+
+class SealRequested(Receipt):
+    status: str
+
+
+class RetentionSettings(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    retention_years: int
+    archive_after_days: int
+    auto_export_on_seal: bool
+    auto_export_format: ExportFormat
+    floor_years: int
+
+
+@cache
+def event_body_schema() -> dict[str, Any]:
+    """One signed event, of any type (docs/events/*.json, inlined): what ingest admits
+    once its signature, workspace and run check out."""
+    events = [inline_refs(s) for name, s in sorted(schemas().items()) if name != "index.json"]
+    return {
+        "description": "one event (docs/events/), signed with the writer key's signing key",
+        "oneOf": events,
+    }

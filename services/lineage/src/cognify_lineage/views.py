@@ -1,0 +1,149 @@
+"""The read API's bodies as models, for its OpenAPI (pure).
+
+They document what `api.py` returns (built by `graph` and `queries`); they do not filter
+it: each allows members it does not name, so a member added to a view is an addition, not
+a break. The lineage graph's own schema is the spec's (docs/spec/lineage-graph.schema.json).
+schemathesis checks every answer against these (tests/integration/test_schemathesis.py).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from cognify_access.responses import inline_refs
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic import JsonValue as Json
+
+_LINEAGE_SCHEMA = "lineage-graph.schema.json"
+
+
+class View(BaseModel):
+    model_config = ConfigDict(extra="allow")
+
+
+class Page(View):
+    limit: int
+    offset: int
+
+
+class RunRow(View):
+    run_id: str
+    project: str
+    name: str | None
+    status: str = Field(description="running completed failed interrupted abandoned AUDIT_SEALED")
+    tags: dict[str, str]
+    started_at: str | None
+    last_event_at: str
+    sealed_at: str | None
+
+
+class RunList(Page):
+    runs: list[RunRow]
+
+
+class Finding(View):
+    id: str
+    kind: str
+    subject: str | None
+    opened_at: str
+    detail: dict[str, Json]
+    resolved_at: str | None
+    resolution: dict[str, Json] | None
+
+
+class Gap(View):
+    from_: int = Field(alias="from")
+    to: int
+
+
+class RunSummary(RunRow):
+    """The run with its findings; the members after `sequence_gaps` (system, end, review,
+    seal, ...) are what the run's events recorded."""
+
+    workspace_id: str
+    seq_high: int | None
+    sequence_gaps: list[Gap]
+    findings: list[Finding]
+
+
+class Findings(View):
+    run_id: str
+    findings: list[Finding]
+
+
+class Point(View):
+    step: int
+    value: float
+    epoch: float | None
+    time: str
+
+
+class MetricSeries(View):
+    run_id: str
+    series: dict[str, list[Point]]
+
+
+class Chain(View):
+    valid: bool
+    length: int
+    head: str | None
+    broken_event_id: str | None
+    broken_index: int | None
+    reason: str | None
+    message: str
+
+
+class StoredEvent(View):
+    index: int
+    event_id: str
+    hash: str
+    prev_hash: str
+    event: Json = Field(description="the event as stored (its JSON)")
+
+
+class EventPage(View):
+    run_id: str
+    chain: Chain
+    total: int
+    events: list[StoredEvent]
+
+
+class Person(View):
+    name: str
+    role: str
+
+
+class Annotation(View):
+    annotation_id: str
+    node_id: str
+    author: Person
+    text: str
+    time: str
+
+
+class Annotations(View):
+    run_id: str
+    annotations: list[Annotation]
+
+
+class Approval(View):
+    event_id: str
+    decision: str
+    reviewer: Person
+    comment: str | None
+    time: str
+
+
+class Approvals(View):
+    run_id: str
+    approvals: list[Approval]
+
+
+@cache
+def lineage_schema() -> dict[str, Any]:
+    """The lineage graph's JSON Schema (the spec's), shipped with the package."""
+    text = (Path(__file__).parent / _LINEAGE_SCHEMA).read_text()
+    return inline_refs(json.loads(text))
