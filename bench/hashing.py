@@ -60,7 +60,9 @@ from cognify_events import HashJobRequested, HashJobRequestedPayload, HashTarget
 from cognify_events.topics import EVENTS, HASH_CHUNKS, HASH_JOBS, HASH_PROGRESS, Topic
 from cognify_hasher.progress import Progress
 from cognify_hasher.ranges import hash_range, jsonl_offsets
-from cognify_hasher.storage import LocalPath, Storage
+from cognify_hasher.source import hash_files
+from cognify_hasher.storage import Storage
+from cognify_hasher.tenancy import grants
 from cognify_hashing import MerkleBuilder, _native, canonical_record, hash_dataset
 from cognify_hashing.sources import JsonLinesFile
 from cognify_kafka import KafkaSettings, delete_topics, ensure_topics, producer, scratch_prefix
@@ -262,7 +264,7 @@ class Pool:
             "COGNIFY_TOPIC_PREFIX": self.prefix,
             "COGNIFY_HASHER_GROUP": self.group,
             "COGNIFY_HASHER_COMBINE_GROUP": f"{self.prefix}combine",
-            "COGNIFY_HASHER_ALLOWED_ROOTS": str(root),
+            "COGNIFY_HASHER_ROOTS": f"*={root}",
             "COGNIFY_HASHER_METRICS_PORT": "0",
             "COGNIFY_HASHER_SESSION_TIMEOUT_MS": "6000",
             **env,
@@ -388,11 +390,10 @@ async def checkpoint_figures(work: Path, size_mb: int, args: argparse.Namespace)
     total = sum(size for _, size in files)
     gb = total / 1e9
     print(f"\ncheckpoint: {len(files)} files, {gb:.2f} GB, in page cache")
-    storage = Storage([work])
-    where = LocalPath(ckpt)
+    where = Storage(grants(f"*={work}", "", None)).open("bench", str(ckpt))
 
     def worker(threads: int) -> Callable[[], float]:
-        return lambda: timed(lambda: storage.hash_files(where, files, Progress("c"), threads))
+        return lambda: timed(lambda: hash_files(where, files, Progress("c"), threads))
 
     base, one, many = median_of(
         args.repeat,

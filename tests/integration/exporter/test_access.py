@@ -1,7 +1,7 @@
 """The exporter audits itself: every seal, export and package read through its API, allowed
 or refused, is published as an `access.recorded` event on the canonical topic and lands in
-lineage's store, in the workspace's chain; the public seal key and unkeyed calls record
-nothing."""
+lineage's store, in the workspace's chain, reads of the seal key included; unkeyed calls
+record nothing."""
 
 from __future__ import annotations
 
@@ -63,9 +63,19 @@ async def test_every_exporter_use_is_recorded_allowed_or_refused(
         assert status == 200 and envelope["payloadType"], envelope
         assert (await http("GET", f"{pkg}/envelope", kb.writer))[0] == 404
 
-        # Nobody to record: the public seal key, and calls without a valid key (401).
-        status, _ = await http("GET", f"{c.exporter_url}/v1/workspaces/{a}/seal-key")
-        assert status == 200
+        # The seal key and its history, for a key of the workspace only; any other: 404, as
+        # for a workspace that does not exist (the answer tells no one who exists).
+        seal_key = f"{c.exporter_url}/v1/workspaces/{a}/seal-key"
+        status, published = await http("GET", seal_key, ka.reviewer)
+        assert status == 200 and published["key_id"].startswith("ed25519:"), published
+        assert [k["key_id"] for k in published["keys"]] == [published["key_id"]]
+        assert published["keys"][0]["status"] == "current"
+        assert (await http("GET", seal_key, kb.reviewer))[0] == 404
+        nobody = f"{c.exporter_url}/v1/workspaces/ws-nobody{unique}/seal-key"
+        assert (await http("GET", nobody, ka.reviewer))[0] == 404
+
+        # Nobody to record: calls without a valid key (401).
+        assert (await http("GET", seal_key))[0] == 401
         assert (await http("GET", pkg, None))[0] == 401
         assert (await http("POST", f"{runs}/{run_id}/seal", "not-a-key", {}))[0] == 401
 
@@ -84,12 +94,15 @@ async def test_every_exporter_use_is_recorded_allowed_or_refused(
                 False,
             ),
             ("envelope.read", pkg_obj, f"reviewer@{a}", "reviewer", True),
+            ("seal-key.read", f"workspace:{a}", f"reviewer@{a}", "reviewer", True),
+            ("seal-key.read", f"workspace:ws-nobody{unique}", f"reviewer@{a}", "reviewer", False),
         ]
         theirs = [
             ("seal", run_obj, f"reviewer@{b}", "reviewer", False),
             ("export", pkg_obj, f"admin@{b}", "admin", False),
             ("package.read", pkg_obj, f"reviewer@{b}", "reviewer", False),
             ("envelope.read", pkg_obj, f"writer@{b}", "writer", False),
+            ("seal-key.read", f"workspace:{a}", f"reviewer@{b}", "reviewer", False),
         ]
 
         # On the canonical topic, published by the exporter, in order per workspace.

@@ -48,7 +48,7 @@ async def test_a_retry_signs_the_package_an_earlier_attempt_stored(
         assert store.get(key) == earlier
 
         status, published = await http(
-            "GET", f"{c.exporter_url}/v1/workspaces/{c.workspace}/seal-key"
+            "GET", f"{c.exporter_url}/v1/workspaces/{c.workspace}/seal-key", c.keys.reviewer
         )
         assert status == 200, published
         public = load_pem_public_key(published["public_key_pem"].encode())

@@ -37,12 +37,15 @@ ROOT = Path(__file__).resolve().parents[3]
 INGEST = Producer(kind=ProducerKind.INGEST, id="test-ingest:1", version="0")
 
 
-def settings_for(prefix: str, roots: list[Path], **chunking: int) -> HasherSettings:
+def settings_for(prefix: str, roots: list[Path], s3: str = "", **chunking: int) -> HasherSettings:
+    """Settings of a test's own; its roots are granted to every workspace (tenancy's own
+    tests grant per workspace)."""
     return HasherSettings(
         topics=Topics.prefixed(prefix),
         group_id=f"{prefix}hasher",
         combine_group_id=f"{prefix}combine",
-        allowed_roots=tuple(roots),
+        roots=f"*={','.join(map(str, roots))}" if roots else "",
+        s3=s3,
         chunking=Chunking(**chunking) if chunking else Chunking(),
         progress_interval_s=0.05,
         retry_backoff_s=0.2,
@@ -144,7 +147,8 @@ def worker_process(
         "COGNIFY_TOPIC_PREFIX": settings.topics.jobs.removesuffix("cognify.hash.jobs"),
         "COGNIFY_HASHER_GROUP": settings.group_id,
         "COGNIFY_HASHER_COMBINE_GROUP": settings.combine_group_id,
-        "COGNIFY_HASHER_ALLOWED_ROOTS": ":".join(map(str, settings.allowed_roots)),
+        "COGNIFY_HASHER_ROOTS": settings.roots,
+        "COGNIFY_HASHER_S3": settings.s3,
         "COGNIFY_HASHER_CHUNK_RECORDS": str(settings.chunking.records),
         "COGNIFY_HASHER_CHUNK_BYTES": str(settings.chunking.bytes),
         "COGNIFY_HASHER_CHUNK_FILES": str(settings.chunking.files),

@@ -27,8 +27,11 @@ from cognify_hasher.combine import Ledger
 from cognify_hasher.jobs import ChunkSpec, chunk_size, plan_dataset
 from cognify_hasher.progress import Progress
 from cognify_hasher.ranges import hash_range, jsonl_offsets
+from cognify_hasher.s3 import S3Source
 from cognify_hasher.settings import Chunking, Topics
-from cognify_hasher.storage import S3Object, Storage
+from cognify_hasher.source import Span
+from cognify_hasher.storage import Storage
+from cognify_hasher.tenancy import grants
 from cognify_hasher.work import Work
 from cognify_hashing import _native, combine_chunks, hash_dataset, open_source, parse_digest
 from cognify_objectstore import ObjectStore, ObjectStream, StoreSettings
@@ -108,18 +111,14 @@ def _jsonl(path: Path, records: list[dict[str, Any]]) -> Path:
 
 
 def _chunks(
-    store: CountingStore, storage: Storage, where: S3Object, plan: list[ChunkSpec]
+    store: CountingStore, where: S3Source, plan: list[ChunkSpec]
 ) -> Iterator[tuple[ChunkSpec, bytes, int]]:
     """(spec, subtree root, bytes fetched) of each chunk, as a chunk worker hashes it."""
     for spec in plan:
         store.fetched, store.asked = 0, []
         assert spec.record_count is not None
-        with storage.dataset(
-            where,
-            record_offset=spec.record_offset,
-            record_count=spec.record_count,
-            byte_offset=spec.byte_offset,
-        ) as read:
+        span = Span(spec.record_offset or 0, spec.record_count, spec.byte_offset)
+        with where.dataset(span) as read:
             digest = hash_range(
                 open_source(read.path),
                 Progress("dataset"),
@@ -131,10 +130,11 @@ def _chunks(
         yield spec, parse_digest(digest.root), store.fetched
 
 
-def _upload(store: ObjectStore, local: Path) -> S3Object:
+def _upload(store: ObjectStore, local: Path, spool_dir: Path) -> S3Source:
+    """The object uploaded, as the S3 adapter reads it for a job."""
     key = f"hasher-tests/{uuid.uuid4().hex[:12]}/{local.name}"
     store.put(key, local.read_bytes())
-    return S3Object(store.bucket, key)
+    return S3Source(store, store.bucket, key, spool_dir, range_window=WINDOW)
 
 
 async def test_json_lines_chunks_fetch_only_their_byte_range(
@@ -143,14 +143,13 @@ async def test_json_lines_chunks_fetch_only_their_byte_range(
     local = _jsonl(tmp_path / "train.jsonl", _records(RECORDS))
     size = local.stat().st_size
     store = CountingStore()
-    where = _upload(store, local)
-    storage = Storage([], store=store, spool_dir=tmp_path, range_window=WINDOW)
+    where = _upload(store, local, tmp_path)
     total, offsets = jsonl_offsets(local, chunk_size(CHUNK))
     assert total == RECORDS
     plan = plan_dataset(total, CHUNK, offsets)
     assert plan is not None and len(plan) == 10
     roots = []
-    for index, (spec, root, fetched) in enumerate(_chunks(store, storage, where, plan)):
+    for index, (spec, root, fetched) in enumerate(_chunks(store, where, plan)):
         assert spec.byte_offset is not None
         end = offsets[index + 1] if index + 1 < len(offsets) else size
         own = end - spec.byte_offset  # the chunk's own bytes (and blank lines after it)
@@ -167,12 +166,11 @@ async def test_parquet_chunks_fetch_only_their_row_groups(tmp_path: Path, path_k
     size = local.stat().st_size
     metadata = pq.read_metadata(local)
     store = CountingStore()
-    where = _upload(store, local)
-    storage = Storage([], store=store, spool_dir=tmp_path, range_window=WINDOW)
+    where = _upload(store, local, tmp_path)
     plan = plan_dataset(RECORDS, CHUNK)
     assert plan is not None and len(plan) == 10
     roots = []
-    for spec, root, fetched in _chunks(store, storage, where, plan):
+    for spec, root, fetched in _chunks(store, where, plan):
         first = (spec.record_offset or 0) // 2_048  # two row groups a chunk
         groups = [metadata.row_group(g) for g in (first, first + 1)]
         own = sum(g.column(c).total_compressed_size for g in groups for c in range(g.num_columns))
@@ -188,13 +186,10 @@ async def test_a_chunk_without_a_byte_range_reads_the_whole_object(tmp_path: Pat
     records = _records(3_000)
     local = _jsonl(tmp_path / "small.jsonl", records)
     store = CountingStore()
-    where = _upload(store, local)
-    storage = Storage([], store=store, spool_dir=tmp_path, range_window=WINDOW)
+    where = _upload(store, local, tmp_path)
     plan = plan_dataset(3_000, 1_024)
     assert plan is not None
-    roots = [
-        (spec.record_count or 0, root) for spec, root, _ in _chunks(store, storage, where, plan)
-    ]
+    roots = [(spec.record_count or 0, root) for spec, root, _ in _chunks(store, where, plan)]
     assert store.fetched == local.stat().st_size  # the last chunk's: the whole object
     assert "sha256:" + combine_chunks(roots).hex() == hash_dataset(local).root
 
@@ -206,8 +201,9 @@ async def test_the_pool_worker_fetches_only_each_chunks_range(tmp_path: Path) ->
     local = _jsonl(tmp_path / "train.jsonl", _records(RECORDS))
     size = local.stat().st_size
     store = CountingStore()
-    where = _upload(store, local)
-    storage = Storage([], store=store, spool_dir=tmp_path, range_window=WINDOW)
+    where = _upload(store, local, tmp_path)
+    everyone = grants("", f"*=s3://{store.bucket}/hasher-tests/", store.bucket)
+    storage = Storage(everyone, store=store, spool_dir=tmp_path, range_window=WINDOW)
     work = Work(storage, Chunking(records=CHUNK), Topics(), ME, threads=2)
     job = HashJobRequested(
         workspace_id="ws",

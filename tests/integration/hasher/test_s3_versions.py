@@ -34,6 +34,7 @@ from cognify_hasher.combine import Ledger
 from cognify_hasher.progress import Progress
 from cognify_hasher.settings import Chunking, Topics
 from cognify_hasher.storage import Storage
+from cognify_hasher.tenancy import grants
 from cognify_hasher.work import Work
 from cognify_hashing import hash_dataset
 from cognify_objectstore import ObjectStore, ObjectStream, StoredObject, StoreSettings
@@ -145,8 +146,19 @@ def _write(path: Path, records: list[dict[str, Any]]) -> Path:
     return path
 
 
+def _storage(bucket: Bucket, tmp_path: Path) -> Storage:
+    """Every workspace may read the test's bucket (tenancy's own tests grant per workspace)."""
+    name = bucket.store.bucket
+    return Storage(
+        grants("", f"*=s3://{name}/", None),
+        store=bucket.store,
+        spool_dir=tmp_path,
+        range_window=WINDOW,
+    )
+
+
 def _work(bucket: Bucket, tmp_path: Path, records: int = CHUNK) -> Work:
-    storage = Storage([], store=bucket.store, spool_dir=tmp_path, range_window=WINDOW)
+    storage = _storage(bucket, tmp_path)
     return Work(storage, Chunking(records=records), Topics(), ME, threads=2)
 
 
@@ -415,7 +427,7 @@ def test_an_s3_checkpoint_hashed_in_chunks_names_the_same_versions(
     files = {f"shard-{i}.safetensors": bytes([i]) * (1_000 + i) for i in range(5)}
     files["config.json"] = b"{}"
     stored = {rel: bucket.put(f"{prefix}/{rel}", data) for rel, data in files.items()}
-    storage = Storage([], store=bucket.store, spool_dir=tmp_path, range_window=WINDOW)
+    storage = _storage(bucket, tmp_path)
     chunked = Work(storage, Chunking(bytes=2_000, files=2), Topics(), ME, threads=2)
     job = _job(bucket, prefix, HashTarget.CHECKPOINT)
     requests = [o.event for o in chunked.job(job, Progress("checkpoint"))]

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import uuid
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +68,9 @@ async def test_traversal_and_symlink_escapes_are_refused_with_a_clear_reason(
         for j in (traversal, symlink, outside)
     }
     assert all(answers[j]["type"] == "hash.failed" for j in reasons)
-    assert "through '..'" in reasons[traversal.payload.job_id]
+    assert "'..'" in reasons[traversal.payload.job_id]
     assert "symbolic link" in reasons[symlink.payload.job_id]
-    assert str(secret) in reasons[symlink.payload.job_id]
+    assert str(secret) not in reasons[symlink.payload.job_id], "a link's target is not told"
     assert "outside the allowed roots" in reasons[outside.payload.job_id]
     assert all(r.startswith("path refused: ") for r in reasons.values())
 
@@ -124,7 +125,9 @@ async def test_s3_objects_in_minio_are_hashed_streamed(
     for path in sorted(p for p in checkpoint.rglob("*") if p.is_file()):
         store.put(f"{base}/checkpoint-5/{path.relative_to(checkpoint)}", path.read_bytes())
     s3 = f"s3://{store.bucket}/{base}"
-    settings = with_chunking(hasher, records=128, bytes=100_000, files=3)
+    settings = replace(
+        with_chunking(hasher, records=128, bytes=100_000, files=3), s3=f"ws-hasher-tests={s3}/"
+    )
     dataset = job(HashTarget.DATASET, f"{s3}/datasets/train.parquet")
     ckpt = job(HashTarget.CHECKPOINT, f"{s3}/checkpoint-5")
     gone = job(HashTarget.CHECKPOINT, f"{s3}/checkpoint-1")

@@ -94,4 +94,4 @@ async def test_a_checkpoint_rotated_away_before_it_was_hashed_is_a_recorded_gap(
 def _rooted(settings: HasherSettings, root: Path) -> HasherSettings:
     from dataclasses import replace
 
-    return replace(settings, allowed_roots=(root,))
+    return replace(settings, roots=f"*={root}")

@@ -1,11 +1,11 @@
 """Where a JSON Lines chunk's records end, found piece by piece as an s3:// chunk worker
-fetches them (cognify_hasher.storage._records_in), against the line-by-line definition."""
+fetches them (cognify_hasher.spans.records_in), against the line-by-line definition."""
 
 from __future__ import annotations
 
 import itertools
 
-from cognify_hasher.storage import _records_in
+from cognify_hasher.spans import records_in
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -51,7 +51,7 @@ def test_the_end_of_the_last_record_is_found_across_pieces(
     expected = _reference(data, count)
     found, content, at, end = 0, False, 0, None
     for piece in _pieces(data, cuts):
-        found, content, piece_end = _records_in(piece, 0, found, content, count)
+        found, content, piece_end = records_in(piece, 0, found, content, count)
         if piece_end is not None:
             end = at + piece_end
             break
@@ -67,5 +67,5 @@ def test_the_end_of_the_last_record_is_found_across_pieces(
 
 def test_the_newline_before_the_chunk_is_skipped() -> None:
     data = b'\n{"a":1}\n\n{"a":2}\n{"a":3}\n'
-    assert _records_in(data, 1, 0, False, 2) == (2, False, len(b'\n{"a":1}\n\n{"a":2}\n'))
-    assert _records_in(data, 1, 0, False, 5) == (3, False, None)
+    assert records_in(data, 1, 0, False, 2) == (2, False, len(b'\n{"a":1}\n\n{"a":2}\n'))
+    assert records_in(data, 1, 0, False, 5) == (3, False, None)

@@ -1,5 +1,5 @@
-"""Local sources are confined to the allowed roots: `..` and symbolic links cannot escape,
-and the refusal says why."""
+"""A job's URI to a source: checked against its workspace's grants before anything is read,
+bound to the local or S3 adapter, refused with the reason otherwise."""
 
 from __future__ import annotations
 
@@ -7,62 +7,70 @@ from pathlib import Path
 
 import pytest
 from cognify_hasher.jobs import FailureKind, JobFailure
-from cognify_hasher.storage import LocalPath, S3Object, Storage
+from cognify_hasher.local import LocalSource
+from cognify_hasher.s3 import S3Source
+from cognify_hasher.storage import Storage, real_roots
+from cognify_hasher.tenancy import Place, grants
+from cognify_objectstore import ObjectStore, StoreSettings
+
+STORE = ObjectStore(StoreSettings())  # never contacted: nothing here reads
 
 
-@pytest.fixture
-def tree(tmp_path: Path) -> Path:
-    (tmp_path / "allowed" / "runs" / "checkpoint-1").mkdir(parents=True)
-    (tmp_path / "secret").mkdir()
-    (tmp_path / "allowed" / "runs" / "escape").symlink_to(tmp_path / "secret")
-    (tmp_path / "allowed" / "runs" / "alias").symlink_to(
-        tmp_path / "allowed" / "runs" / "checkpoint-1"
-    )
-    return tmp_path
+def _storage(roots: str, s3: str = "", store: ObjectStore | None = STORE) -> Storage:
+    return Storage(grants(roots, s3, "cognify-audit"), store)
 
 
-def _refusal(storage: Storage, uri: str) -> str:
+def _refusal(storage: Storage, workspace: str, uri: str) -> str:
     with pytest.raises(JobFailure) as info:
-        storage.locate(uri)
+        storage.open(workspace, uri)
     assert info.value.kind is FailureKind.REFUSED
     assert info.value.reason.startswith("path refused: ")
     return info.value.reason
 
 
-def test_a_path_under_an_allowed_root_is_accepted_as_its_real_path(tree: Path) -> None:
-    storage = Storage([tree / "allowed"])
-    ckpt = tree / "allowed" / "runs" / "checkpoint-1"
-    assert storage.locate(str(ckpt)) == LocalPath(ckpt)
-    assert storage.locate(f"file://{ckpt}") == LocalPath(ckpt)
-    assert storage.locate(str(tree / "allowed/runs/alias")) == LocalPath(ckpt), "link inside"
-    assert storage.locate(str(tree / "allowed/runs/../runs/checkpoint-1")) == LocalPath(ckpt)
+def test_a_local_path_is_bound_below_its_most_specific_root() -> None:
+    storage = _storage("ws-a=/data/a;*=/data")
+    source = storage.open("ws-a", "/data/a/runs/checkpoint-1")
+    assert isinstance(source, LocalSource)
+    assert (source.root, source.rel) == ("/data/a", "runs/checkpoint-1")
+    source = storage.open("ws-b", "file:///data/b/x.jsonl")
+    assert isinstance(source, LocalSource)
+    assert (source.root, source.rel) == ("/data", "b/x.jsonl")
+    assert storage.open("ws-a", "/data/a").rel == ""  # type: ignore[attr-defined]
 
 
-def test_dot_dot_cannot_escape_the_roots(tree: Path) -> None:
-    reason = _refusal(Storage([tree / "allowed"]), f"{tree}/allowed/runs/../../secret")
-    assert "through '..'" in reason and f"it names {tree}/secret" in reason
+def test_an_s3_uri_is_bound_to_the_s3_adapter() -> None:
+    storage = _storage("", "ws-a=s3://datasets/a/")
+    source = storage.open("ws-a", "s3://datasets/a/train.parquet")
+    assert isinstance(source, S3Source)
+    assert (source.bucket, source.key) == ("datasets", "a/train.parquet")
 
 
-def test_a_symbolic_link_cannot_escape_the_roots(tree: Path) -> None:
-    reason = _refusal(Storage([tree / "allowed"]), f"{tree}/allowed/runs/escape")
-    assert f"symbolic link to {tree}/secret" in reason
-    assert "outside the allowed roots" in reason
+def test_refusals_say_why() -> None:
+    storage = _storage("ws-a=/data/a;*=/data/common", "*=s3://datasets/")
+    assert "outside the allowed roots of workspace ws-b" in _refusal(storage, "ws-b", "/etc/passwd")
+    assert "granted to another workspace" in _refusal(storage, "ws-b", "/data/a/x")
+    assert "'..'" in _refusal(storage, "ws-a", "/data/a/../common/x")
+    assert "not an absolute path" in _refusal(storage, "ws-a", "data/a")
+    assert "neither a local path" in _refusal(storage, "ws-a", "http://example.com/x")
+    assert "outside the allowed buckets" in _refusal(storage, "ws-a", "s3://other/x")
+    assert "s3://bucket/key" in _refusal(storage, "ws-a", "s3://datasets/")
+    assert "never hashed" in _refusal(
+        _storage("", "*=s3://cognify-audit/"), "ws-a", "s3://cognify-audit/packages/ws-a/"
+    )
+    assert "no object store configured" in _refusal(
+        _storage("", "*=s3://datasets/", store=None), "ws-a", "s3://datasets/x"
+    )
+    assert "outside the allowed roots of workspace ws-a (none)" in _refusal(
+        _storage(""), "ws-a", "/data/a"
+    )
 
 
-def test_other_paths_are_refused_with_the_reason(tree: Path) -> None:
-    storage = Storage([tree / "allowed"])
-    assert "outside the allowed roots" in _refusal(storage, "/etc/passwd")
-    assert "not an absolute path" in _refusal(storage, "allowed/runs")
-    assert "neither a local path" in _refusal(storage, "http://example.com/x")
-    assert "no allowed roots are configured" in _refusal(Storage([]), str(tree / "allowed"))
-    assert "outside the allowed roots" in _refusal(storage, f"{tree}/allowedx")  # a sibling
-
-
-def test_s3_sources_name_a_bucket_and_key(tree: Path) -> None:
-    from cognify_objectstore import ObjectStore, StoreSettings
-
-    storage = Storage([], ["datasets"], ObjectStore(StoreSettings()))
-    assert storage.locate("s3://datasets/a/b.parquet") == S3Object("datasets", "a/b.parquet")
-    assert "allowed buckets" in _refusal(storage, "s3://audit/a")
-    assert "s3://bucket/key" in _refusal(storage, "s3://datasets/")
-    assert "s3://bucket/key" in _refusal(storage, "s3://datasets/a/../../b")
+def test_roots_are_spelled_as_real_paths_with_their_own_name_kept(tmp_path: Path) -> None:
+    (tmp_path / "real").mkdir()
+    (tmp_path / "alias").symlink_to(tmp_path / "real")
+    (tmp_path / "real" / "root").mkdir()
+    rooted = real_roots(grants(f"ws-a={tmp_path}/alias/root;*={tmp_path}/real/root", "", None))
+    assert rooted.owners == {Place(None, f"{tmp_path}/real/root"): {"ws-a", "*"}}
+    link_root = real_roots(grants(f"ws-a={tmp_path}/alias", "", None))
+    assert list(link_root.owners) == [Place(None, f"{tmp_path}/alias")]  # refused when read

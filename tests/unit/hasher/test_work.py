@@ -25,6 +25,7 @@ from cognify_hasher.combine import Ledger
 from cognify_hasher.progress import Cancelled, Progress, Snapshot
 from cognify_hasher.settings import Chunking, Topics
 from cognify_hasher.storage import Storage
+from cognify_hasher.tenancy import grants
 from cognify_hasher.work import Output, Work
 from cognify_hashing import hash_dataset, scan_checkpoint
 
@@ -45,7 +46,7 @@ def _job(target: HashTarget, uri: str, job_id: str = "job-1") -> HashJobRequeste
 
 
 def _work(root: Path, **chunking: int) -> Work:
-    return Work(Storage([root]), Chunking(**chunking), TOPICS, ME, threads=2)
+    return Work(Storage(grants(f"*={root}", "", None)), Chunking(**chunking), TOPICS, ME, threads=2)
 
 
 def _checkpoint(directory: Path) -> Path:

@@ -213,8 +213,13 @@ def export_audit(
             f"{row['package_hash']}: not written"
         )
     envelope, _ = call("GET", f"/v1/runs/{run_id}/exports/{template}/{format}/envelope")
+    # The seal key by the authenticated API (a key of the workspace), never one that came
+    # with the package: the one the envelope names, current or retired (docs/spec/trust.md).
     key, _ = call("GET", f"/v1/workspaces/{row['workspace_id']}/seal-key")
-    pem = json.loads(key)["public_key_pem"].encode()
+    published = json.loads(key)
+    named = {s.get("keyid") for s in json.loads(envelope).get("signatures", [])}
+    chosen = [k for k in published.get("keys", []) if k.get("key_id") in named]
+    pem = (chosen[0] if chosen else published)["public_key_pem"].encode()
     verdict = package_verify.verify(data, json.loads(envelope), package_verify.load_public_key(pem))
     if not verdict.ok:
         raise CognifyError("the package does not verify: " + "; ".join(verdict.failed))

@@ -101,25 +101,28 @@ def create_app(exporter: Exporter) -> FastAPI:
 
     @app.get(
         "/v1/workspaces/{workspace_id}/seal-key",
-        responses={200: {"model": SealKey}, **refusals(404)},
+        responses={200: {"model": SealKey}, **refusals(401, 404)},
     )
-    async def seal_key(workspace_id: WorkspaceId) -> Any:
-        """Public by design: auditors need it to verify packages offline. It takes no key, so
-        there is no caller to record: unlike the keyed routes, it writes no access event (the
-        key is public, and reading it discloses nothing about any run)."""
-        found = await exporter.pool.fetchval(
-            "SELECT 1 FROM workspaces WHERE workspace_id = $1", workspace_id
-        )
-        if found is None:
+    async def seal_key(workspace_id: WorkspaceId, request: Request, p: Caller) -> Any:
+        """The workspace's current seal key and its history (rotated keys, retired, still
+        valid for what they signed), for a key of that workspace only: any other is a 404,
+        like a workspace that does not exist, so the answer tells no one who exists. Each
+        read is recorded (`seal-key.read` on `workspace:<id>`). docs/spec/trust.md."""
+        obj = f"workspace:{workspace_id}"
+        if p.workspace_id != workspace_id:
+            await record(p, request, "seal-key.read", obj, False)
             raise HTTPException(404, "no such workspace")
         key = await exporter.public_key(workspace_id)
         public = keys.public_of(key)
+        history = await postgres.seal_key_history(exporter.pool, workspace_id)
+        await record(p, request, "seal-key.read", obj, True)
         return {
             "workspace_id": workspace_id,
             "key_id": key.key_id,
             "algorithm": "ed25519",
             "public_key_pem": attestation.public_pem(public),
             "public_key_b64": base64.b64encode(key.public_key).decode(),
+            "keys": [k.json() for k in history],
         }
 
     @app.post("/v1/runs/{run_id}/seal", responses={200: {"model": Sealed}, **WORK})

@@ -4,14 +4,16 @@ associated data (docs/spec/package.md)."""
 
 from __future__ import annotations
 
+import base64
 import os
 from dataclasses import dataclass
+from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-from .attestation import key_id
+from .attestation import key_id, public_pem
 
 SEALING = "aes-256-gcm-v1"
 
@@ -50,3 +52,24 @@ def open_private(key: SealedKey, master_key: bytes) -> Ed25519PrivateKey:
 
 def public_of(key: SealedKey) -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(key.public_key)
+
+
+@dataclass(frozen=True)
+class PublishedKey:
+    """A seal key as the workspace publishes it: public half, when made, when retired."""
+
+    key_id: str  # the fingerprint: 'ed25519:' + 64 hex of SHA-256 of the raw public key
+    public_key: bytes
+    created_at: datetime
+    retired_at: datetime | None
+
+    def json(self) -> dict[str, str | None]:
+        return {
+            "key_id": self.key_id,
+            "algorithm": "ed25519",
+            "public_key_pem": public_pem(Ed25519PublicKey.from_public_bytes(self.public_key)),
+            "public_key_b64": base64.b64encode(self.public_key).decode(),
+            "created_at": self.created_at.isoformat(),
+            "retired_at": self.retired_at.isoformat() if self.retired_at else None,
+            "status": "retired" if self.retired_at else "current",
+        }

@@ -10,8 +10,8 @@ from uuid import UUID
 
 import asyncpg
 import cognify_events as ev
-from cognify_lineage import chain, projection
-from cognify_lineage.model import Run, iso
+from cognify_lineage import chain, projection, queries
+from cognify_lineage.model import Finding, Run, iso
 from cognify_lineage.postgres import Pool, chain_rows, create_pool
 
 from . import keys
@@ -50,6 +50,27 @@ async def run(pool: Pool, run_id: str) -> Run | None:
 async def verified_chain(pool: Pool, run_id: str) -> chain.Verification:
     links, head = await chain_rows(pool, run_id)
     return chain.verify(run_id, links, head)
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """A run as one moment of lineage's store: its projection, its chain verified, and the
+    findings of its refused events. A seal names this chain's head, so what `seal.reasons`
+    checks must be the state folded from exactly these events."""
+
+    run: Run
+    chain: chain.Verification
+    refusals: list[Finding]
+
+
+async def snapshot(pool: Pool, run_id: str) -> Snapshot | None:
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        found = (await projection.load(conn, [run_id], full=True)).get(run_id)
+        if found is None:
+            return None
+        links, head = await chain_rows(conn, run_id)
+        refused = await queries.refusals(conn, found)
+    return Snapshot(found, chain.verify(run_id, links, head), refused)
 
 
 async def quoted_events(pool: Pool, run_id: str, count: int) -> list[ev.EventBase]:
@@ -127,27 +148,67 @@ async def retention(pool: Pool, workspace_id: str) -> Retention:
     )
 
 
-async def seal_key(pool: Pool, workspace_id: str, master_key: bytes) -> keys.SealedKey:
-    """The workspace's seal key, made on first use (the first writer wins a race)."""
-    row = await pool.fetchrow("SELECT * FROM seal_keys WHERE workspace_id = $1", workspace_id)
-    if row is None:
-        new = keys.generate(workspace_id, master_key)
-        await pool.execute(
-            """INSERT INTO seal_keys (workspace_id, key_id, public_key, private_key_sealed)
-               VALUES ($1, $2, $3, $4) ON CONFLICT (workspace_id) DO NOTHING""",
-            workspace_id,
-            new.key_id,
-            new.public_key,
-            new.private_key_sealed,
-        )
-        row = await pool.fetchrow("SELECT * FROM seal_keys WHERE workspace_id = $1", workspace_id)
-    assert row is not None
+def _sealed_key(row: Any) -> keys.SealedKey:
     return keys.SealedKey(
         row["workspace_id"],
         row["key_id"],
         bytes(row["public_key"]),
         bytes(row["private_key_sealed"]),
     )
+
+
+async def seal_key(pool: Pool, workspace_id: str, master_key: bytes) -> keys.SealedKey:
+    """The workspace's current seal key, made on first use (the first writer wins a race)."""
+    current = "SELECT * FROM seal_keys WHERE workspace_id = $1 AND retired_at IS NULL"
+    row = await pool.fetchrow(current, workspace_id)
+    if row is None:
+        new = keys.generate(workspace_id, master_key)
+        await pool.execute(
+            """INSERT INTO seal_keys (workspace_id, key_id, public_key, private_key_sealed)
+               VALUES ($1, $2, $3, $4)
+               ON CONFLICT (workspace_id) WHERE retired_at IS NULL DO NOTHING""",
+            workspace_id,
+            new.key_id,
+            new.public_key,
+            new.private_key_sealed,
+        )
+        row = await pool.fetchrow(current, workspace_id)
+    assert row is not None
+    return _sealed_key(row)
+
+
+async def seal_key_history(pool: Pool, workspace_id: str) -> list[keys.PublishedKey]:
+    """Every seal key the workspace has had, oldest first: packages signed by a retired
+    key still verify against it."""
+    rows = await pool.fetch(
+        """SELECT key_id, public_key, created_at, retired_at FROM seal_keys
+           WHERE workspace_id = $1 ORDER BY created_at, key_id""",
+        workspace_id,
+    )
+    return [
+        keys.PublishedKey(r["key_id"], bytes(r["public_key"]), r["created_at"], r["retired_at"])
+        for r in rows
+    ]
+
+
+async def rotate_seal_key(pool: Pool, workspace_id: str, master_key: bytes) -> keys.SealedKey:
+    """Retire the current seal key (kept, and published as retired) and make a new one."""
+    new = keys.generate(workspace_id, master_key)
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute(
+            """UPDATE seal_keys SET retired_at = now()
+               WHERE workspace_id = $1 AND retired_at IS NULL""",
+            workspace_id,
+        )
+        await conn.execute(
+            """INSERT INTO seal_keys (workspace_id, key_id, public_key, private_key_sealed)
+               VALUES ($1, $2, $3, $4)""",
+            workspace_id,
+            new.key_id,
+            new.public_key,
+            new.private_key_sealed,
+        )
+    return new
 
 
 async def export_row(

@@ -46,6 +46,9 @@ class SealKey(Answer):
     algorithm: str
     public_key_pem: str
     public_key_b64: str
+    keys: list[dict[str, Json]] = Field(
+        default=[], description="every seal key of the workspace, current and retired"
+    )
 
 
 def package_content() -> dict[str, Any]:

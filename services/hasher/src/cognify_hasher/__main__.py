@@ -7,7 +7,7 @@ import logging
 import signal
 
 from .app import serve, start_metrics
-from .settings import HasherSettings
+from .settings import HasherSettings, replaced_settings
 
 
 async def _main() -> None:
@@ -15,7 +15,12 @@ async def _main() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
-    settings = HasherSettings()
+    for problem in replaced_settings():
+        raise SystemExit(f"cognify_hasher: {problem}")
+    try:
+        settings = HasherSettings()
+    except ValueError as exc:  # tenancy.ConfigError, a malformed number
+        raise SystemExit(f"cognify_hasher: {exc}") from None
     start_metrics(settings)
     await serve(settings, stop)
 

@@ -18,7 +18,7 @@ from cognify_objectstore import ObjectStore
 from . import __version__, metrics
 from .kafka import CombineWorker, JobWorker, Publisher
 from .settings import HasherSettings
-from .storage import Storage
+from .storage import Storage, real_roots
 from .work import Work
 
 log = logging.getLogger("cognify_hasher")
@@ -26,10 +26,7 @@ log = logging.getLogger("cognify_hasher")
 
 def build_work(settings: HasherSettings, me: Producer) -> Work:
     storage = Storage(
-        settings.allowed_roots,
-        settings.allowed_buckets,
-        ObjectStore(settings.store),
-        settings.spool_dir,
+        real_roots(settings.grants()), ObjectStore(settings.store), settings.spool_dir
     )
     return Work(storage, settings.chunking, settings.topics, me, settings.hash_threads)
 
@@ -65,10 +62,11 @@ async def serve(
         if ready is not None:
             ready.set()
         log.info(
-            "hasher up: group %s on %s, roots %s, metrics port %s",
+            "hasher up: group %s on %s, roots %s, s3 %s, metrics port %s",
             settings.group_id,
             t.jobs,
-            ":".join(map(str, settings.allowed_roots)) or "none",
+            settings.roots or "none",
+            settings.s3 or "none",
             settings.metrics_port,
         )
         await _until_stopped(stop, tasks)

@@ -13,6 +13,9 @@ from cognify_events import EVENTS, HASH_CHUNKS, HASH_JOBS, HASH_PROGRESS
 from cognify_kafka import KafkaSettings
 from cognify_objectstore import StoreSettings
 
+from . import tenancy
+from .tenancy import Grants
+
 
 def _env(name: str, default: str) -> str:
     return os.environ.get(name, default)
@@ -20,10 +23,6 @@ def _env(name: str, default: str) -> str:
 
 def _env_int(name: str, default: int) -> int:
     return int(_env(name, str(default)))
-
-
-def _paths(text: str) -> tuple[Path, ...]:
-    return tuple(Path(part) for part in text.split(":") if part)
 
 
 @dataclass(frozen=True)
@@ -69,17 +68,11 @@ class HasherSettings:
     combine_group_id: str = field(
         default_factory=lambda: _env("COGNIFY_HASHER_COMBINE_GROUP", "cognify-hasher-combine")
     )
-    # Local paths are hashed only under these roots (colon-separated); none means none.
-    allowed_roots: tuple[Path, ...] = field(
-        default_factory=lambda: _paths(_env("COGNIFY_HASHER_ALLOWED_ROOTS", ""))
-    )
-    # Buckets that s3:// sources may name (comma-separated); "*" means any bucket the
-    # credentials can read.
-    allowed_buckets: tuple[str, ...] = field(
-        default_factory=lambda: tuple(
-            b for b in _env("COGNIFY_HASHER_ALLOWED_BUCKETS", "*").split(",") if b
-        )
-    )
+    # Where each workspace's jobs may read (tenancy: docs/hasher.md, "Confinement"): local
+    # roots and s3:// prefixes, `owner=place,place;owner=...`, owner a workspace id or `*`.
+    # Nothing granted is nothing readable: no S3 access at all unless COGNIFY_HASHER_S3 says.
+    roots: str = field(default_factory=lambda: _env("COGNIFY_HASHER_ROOTS", ""))
+    s3: str = field(default_factory=lambda: _env("COGNIFY_HASHER_S3", ""))
     chunking: Chunking = field(default_factory=Chunking)
     # Files of one checkpoint (or chunk) hashed at once: hashlib drops the GIL on big reads.
     hash_threads: int = field(
@@ -108,3 +101,24 @@ class HasherSettings:
         default_factory=lambda: _env_int("COGNIFY_HASHER_MAX_POLL_INTERVAL_MS", 3_600_000)
     )
     instance: str = field(default_factory=lambda: f"{socket.gethostname()}:{os.getpid()}")
+
+    def __post_init__(self) -> None:
+        self.grants()  # a setting that cannot be read stops the hasher before it starts
+
+    def grants(self) -> Grants:
+        """Both grant settings; the audit bucket's package prefix is never readable."""
+        return tenancy.grants(self.roots, self.s3, self.store.bucket)
+
+
+# Settings of earlier versions that granted every workspace everything they named.
+REPLACED = {
+    "COGNIFY_HASHER_ALLOWED_ROOTS": "COGNIFY_HASHER_ROOTS='*=/path,/path' (or per workspace)",
+    "COGNIFY_HASHER_ALLOWED_BUCKETS": "COGNIFY_HASHER_S3='*=s3://bucket/prefix/' (none: no S3)",
+}
+
+
+def replaced_settings() -> list[str]:
+    """What to say about each replaced setting still in the environment."""
+    return [
+        f"{old} is no longer read: set {new}" for old, new in REPLACED.items() if old in os.environ
+    ]

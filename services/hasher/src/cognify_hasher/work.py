@@ -37,7 +37,8 @@ from .jobs import FailureKind, JobFailure
 from .progress import Progress
 from .ranges import hash_range, jsonl_offsets
 from .settings import Chunking, Topics
-from .storage import Location, Storage
+from .source import Source, Span, hash_files
+from .storage import Storage
 
 T = TypeVar("T")
 
@@ -66,7 +67,7 @@ class Work:
         """Hash a job whole, or plan it into chunk jobs when it is large."""
         started = time.monotonic()
         try:
-            where = self.storage.locate(job.payload.source_uri)
+            where = self.storage.open(job.workspace_id, job.payload.source_uri)
             if job.payload.target is HashTarget.DATASET:
                 return self._dataset(job, where, progress, started)
             return self._checkpoint(job, where, progress, started)
@@ -79,16 +80,13 @@ class Work:
         started = time.monotonic()
         p = chunk.payload
         try:
-            where = self.storage.locate(p.source_uri)
+            where = self.storage.open(chunk.workspace_id, p.source_uri)
             if p.target is HashTarget.DATASET:
                 if p.record_offset is None or p.record_count is None:
                     raise JobFailure(FailureKind.INVALID, "a dataset chunk names no record range")
-                with self.storage.dataset(
-                    where,
-                    record_offset=p.record_offset,
-                    record_count=p.record_count,
-                    byte_offset=p.byte_offset,
-                    version=p.source_version,
+                span = Span(p.record_offset, p.record_count, p.byte_offset)
+                with where.dataset(
+                    span, p.source_version
                 ) as read:  # s3: only the chunk's own bytes, of the version planned from
                     progress.start(records_total=p.record_count)
                     digest = _guarded(
@@ -104,7 +102,7 @@ class Work:
             else:
                 files = [(f.path, f.size) for f in p.files]
                 progress.start(bytes_total=sum(size for _, size in files))
-                entries, versions = self.storage.hash_files(where, files, progress, self.threads)
+                entries, versions = hash_files(where, files, progress, self.threads)
                 manifest = Manifest.from_entries(entries)
                 event = jobs.chunk_computed(
                     chunk, self.me, _since(started), manifest=manifest, versions=versions
@@ -127,9 +125,9 @@ class Work:
     # ---- whole jobs ---------------------------------------------------------------------
 
     def _dataset(
-        self, job: HashJobRequested, where: Location, progress: Progress, started: float
+        self, job: HashJobRequested, where: Source, progress: Progress, started: float
     ) -> list[Output]:
-        with self.storage.dataset(where) as read:
+        with where.dataset() as read:
             source = _guarded(lambda: open_source(read.path))
             offsets = None
             if isinstance(source, JsonLinesFile):
@@ -149,14 +147,14 @@ class Work:
         return [self._result(result)]
 
     def _checkpoint(
-        self, job: HashJobRequested, where: Location, progress: Progress, started: float
+        self, job: HashJobRequested, where: Source, progress: Progress, started: float
     ) -> list[Output]:
-        files = self.storage.list_files(where)
+        files = where.files()
         plan = jobs.plan_checkpoint(files, self.chunking.bytes, self.chunking.files)
         if plan is not None:
             return self._chunks(job, plan)
         progress.start(bytes_total=sum(size for _, size in files))
-        entries, versions = self.storage.hash_files(where, files, progress, self.threads)
+        entries, versions = hash_files(where, files, progress, self.threads)
         manifest = _guarded(lambda: Manifest.from_entries(entries))
         progress.finish()
         result = jobs.checkpoint_computed(
