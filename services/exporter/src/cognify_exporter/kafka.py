@@ -62,7 +62,12 @@ async def handle(exporter: Exporter, request: SealRequested) -> None:
     p = request.payload
     try:
         await exporter.seal(
-            request.run_id, p.requested_by, request.workspace_id, list(p.formats), p.template
+            request.run_id,
+            p.requested_by,
+            request.workspace_id,
+            list(p.formats),
+            p.template,
+            request_id=request.event_id,  # the refusal names the request it answers
         )
     except Refused as exc:
         log.warning("seal of %s refused: %s", request.run_id, "; ".join(exc.reasons))

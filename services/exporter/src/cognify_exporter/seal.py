@@ -2,18 +2,22 @@
 
 A run is sealable when it has ended, every hash job has a result or a recorded gap (a
 `hash.failed` is evidence of absence, and acceptable), every dataset change has a
-documented diff, and the approvals the workspace policy requires are there and not
-overturned. `reasons` names every thing that is missing, precisely enough to act on.
+documented diff, every sequence conflict (an event refused for claiming a number the run
+already had) has been seen by a reviewer, and the approvals the workspace policy requires
+are there and not overturned. `reasons` names every thing that is missing, precisely
+enough to act on.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from uuid import UUID, uuid5
+from uuid import UUID, uuid4, uuid5
 
 import cognify_events as ev
-from cognify_lineage.model import SEALED, Approval, Run
+from cognify_lineage import sequence
+from cognify_lineage.model import SEALED, Approval, Finding, Run
 
 ENDED = ("completed", "failed", "interrupted")
 # A seal's event id is derived from the run and the chain head, so a seal published twice
@@ -40,8 +44,9 @@ def latest_decisions(approvals: tuple[Approval, ...]) -> dict[str, Approval]:
     return latest
 
 
-def reasons(run: Run, policy: Policy) -> list[str]:
-    """Why the run cannot be sealed now; empty when it can."""
+def reasons(run: Run, policy: Policy, refusals: Iterable[Finding] = ()) -> list[str]:
+    """Why the run cannot be sealed now; empty when it can. `refusals`: the findings of
+    the run's refused events (lineage's read side), of which sequence conflicts count."""
     out: list[str] = []
     if run.status == SEALED:
         return out
@@ -58,6 +63,14 @@ def reasons(run: Run, policy: Policy) -> list[str]:
             out.append(
                 f"undocumented dataset change: {finding.subject} changed from "
                 f"{d.get('previous_root')} to {d.get('new_root')} without a documented diff"
+            )
+    for finding in refusals:
+        if finding.kind == sequence.CONFLICT and finding.resolved_at is None:
+            d = finding.detail
+            out.append(
+                f"unseen sequence conflict: a {d.get('type')} event {finding.subject} claimed "
+                f"seq {d.get('seq')}, which the run already had, and was refused; a reviewer "
+                f"must annotate finding {finding.id} before the seal"
             )
     latest = latest_decisions(run.approvals)
     for a in latest.values():
@@ -88,5 +101,32 @@ def seal_event(
         producer=producer,
         payload=ev.RunSealedPayload(
             sealed_at=when, sealed_by=sealed_by, chain_head=chain.head, event_count=chain.length
+        ),
+    )
+
+
+def refusal_id(run_id: str, request_id: UUID) -> UUID:
+    """The id of the `run.seal_refused` answering a seal request: one answer per request,
+    however often the request is delivered."""
+    return uuid5(SEAL_NAMESPACE, f"{run_id}/refused/{request_id}")
+
+
+def refusal_event(
+    run: Run,
+    why: list[str],
+    requested_by: str,
+    request_id: UUID | None,
+    when: datetime,
+    producer: ev.Producer,
+) -> ev.SealRefused:
+    return ev.SealRefused(
+        event_id=refusal_id(run.run_id, request_id) if request_id is not None else uuid4(),
+        workspace_id=run.workspace_id,
+        project=run.project,
+        run_id=run.run_id,
+        time=when,
+        producer=producer,
+        payload=ev.SealRefusedPayload(
+            reasons=why, request_id=request_id, requested_by=requested_by
         ),
     )

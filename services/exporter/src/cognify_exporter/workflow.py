@@ -1,9 +1,13 @@
 """Seal a run and export its packages: the steps, in order, over the adapters.
 
-seal:   load the run -> `seal.reasons` (and the chain, recomputed) -> publish `run.sealed`
-        -> wait until lineage has folded it -> auto-export per the retention settings.
+seal:   read the run, its chain and its refused events in one snapshot -> `seal.reasons`
+        (and the chain, recomputed) -> publish `run.sealed` -> wait until lineage has
+        folded it -> auto-export per the retention settings.
         Lineage refuses a stale seal (an event of the run stored after the chain was read):
         then the steps are taken again with the new chain, up to `seal_attempts` times.
+        A seal the exporter will not make (reasons, or every seal stale) is published as
+        `run.seal_refused` (every reason, the request it answers, who asked) before the
+        caller hears of it, so the run shows it: nothing is refused in silence.
 export: seal first when needed -> report from the store at the seal -> render and sign
         -> write to WORM storage (locked for the workspace's retention) -> `export.completed`.
 """
@@ -16,9 +20,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 import cognify_events as ev
-from cognify_lineage.model import SEALED, iso
+from cognify_lineage.model import SEALED, Run, iso
 
 from . import keys, metrics, package, postgres, report, seal
 from .objectstore import PackageStore
@@ -98,15 +103,57 @@ class Exporter:
         workspace_id: str | None = None,
         formats: list[ev.ExportFormat] | None = None,
         template: ev.ExportTemplate = ev.ExportTemplate.DEFAULT,
+        request_id: UUID | None = None,
     ) -> dict[str, Any]:
+        """Seal the run (`request_id`: the `run.seal_requested` event this answers, if
+        any); a refusal is published as `run.seal_refused`, then raised."""
         run = await self._run(run_id, workspace_id)
+        try:
+            run = await self._sealed(run, sealed_by)
+        except Refused as exc:
+            await self._refused(run, exc.reasons, sealed_by, request_id)
+            raise
+        except StaleSeal as exc:
+            await self._refused(run, [str(exc)], sealed_by, request_id)
+            raise
+        retention = await postgres.retention(self.pool, run.workspace_id)
+        wanted = list(formats or [])
+        if retention.auto_export_on_seal and retention.auto_export_format not in wanted:
+            wanted.append(retention.auto_export_format)
+        exports = [await self.export(run_id, f, template, sealed_by) for f in wanted]
+        return {
+            "run_id": run_id,
+            "status": SEALED,
+            "seal": dict(run.info["seal"]),
+            "exports": [export_json(x) for x in exports],
+        }
+
+    async def _refused(
+        self, run: Run, why: list[str], requested_by: str, request_id: UUID | None
+    ) -> None:
+        event = seal.refusal_event(
+            run, why, requested_by, request_id, datetime.now(UTC), self.producer
+        )
+        await self.publish(event)
+
+    async def _sealed(self, run: Run, sealed_by: str) -> Run:
+        """Seal `run` (as read by the caller) unless it is sealed already; the run sealed."""
+        run_id = run.run_id
         refusal = ""
         for _ in range(self.seal_attempts):
             if run.status == SEALED:
                 break
             policy, _ = await postgres.documentation(self.pool, run.workspace_id)
-            problems = seal.reasons(run, policy)
-            chain = await postgres.verified_chain(self.pool, run_id)
+            # One moment of the store: the state checked is the one folded from exactly
+            # the chain the seal names (and a head committed meanwhile cannot look like
+            # events removed).
+            found = await postgres.snapshot(self.pool, run_id)
+            if found is None:
+                raise NotFound(run_id)
+            run, chain = found.run, found.chain
+            if run.status == SEALED:
+                break
+            problems = seal.reasons(run, policy, found.refusals)
             if not chain.valid:
                 problems.append(f"event chain broken: {chain.describe()}")
             if problems:
@@ -127,20 +174,10 @@ class Exporter:
                 metrics.SEALS.labels("stale").inc()
                 log.warning("seal of %s refused by lineage as stale: %s", run_id, stale)
                 refusal = stale
-            run = await self._run(run_id, workspace_id)
+            run = await self._run(run_id, None)
         if run.status != SEALED:
             raise StaleSeal(run_id, self.seal_attempts, refusal)
-        retention = await postgres.retention(self.pool, run.workspace_id)
-        wanted = list(formats or [])
-        if retention.auto_export_on_seal and retention.auto_export_format not in wanted:
-            wanted.append(retention.auto_export_format)
-        exports = [await self.export(run_id, f, template, sealed_by) for f in wanted]
-        return {
-            "run_id": run_id,
-            "status": SEALED,
-            "seal": dict(run.info["seal"]),
-            "exports": [export_json(x) for x in exports],
-        }
+        return run
 
     async def _until_sealed(self, run_id: str, event: ev.RunSealed) -> str | None:
         """Wait until lineage has folded a seal of the run (None), or has refused `event`

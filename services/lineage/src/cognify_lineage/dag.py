@@ -34,6 +34,7 @@ from cognify_events import (
     RunRejected,
     RunSealed,
     RunStarted,
+    SealRefused,
     SealRequested,
     SystemInfoCaptured,
 )
@@ -80,6 +81,9 @@ def fold_all(events: Iterable[Event], state: Projection | None = None) -> Projec
         )
         if run.status == SEALED and not sealing.allowed_after_seal(event):
             continue  # read-only after the seal (sealing.py); the adapter never stores these
+        high, seq = run.seq_high, event.seq
+        if seq is not None and high is not None and seq <= high and sequence.seen(run, seq):
+            continue  # a conflict (sequence.py): the first claim stands; the adapter refuses it
         if isinstance(event, MetricsLogged):  # first: nearly every event of a run is one
             run = _observe(run, event, metrics=_points(run, event, owned))
         elif isinstance(event, DatasetRegistered | HashComputed):
@@ -238,8 +242,11 @@ def _fold_run(run: Run, e: Event) -> Run:
         case SealRequested(payload=p):
             request = {**p.model_dump(mode="json"), "at": iso(e.time)}
             return evolve(run, info={**run.info, "seal_requested": request})
+        case SealRefused(payload=p):
+            return _seal_refused(run, e, p.request_id)
         case RunSealed(payload=p):
             seal = p.model_dump(mode="json")
+            run = _refusals_answered(run, e.time)
             return evolve(
                 run, status=SEALED, sealed_at=p.sealed_at, info={**run.info, "seal": seal}
             )
@@ -248,3 +255,23 @@ def _fold_run(run: Run, e: Event) -> Run:
             return evolve(run, info={**run.info, "exports": exports})
         case _:  # hash.job_requested and anything newer: stored, nothing to fold
             return run
+
+
+def _seal_refused(run: Run, e: SealRefused, request_id: object) -> Run:
+    """The exporter would not seal: the run shows the latest refusal (`seal_refused`) and
+    a `seal-refused` finding per refusal, resolved when the run is sealed. It does not
+    block a later seal: the reasons it names do, for as long as they hold."""
+    refusal = {**e.payload.model_dump(mode="json"), "at": iso(e.time), "event_id": str(e.event_id)}
+    subject = str(request_id) if request_id is not None else str(e.event_id)
+    finding = Finding(f"seal-refused:{e.event_id}", "seal-refused", subject, e.time, refusal)
+    run = evolve(run, info={**run.info, "seal_refused": refusal})
+    return run if finding.id in run.findings else nodes.put_finding(run, finding)
+
+
+def _refusals_answered(run: Run, when: datetime) -> Run:
+    for f in list(run.findings.values()):
+        if f.kind == "seal-refused" and f.resolved_at is None:
+            run = nodes.put_finding(
+                run, evolve(f, resolved_at=when, resolution={"by": "run.sealed"})
+            )
+    return run

@@ -24,7 +24,7 @@ from cognify_events.catalog import EVENT_ADAPTER
 from cognify_events.codec import decode as codec_decode
 from pydantic import ValidationError
 
-from . import chain, changes, dag, projection, sealing
+from . import chain, changes, dag, projection, sealing, sequence
 from .model import Projection, Run
 
 Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
@@ -141,7 +141,7 @@ async def apply_batch(pool: Pool, group_id: str, topic: str, batch: PollBatch) -
         # refused (sealing.py), and the fold starts from them.
         runs = await projection.load(conn, {d.event.run_id for d in new if d.event.run_id})
         sealed = {run_id for run_id, run in runs.items() if run.sealed_at is not None}
-        new, refused = await _screen(conn, new, sealed)
+        new, refused = await _screen(conn, new, sealed, runs)
         try:
             # Redeliveries of stored events are rare: append optimistically and let the
             # unique event_id say when one slipped in, instead of probing every id first.
@@ -179,17 +179,22 @@ def _distinct(decoded: list[Decoded]) -> list[Decoded]:
 
 
 async def _screen(
-    conn: projection.Conn, decoded: list[Decoded], sealed: set[str]
+    conn: projection.Conn, decoded: list[Decoded], sealed: set[str], runs: dict[str, Run]
 ) -> tuple[list[Decoded], list[tuple[Decoded, str]]]:
-    """Split the batch's new events into those to store and those to refuse because their
-    run was sealed before them, or because they are a stale seal (sealing.refusals). A run
-    is sealed in the store when its projected row has `sealed_at`, folded in the
+    """Split the batch's new events into those to store and those to refuse because they
+    claim a sequence number their run already has (sequence.conflicts), their run was
+    sealed before them, or they are a stale seal (sealing.refusals; its reason wins). A
+    run is sealed in the store when its projected row has `sealed_at`, folded in the
     transaction that stored its `run.sealed`.
     An event already stored (a redelivery) is left to the duplicate check, never refused."""
-    if not sealed and not any(d.event.type == sealing.SEALED_BY for d in decoded):
-        return decoded, []  # nearly every batch: no run sealed, none being sealed
+    clash = sequence.conflicts((d.event for d in decoded), runs)
+    if not clash and not sealed and not any(d.event.type == sealing.SEALED_BY for d in decoded):
+        return decoded, []  # nearly every batch: no conflict, no run sealed, none being sealed
     pending = await _pending_seals(conn, decoded, sealed)
-    verdicts = sealing.refusals((d.event for d in decoded), sealed, pending)
+    verdicts = {
+        **clash,
+        **sealing.refusals((d.event for d in decoded), sealed, pending, set(clash)),
+    }
     if not verdicts:
         return decoded, []
     stored = await _stored_ids(conn, [decoded[i].event.event_id for i in verdicts])
@@ -423,7 +428,19 @@ async def rebuild(pool: Pool, chunk: int = 5_000, timeout: timedelta | None = No
     return count
 
 
-async def chain_rows(pool: Pool, cid: str) -> tuple[list[chain.StoredLink], str | None]:
+async def chain_rows(
+    pool: Pool | projection.Conn, cid: str
+) -> tuple[list[chain.StoredLink], str | None]:
+    """A chain's events and its recorded head, from one snapshot. Read apart, a head that
+    lineage committed in between was newer than the events read: an intact chain then
+    looked cut short ("events removed"), and the exporter refused to seal it (issue 12).
+    Given a connection already in a transaction (the exporter's snapshot), reads in it."""
+    if isinstance(pool, asyncpg.Pool):
+        async with pool.acquire() as conn:
+            return await chain_rows(conn, cid)
+    if not pool.is_in_transaction():
+        async with pool.transaction(isolation="repeatable_read", readonly=True):
+            return await chain_rows(pool, cid)
     rows = await pool.fetch(
         """SELECT chain_index, event_id, body, prev_hash, hash FROM events
            WHERE chain_id = $1 ORDER BY chain_index""",

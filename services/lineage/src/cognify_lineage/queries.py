@@ -5,10 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import chain, projection, sealing
+from . import chain, projection, sealing, sequence
 from .auth import Principal, key_id_of, matches
 from .graph import finding_json
-from .model import Finding, Run, iso
+from .model import Annotation, Finding, Run, iso
 from .postgres import Pool, chain_rows
 
 
@@ -123,14 +123,21 @@ def findings(run: Run) -> list[dict[str, Any]]:
 
 async def run_findings(pool: Pool, run: Run) -> list[dict[str, Any]]:
     """The run's findings as the read API shows them: the projected ones, then one
-    `event-after-seal` finding per event refused after the seal, or `stale-seal` per
-    `run.sealed` refused as stale (from `refused_events`, which is no projection table:
+    `event-after-seal` finding per event refused after the seal, `stale-seal` per
+    `run.sealed` refused as stale, or `sequence-conflict` per event refused for claiming a
+    sequence number already used (from `refused_events`, which is no projection table:
     those events were never stored nor folded)."""
     return [*findings(run), *await refusal_findings(pool, run)]
 
 
 async def refusal_findings(pool: Pool, run: Run) -> list[dict[str, Any]]:
-    rows = await pool.fetch(
+    return [finding_json(f) for f in await refusals(pool, run)]
+
+
+async def refusals(db: Pool | projection.Conn, run: Run) -> list[Finding]:
+    """The findings of the run's refused events; a sequence conflict is resolved by a
+    reviewer's annotation of it (sequence.conflict_finding)."""
+    rows = await db.fetch(
         """SELECT event_id, type, producer, seq, event_time, reason, source_topic,
                   source_partition, source_offset, refused_at,
                   'sha256:' || encode(sha256(body), 'hex') AS body_sha256
@@ -138,7 +145,8 @@ async def refusal_findings(pool: Pool, run: Run) -> list[dict[str, Any]]:
         run.run_id,
         run.workspace_id,
     )
-    out = []
+    out: list[Finding] = []
+    notes: list[Annotation] | None = None
     for r in rows:
         event_id = str(r["event_id"])
         detail = {
@@ -153,12 +161,34 @@ async def refusal_findings(pool: Pool, run: Run) -> list[dict[str, Any]]:
             "partition": r["source_partition"],
             "offset": r["source_offset"],
         }
+        if sequence.is_conflict(r["reason"]):
+            notes = await _conflict_notes(db, run.run_id) if notes is None else notes
+            out.append(sequence.conflict_finding(event_id, r["refused_at"], detail, notes))
+            continue
         stale = sealing.is_stale_seal(r["type"], r["reason"])
         kind = "stale-seal" if stale else "event-after-seal"
-        out.append(
-            finding_json(Finding(f"{kind}:{event_id}", kind, event_id, r["refused_at"], detail))
-        )
+        out.append(Finding(f"{kind}:{event_id}", kind, event_id, r["refused_at"], detail))
     return out
+
+
+async def _conflict_notes(db: Pool | projection.Conn, run_id: str) -> list[Annotation]:
+    rows = await db.fetch(
+        """SELECT * FROM annotations WHERE run_id = $1 AND node_id LIKE $2
+           ORDER BY created_at, annotation_id""",
+        run_id,
+        f"{sequence.CONFLICT}:%",
+    )
+    return [
+        Annotation(
+            r["annotation_id"],
+            r["node_id"],
+            r["author_name"],
+            r["author_role"],
+            r["body"],
+            r["created_at"],
+        )
+        for r in rows
+    ]
 
 
 async def events(pool: Pool, run_id: str, limit: int, offset: int) -> dict[str, Any]:

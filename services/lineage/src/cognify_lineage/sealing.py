@@ -104,14 +104,19 @@ class Pending:
 
 
 def refusals(
-    events: Iterable[Event], sealed: Set[str], pending: Pending | None = None
+    events: Iterable[Event],
+    sealed: Set[str],
+    pending: Pending | None = None,
+    skip: Set[int] = frozenset(),
 ) -> dict[int, str]:
     """The events to refuse, by position in `events` (in partition order), with the reason:
     those of a run in `sealed` (sealed in the store) or sealed by an earlier `run.sealed`
     of `events`, unless allowed after a seal; and, given `pending`, every `run.sealed` of
     an unsealed run that does not name the run's chain head and length just before it
     (stale: refused, and the run stays unsealed). Every other event is stored and folded.
-    Without `pending`, seals are not checked against the chain."""
+    Without `pending`, seals are not checked against the chain. The positions in `skip`
+    are refused for another reason (sequence conflicts): never appended to a chain, and
+    refused here only when after a seal."""
     out: dict[int, str] = {}
     closed: Set[str] = sealed
     batch = list(events)
@@ -131,6 +136,8 @@ def refusals(
             if e.type not in AFTER_SEAL:
                 out[i] = reason(e)
                 continue
+        elif i in skip:
+            continue
         elif isinstance(e, RunSealed) and run_id in heads:
             before = pending is not None and e.event_id in pending.refused
             why = REFUSED_BEFORE if before else stale_reason(e, heads[run_id])

@@ -1,16 +1,91 @@
-"""Gaps in a run's producer sequence numbers (pure: no I/O).
+"""Gaps and conflicts in a run's producer sequence numbers (pure: no I/O).
 
 The SDK numbers a run's events 0, 1, 2, ...; a number never seen below the highest one is
 a gap, shown as a `sequence-gap` finding until a late event fills it. `run.ended` carries
 `last_seq`, so a lost tail is a gap too. Gaps are kept as inclusive ranges, so a producer
 that jumps far ahead costs one range, not one entry per missing number.
+
+A number is claimed once. A second event claiming a number already seen (another event
+id: a redelivery of the same event is a duplicate, dropped before this) is a conflict: it
+is refused, never folded over the first (a metric at step 1 silently changed from 1.5 to
+77.0 otherwise), and shown as a `sequence-conflict` finding that blocks the seal until a
+reviewer has seen it: annotated it (`annotation.added` whose `node_id` is the finding's
+id; ingest makes that event only for a reviewer's or an admin's key, and no key may sign
+one itself). docs/spec/lineage.md, "Sequence conflicts".
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
-from .model import Finding, Run, evolve
+from cognify_events import Event
+
+from .model import Annotation, Finding, Run, evolve
+
+CONFLICT = "sequence-conflict"
+
+
+def seen(run: Run | None, seq: int) -> bool:
+    """Has the run's producer sequence already had number `seq`?"""
+    if run is None or run.seq_high is None or seq > run.seq_high:
+        return False
+    return not any(lo <= seq <= hi for lo, hi in run.gaps)
+
+
+def conflict_reason(event: Event) -> str:
+    """Why `event` is refused: the dead letter's and `refused_events`' reason."""
+    return (
+        f"{CONFLICT}: run {event.run_id!r} already has an event with seq {event.seq}; "
+        f"a {event.type} event {event.event_id} claiming the same seq with other content "
+        "is refused, not applied over the first"
+    )
+
+
+def is_conflict(reason: str) -> bool:
+    return reason.startswith(f"{CONFLICT}: ")
+
+
+def conflicts(
+    events: Iterable[Event], runs: Mapping[str, Run], skip: Sequence[bool] | None = None
+) -> dict[int, str]:
+    """The events (by position, in partition order) that claim a number their run's
+    producer has already used: in the store (`runs`, the projected runs) or earlier in
+    `events`. `events` holds no event twice and none already stored (redeliveries are
+    dropped first). Positions where `skip` is true are left out (refused for another
+    reason: they claim nothing)."""
+    out: dict[int, str] = {}
+    claimed: dict[str, set[int]] = {}
+    for i, e in enumerate(events):
+        seq, run_id = e.seq, e.run_id
+        if seq is None or run_id is None or (skip is not None and skip[i]):
+            continue
+        mine = claimed.setdefault(run_id, set())
+        if seq in mine or seen(runs.get(run_id), seq):
+            out[i] = conflict_reason(e)
+        else:
+            mine.add(seq)
+    return out
+
+
+def conflict_finding(
+    event_id: str, opened_at: datetime, detail: Mapping[str, object], notes: Iterable[Annotation]
+) -> Finding:
+    """The `sequence-conflict` finding of a refused event, resolved by the first reviewer's
+    annotation of it (`notes`: the run's annotations)."""
+    finding_id = f"{CONFLICT}:{event_id}"
+    seen_by = [n for n in notes if n.node_id == finding_id]
+    first = min(seen_by, key=lambda n: (n.time, n.id), default=None)
+    if first is None:
+        return Finding(finding_id, CONFLICT, event_id, opened_at, dict(detail))
+    resolution = {
+        "seen_by": first.author_name,
+        "role": first.author_role,
+        "annotation_id": first.id,
+        "note": first.text,
+    }
+    return Finding(finding_id, CONFLICT, event_id, opened_at, dict(detail), first.time, resolution)
+
 
 Gaps = tuple[tuple[int, int], ...]
 
