@@ -69,8 +69,9 @@ def http(method: str, url: str, key: str, body: dict[str, Any] | None = None) ->
 
 
 def keys() -> dict[str, str]:
-    """The demo workspace's writer and reviewer keys, created on the first run."""
-    path = STATE / "keys.json"
+    """The demo workspace's writer and reviewer keys, created on the first run (the reviewer
+    key is Dr. Ana Ortiz's: approvals name the key's holder, never a name in the body)."""
+    path = STATE / "keys-v2.json"
     if path.exists():
         return json.loads(path.read_text())  # type: ignore[no-any-return]
     STATE.mkdir(parents=True, exist_ok=True)
@@ -102,6 +103,11 @@ def keys() -> dict[str, str]:
             role,
             "--label",
             f"demo {role}",
+            *(
+                ["--name", "Dr. Ana Ortiz", "--title", "compliance officer"]
+                if role != "writer"
+                else []
+            ),
             capture=True,
         ).strip()
         for role in ("writer", "reviewer")
@@ -176,10 +182,7 @@ def main() -> None:
         "POST",
         f"{INGEST}/v1/runs/{run_id}/approve",
         k["reviewer"],
-        {
-            "reviewer": {"name": "Dr. Ana Ortiz", "role": "compliance officer"},
-            "comment": "Provenance and evaluation reviewed.",
-        },
+        {"comment": "Provenance and evaluation reviewed."},
     )
     print("approved by Dr. Ana Ortiz (compliance officer)")
 

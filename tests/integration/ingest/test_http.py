@@ -76,12 +76,22 @@ async def test_write_endpoints_check_role_workspace_and_record_every_call(
             404, "POST", f"{s.ingest_url}/v1/runs/no-such-run/annotations", ka.reviewer, note
         )
 
-        decision = {
-            "reviewer": {"name": "Dr. Ana Ortiz", "role": "compliance officer"},
-            "comment": "ok",
-        }
+        # Who acts comes from the key (Dana Reyes holds ka.reviewer): a body naming anyone
+        # else is refused, one naming the holder is accepted, none is the usual case.
+        spoofed = {"reviewer": {"name": "Dr. Ana Ortiz", "role": "compliance officer"}}
         for verb in ("approve", "reject"):
-            await expect(201, "POST", f"{url}/{verb}", ka.reviewer, decision)
+            answer = await expect(422, "POST", f"{url}/{verb}", ka.reviewer, spoofed)
+            assert "never from the request" in str(answer)
+        admin_as_reviewer = {"reviewer": {"name": "Dana Reyes", "role": "compliance-officer"}}
+        await expect(422, "POST", f"{url}/approve", ka.admin, admin_as_reviewer)
+        await expect(
+            422, "POST", f"{url}/annotations", ka.reviewer, {**note, "author": spoofed["reviewer"]}
+        )
+        decision = {"comment": "ok"}
+        await expect(201, "POST", f"{url}/approve", ka.reviewer, admin_as_reviewer)
+        for verb in ("approve", "reject"):
+            if verb == "reject":
+                await expect(201, "POST", f"{url}/{verb}", ka.reviewer, decision)
             await expect(403, "POST", f"{url}/{verb}", ka.writer, decision)
             await expect(404, "POST", f"{url}/{verb}", kb.reviewer, decision)
             await expect(404, "POST", f"{url}/{verb}", kb.admin, decision)
@@ -143,10 +153,11 @@ async def test_write_endpoints_check_role_workspace_and_record_every_call(
         approvals = await s.pool.fetch(
             "SELECT * FROM approvals WHERE run_id = $1 ORDER BY decided_at", run
         )
-        assert [(r["decision"], r["reviewer_name"]) for r in approvals] == [
-            ("approved", "Dr. Ana Ortiz"),
-            ("rejected", "Dr. Ana Ortiz"),
+        assert [(r["decision"], r["reviewer_name"], r["reviewer_role"]) for r in approvals] == [
+            ("approved", "Dana Reyes", "compliance-officer"),
+            ("rejected", "Dana Reyes", "compliance-officer"),
         ]
+        assert (a, "approve", "admin") in denied  # the admin key approving as Dana Reyes
 
         async def sealed_request() -> bool:
             run_row = (await s.runs(run, full=False)).get(run)

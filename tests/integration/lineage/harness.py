@@ -104,11 +104,21 @@ async def make_workspace(dsn: str, workspace_id: str, tier: str = "standard") ->
     conn = await asyncpg.connect(dsn)
     try:
         await workspaces.create_workspace(conn, workspace_id, f"Workspace {workspace_id}", tier)
+        # Reviewer and admin keys are people's (docs/spec/trust.md); the writer is a machine.
+        holders = {
+            Role.WRITER: None,
+            Role.REVIEWER: await workspaces.person(
+                conn, workspace_id, "Dana Reyes", "compliance-officer"
+            ),
+            Role.ADMIN: await workspaces.person(conn, workspace_id, "Sam Okafor", "admin"),
+        }
         issued = [
             (
-                await workspaces.issue_key(conn, workspace_id, role, f"{role.value}@{workspace_id}")
+                await workspaces.issue_key(
+                    conn, workspace_id, role, f"{role.value}@{workspace_id}", holder
+                )
             ).key
-            for role in (Role.WRITER, Role.REVIEWER, Role.ADMIN)
+            for role, holder in holders.items()
         ]
     finally:
         await conn.close()

@@ -38,6 +38,9 @@ from .retention import Retention
 
 
 class ReviewerIn(BaseModel):
+    """Accepted for compatibility, and only when it states the key's own holder: identity
+    comes from the key, never from the body (a body naming someone else is a 422)."""
+
     model_config = ConfigDict(extra="forbid")
     name: Annotated[str, Field(min_length=1, max_length=256)]
     role: Annotated[str, Field(min_length=1, max_length=256)]
@@ -67,11 +70,34 @@ class DiffIn(BaseModel):
     description: Annotated[str, Field(min_length=1, max_length=16_384)]
 
 
-def reviewer(principal: Principal, given: ReviewerIn | None) -> Reviewer:
-    """The person acting: as the caller states it, else the key's label and role."""
-    if given is not None:
-        return Reviewer(name=given.name, role=given.role)
+def identity(principal: Principal) -> Reviewer:
+    """The person acting, from the key alone: its holder's printed name and title, or, for a
+    key without a recorded holder (issued before people were), its label and role."""
+    if principal.person is not None:
+        return Reviewer(name=principal.person.name, role=principal.person.title)
     return Reviewer(name=principal.actor, role=principal.role.value)
+
+
+def impersonation(principal: Principal, given: ReviewerIn | None) -> str | None:
+    """Why a body that names a person is refused (422): it names someone other than the
+    key's holder. None when it names no one, or exactly the holder."""
+    if given is None:
+        return None
+    me = identity(principal)
+    if (given.name, given.role) == (me.name, me.role):
+        return None
+    return (
+        f"the body names {given.name!r} ({given.role}), but this key is {me.name!r} "
+        f"({me.role}): who acts comes from the key, never from the request"
+    )
+
+
+def reviewer(principal: Principal, given: ReviewerIn | None) -> Reviewer:
+    """The person acting; `given` must be the key's holder (see `impersonation`)."""
+    why = impersonation(principal, given)
+    if why is not None:
+        raise ValueError(why)
+    return identity(principal)
 
 
 def annotation(
@@ -114,7 +140,7 @@ def seal_request(
         run_id=run_id,
         producer=producer,
         payload=SealRequestedPayload(
-            requested_by=p.actor, formats=body.formats, template=body.template
+            requested_by=identity(p).name, formats=body.formats, template=body.template
         ),
     )
 
@@ -128,7 +154,9 @@ def diff_documented(
         run_id=run_id,
         producer=producer,
         payload=DatasetDiffDocumentedPayload(
-            dataset_id=dataset_id, description=body.description, documented_by=p.actor
+            dataset_id=dataset_id,
+            description=body.description,
+            documented_by=identity(p).name,
         ),
     )
 

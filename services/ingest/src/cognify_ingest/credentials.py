@@ -57,13 +57,26 @@ def may(role: Role, action: Action) -> bool:
 
 
 @dataclass(frozen=True)
+class Person:
+    """Who holds a key (`people`, migration 0008): the printed name and title they sign
+    with. A name is unique in its workspace; rotation gives the same person another key."""
+
+    person_id: str
+    name: str
+    title: str
+    email: str | None = None
+
+
+@dataclass(frozen=True)
 class Principal:
-    """An authenticated caller: one key of one workspace."""
+    """An authenticated caller: one key of one workspace, held by a person (keys issued
+    before people were recorded, and machine keys, have none)."""
 
     key_id: str
     workspace_id: str
     role: Role
     label: str
+    person: Person | None = None
 
     @property
     def actor(self) -> str:

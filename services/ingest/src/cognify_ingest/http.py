@@ -127,6 +127,8 @@ def create_app(door: Door) -> FastAPI:
         project = await door.run_for(p, request, Action.REVIEW, "annotate", run_id)
         if body.node_id != run_id and not await door.registry.node_exists(run_id, body.node_id):
             raise await door.refuse(p, request, "annotate", f"run:{run_id}", 404, "no such node")
+        if why := commands.impersonation(p, body.author):  # identity comes from the key
+            raise await door.refuse(p, request, "annotate", f"run:{run_id}", 422, why)
         event = commands.annotation(p, project, run_id, body, door.producer)
         await door.emit(event, await door.allow(p, request, "annotate", f"run:{run_id}"))
         return {"event_id": str(event.event_id), "annotation_id": event.payload.annotation_id}
@@ -136,6 +138,8 @@ def create_app(door: Door) -> FastAPI:
     ) -> Any:
         action = "approve" if approve else "reject"
         project = await door.run_for(p, request, Action.REVIEW, action, run_id)
+        if why := commands.impersonation(p, body.reviewer):  # identity comes from the key
+            raise await door.refuse(p, request, action, f"run:{run_id}", 422, why)
         event = commands.decision(p, project, run_id, approve, body, door.producer)
         await door.emit(event, await door.allow(p, request, action, f"run:{run_id}"))
         return {"event_id": str(event.event_id), "decision": event.type, "time": event.time}

@@ -15,7 +15,7 @@ from typing import Any, TypeAlias
 import asyncpg
 from cognify_events import Event
 
-from .credentials import Principal, Role, key_id_of, matches
+from .credentials import Person, Principal, Role, key_id_of, matches
 from .validate import Directory, KeyInfo
 
 # A plain connection or one borrowed from a pool: both run the same queries.
@@ -128,13 +128,20 @@ class Registry:
         if key_id is None:
             return None
         row = await self.pool.fetchrow(
-            """SELECT key_id, workspace_id, role, key_hash, label FROM api_keys
-               WHERE key_id = $1 AND revoked_at IS NULL""",
+            """SELECT k.key_id, k.workspace_id, k.role, k.key_hash, k.label, p.person_id,
+                      p.name, p.title, p.email
+               FROM api_keys k LEFT JOIN people p USING (person_id)
+               WHERE k.key_id = $1 AND k.revoked_at IS NULL""",
             key_id,
         )
         if row is None or not matches(token, row["key_hash"]):
             return None
-        return Principal(row["key_id"], row["workspace_id"], Role(row["role"]), row["label"])
+        person = None
+        if row["person_id"] is not None:
+            person = Person(row["person_id"], row["name"], row["title"], row["email"])
+        return Principal(
+            row["key_id"], row["workspace_id"], Role(row["role"]), row["label"], person
+        )
 
     async def run(self, run_id: str) -> dict[str, Any] | None:
         """What the review commands need to know about a run: owner, project, seal."""
@@ -146,8 +153,14 @@ class Registry:
         return None if row is None else dict(row)
 
     async def node_exists(self, run_id: str, node_id: str) -> bool:
+        """A node of the run's graph, or a sequence conflict of the run: a reviewer sees
+        one by annotating it (docs/spec/lineage.md, "Sequence conflicts")."""
         found = await self.pool.fetchval(
-            "SELECT 1 FROM lineage_nodes WHERE run_id = $1 AND node_id = $2", run_id, node_id
+            """SELECT 1 FROM lineage_nodes WHERE run_id = $1 AND node_id = $2
+               UNION ALL SELECT 1 FROM refused_events
+               WHERE run_id = $1 AND 'sequence-conflict:' || event_id::text = $2""",
+            run_id,
+            node_id,
         )
         return found is not None
 

@@ -4,9 +4,11 @@ endpoint change. (An adapter: the only ingest module besides postgres.py that ru
 
 from __future__ import annotations
 
+import secrets
+
 from cognify_events import ExportFormat
 
-from .credentials import IssuedKey, Role, issue
+from .credentials import IssuedKey, Person, Role, issue
 from .postgres import Conn
 from .retention import Retention, default_for
 
@@ -35,19 +37,93 @@ async def create_workspace(
         )
 
 
-async def issue_key(conn: Conn, workspace_id: str, role: Role, label: str = "") -> IssuedKey:
+class PersonConflict(ValueError):
+    """A name already held by someone in the workspace, with another title or email."""
+
+
+async def person(
+    conn: Conn, workspace_id: str, name: str, title: str, email: str | None = None
+) -> Person:
+    """The person of this name in the workspace, recorded on first use. The same name with
+    another title or email is refused: a name must name one person (docs/spec/trust.md)."""
+    name, title = name.strip(), title.strip()
+    if not name or not title:
+        raise PersonConflict("a key holder needs a name and a title")
+    await conn.execute(
+        """INSERT INTO people (person_id, workspace_id, name, title, email)
+           VALUES ($1, $2, $3, $4, $5) ON CONFLICT (workspace_id, name) DO NOTHING""",
+        f"p-{secrets.token_hex(6)}",
+        workspace_id,
+        name,
+        title,
+        email,
+    )
+    row = await conn.fetchrow(
+        "SELECT * FROM people WHERE workspace_id = $1 AND name = $2", workspace_id, name
+    )
+    assert row is not None
+    if (row["title"], row["email"]) != (title, email):
+        raise PersonConflict(
+            f"{name!r} is already {row['person_id']} ({row['title']}, "
+            f"{row['email'] or 'no email'}) in {workspace_id}: issue them another key with "
+            "the same title and email"
+        )
+    return Person(row["person_id"], row["name"], row["title"], row["email"])
+
+
+async def issue_key(
+    conn: Conn,
+    workspace_id: str,
+    role: Role,
+    label: str = "",
+    holder: Person | None = None,
+) -> IssuedKey:
+    """A new key of `role`, held by `holder` (a person of the workspace, see `person`)."""
     issued = issue()
     await conn.execute(
-        """INSERT INTO api_keys (key_id, workspace_id, role, key_hash, signing_key, label)
-           VALUES ($1, $2, $3, $4, $5, $6)""",
+        """INSERT INTO api_keys (key_id, workspace_id, role, key_hash, signing_key, label,
+               person_id)
+           VALUES ($1, $2, $3, $4, $5, $6, $7)""",
         issued.key_id,
         workspace_id,
         role.value,
         issued.key_hash,
         issued.signing_key_hex,
         label,
+        holder.person_id if holder else None,
     )
     return issued
+
+
+async def key_holders(conn: Conn, workspace_id: str) -> list[dict[str, object]]:
+    """Every key of the workspace with its person, revoked ones too: the history that lets
+    an old approval be traced to who made it."""
+    rows = await conn.fetch(
+        """SELECT k.key_id, k.role, k.label, k.created_at, k.revoked_at, p.person_id, p.name,
+                  p.title, p.email
+           FROM api_keys k LEFT JOIN people p USING (person_id)
+           WHERE k.workspace_id = $1 ORDER BY k.created_at, k.key_id""",
+        workspace_id,
+    )
+    return [dict(r) for r in rows]
+
+
+async def rotate_key(conn: Conn, key_id: str) -> IssuedKey | None:
+    """A new key for the holder of the active key `key_id` (same workspace, role, label and
+    person), and `key_id` revoked; None when there is no such active key. Run it in a
+    transaction."""
+    row = await conn.fetchrow(
+        """SELECT k.workspace_id, k.role, k.label, p.person_id, p.name, p.title, p.email
+           FROM api_keys k LEFT JOIN people p USING (person_id)
+           WHERE k.key_id = $1 AND k.revoked_at IS NULL FOR UPDATE OF k""",
+        key_id,
+    )
+    if row is None or not await revoke_key(conn, key_id):
+        return None
+    holder = None
+    if row["person_id"] is not None:
+        holder = Person(row["person_id"], row["name"], row["title"], row["email"])
+    return await issue_key(conn, row["workspace_id"], Role(row["role"]), row["label"], holder)
 
 
 async def revoke_key(conn: Conn, key_id: str) -> bool:
