@@ -15,13 +15,14 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
 from cognify_events import (
+    HashChunkRequested,
     HashJobRequested,
     HashJobRequestedPayload,
     HashTarget,
@@ -54,10 +55,12 @@ def settings_for(prefix: str, roots: list[Path], s3: str = "", **chunking: int) 
     )
 
 
-def job(target: HashTarget, uri: str, run_id: str | None = None) -> HashJobRequested:
+def job(
+    target: HashTarget, uri: str, run_id: str | None = None, workspace: str = "ws-hasher-tests"
+) -> HashJobRequested:
     unique = uuid.uuid4().hex[:12]
     return HashJobRequested(
-        workspace_id="ws-hasher-tests",
+        workspace_id=workspace,
         project="hasher-tests",
         run_id=run_id or f"run-{unique}",
         producer=INGEST,
@@ -70,7 +73,9 @@ def job(target: HashTarget, uri: str, run_id: str | None = None) -> HashJobReque
     )
 
 
-async def send_jobs(kafka: KafkaSettings, topic: str, jobs: list[HashJobRequested]) -> None:
+async def send_jobs(
+    kafka: KafkaSettings, topic: str, jobs: Sequence[HashJobRequested | HashChunkRequested]
+) -> None:
     prod = producer(kafka)
     await prod.start()
     try:
