@@ -17,7 +17,7 @@ from typing import Any
 import cognify_events as ev
 from cognify_kafka import KafkaSettings
 
-from tests.integration.lineage.harness import eventually, http, signed
+from tests.integration.lineage.harness import eventually, http, metrics_text, signed
 from tests.unit.lineage.script import training
 
 from .conftest import Cluster, approve, cluster, trained
@@ -112,6 +112,8 @@ async def test_a_sequence_conflict_is_refused_and_blocks_the_seal_until_seen(
 
         letter = await eventually(dead_lettered, "the dead letter of the conflict")
         assert letter["reason"] == reason
+        counted = await metrics_text(f"{c.s.lineage_url}/metrics")
+        assert 'refused_after_seal_total{type="metrics.logged",why="sequence-conflict"}' in counted
         run = (await c.s.runs(run_id))[run_id]
         assert run.metrics[("loss", first.payload.step)].value == 1.5  # the first claim stands
 

@@ -8,7 +8,7 @@ import uuid
 from datetime import timedelta
 
 import cognify_events as ev
-from cognify_lineage import dag, sequence
+from cognify_lineage import dag, sealing, sequence
 from cognify_lineage.model import Annotation
 
 from tests.unit.lineage.script import T0, Script, training
@@ -91,3 +91,12 @@ def test_a_reviewers_annotation_of_the_finding_is_seeing_it() -> None:
         "annotation_id": "ann-2",
         "note": "a retry; kept 1.5",
     }
+
+
+def test_a_refusal_is_known_by_its_reason() -> None:
+    s = Script("ws-1", "run-1")
+    first = s.metrics(1, 1.5)
+    conflict = sequence.conflict_reason(rival(first, 77.0))
+    assert sealing.refusal_kind("metrics.logged", conflict) == "sequence-conflict"
+    assert sealing.refusal_kind("metrics.logged", sealing.reason(first)) == "event-after-seal"
+    assert sealing.refusal_kind("run.sealed", f"... {sealing.STALE}") == "stale-seal"

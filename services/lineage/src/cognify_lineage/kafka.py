@@ -210,10 +210,9 @@ class EventsWorker(Handler[Item]):
         if applied.duplicates:
             metrics.EVENTS.labels("any", "duplicate").inc(applied.duplicates)
         for refusal in applied.refused:
-            stale = sealing.is_stale_seal(refusal.event.type, refusal.reason)
-            metrics.REFUSED.labels(
-                refusal.event.type, "stale-seal" if stale else "after-seal"
-            ).inc()
+            why = sealing.refusal_kind(refusal.event.type, refusal.reason)
+            why = "after-seal" if why == "event-after-seal" else why  # the label as it was
+            metrics.REFUSED.labels(refusal.event.type, why).inc()
         counts: dict[str, int] = {}
         for items in batch.values():
             for _, decoded in items:

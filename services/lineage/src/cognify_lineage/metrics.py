@@ -19,7 +19,8 @@ REJECTS = Counter(
 REFUSED = Counter(
     "cognify_lineage_refused_after_seal_total",
     "Events refused (recorded and dead-lettered), by type and why: after-seal (their run "
-    "was already sealed) or stale-seal (a run.sealed not naming the run's chain head).",
+    "was already sealed), stale-seal (a run.sealed not naming the run's chain head) or "
+    "sequence-conflict (a seq the run already had).",
     ["type", "why"],
 )
 BATCH_SECONDS = Histogram(

@@ -165,8 +165,7 @@ async def refusals(db: Pool | projection.Conn, run: Run) -> list[Finding]:
             notes = await _conflict_notes(db, run.run_id) if notes is None else notes
             out.append(sequence.conflict_finding(event_id, r["refused_at"], detail, notes))
             continue
-        stale = sealing.is_stale_seal(r["type"], r["reason"])
-        kind = "stale-seal" if stale else "event-after-seal"
+        kind = sealing.refusal_kind(r["type"], r["reason"])
         out.append(Finding(f"{kind}:{event_id}", kind, event_id, r["refused_at"], detail))
     return out
 

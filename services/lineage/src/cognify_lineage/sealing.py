@@ -30,7 +30,7 @@ from uuid import UUID
 from cognify_events import Event
 from cognify_events.exports import RunSealed
 
-from . import chain
+from . import chain, sequence
 
 SEALED_BY = "run.sealed"
 STALE = "the seal is stale"
@@ -86,6 +86,14 @@ def stale_reason(seal: RunSealed, head: Head) -> str | None:
 def is_stale_seal(type_: str, why: str) -> bool:
     """Was a refusal (its event type and reason) that of a stale seal?"""
     return type_ == SEALED_BY and why.endswith(STALE)
+
+
+def refusal_kind(type_: str, why: str) -> str:
+    """A refusal's kind, from its event type and reason: `stale-seal`,
+    `sequence-conflict` (sequence.py) or `event-after-seal`."""
+    if is_stale_seal(type_, why):
+        return "stale-seal"
+    return sequence.CONFLICT if sequence.is_conflict(why) else "event-after-seal"
 
 
 @dataclass(frozen=True)
