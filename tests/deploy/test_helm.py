@@ -143,8 +143,28 @@ def test_each_service_logs_in_to_postgres_as_its_own_role(production: list[dict[
     assert len({next(iter(s)) for s in secrets.values()}) == 3
 
 
+def test_the_owner_role_migrates_before_the_services_roll(
+    production: list[dict[str, Any]],
+) -> None:
+    [job] = _by_kind(production, "Job").values()
+    assert job["metadata"]["annotations"]["helm.sh/hook"] == "pre-install,pre-upgrade"
+    [migrate] = job["spec"]["template"]["spec"]["containers"]
+    assert "apply_migrations" in migrate["command"][-1]
+    [owner] = {e["valueFrom"]["secretKeyRef"]["name"] for e in migrate["env"] if "valueFrom" in e}
+    service_secrets = {
+        e["valueFrom"]["secretKeyRef"]["name"]
+        for _, c in _containers(production)
+        for e in c.get("env", [])
+        if e["name"] in ("PGUSER", "COGNIFY_PG_DSN") and "valueFrom" in e
+    }
+    assert owner not in service_secrets
+    for name, config in _by_kind(production, "ConfigMap").items():
+        assert config["data"].get("COGNIFY_MIGRATE", "0") == "0", name
+
+
 def test_pods_run_as_non_root_with_a_read_only_root(rendered: str) -> None:
-    for name, d in _by_kind(_objects(rendered), "Deployment").items():
+    objects = _objects(rendered)
+    for name, d in (_by_kind(objects, "Deployment") | _by_kind(objects, "Job")).items():
         pod = d["spec"]["template"]["spec"]
         assert pod["securityContext"]["runAsNonRoot"] is True, name
         assert pod["automountServiceAccountToken"] is False, name

@@ -19,6 +19,7 @@ import (
 	"os"
 
 	appsv1 "k8s.io/api/apps/v1"
+	batchv1 "k8s.io/api/batch/v1"
 	corev1 "k8s.io/api/core/v1"
 	networkingv1 "k8s.io/api/networking/v1"
 	policyv1 "k8s.io/api/policy/v1"
@@ -34,6 +35,7 @@ var scaledObjectCRD []byte
 // deliberately absent: the chart references Secrets and never renders one.
 var typed = map[string]func() any{
 	"apps/v1/Deployment":                 func() any { return &appsv1.Deployment{} },
+	"batch/v1/Job":                       func() any { return &batchv1.Job{} },
 	"v1/Service":                         func() any { return &corev1.Service{} },
 	"v1/ConfigMap":                       func() any { return &corev1.ConfigMap{} },
 	"v1/ServiceAccount":                  func() any { return &corev1.ServiceAccount{} },
