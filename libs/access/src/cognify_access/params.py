@@ -22,7 +22,7 @@ from urllib.parse import unquote_to_bytes
 
 from cognify_events.base import IDENT_PATTERN
 from fastapi import Path, Query
-from pydantic import AfterValidator
+from pydantic import AfterValidator, StringConstraints
 
 MAX_OFFSET = 2**53 - 1
 MAX_TEXT = 256  # a free-text filter (a project, a metric name): the event contract's ShortText
@@ -100,6 +100,13 @@ def query_problem(names: Iterable[str], declared: Mapping[str, bool]) -> str | N
             return f"query parameter {name!r} is given more than once"
         seen.add(name)
     return None
+
+
+# One `tag=key:value` filter: what a run's tags can hold (the key ends at the first colon).
+TagText = Annotated[
+    str,
+    StringConstraints(pattern=rf"^[^:\x00]{{0,{MAX_TAG_KEY}}}:[^\x00]{{0,{MAX_TAG_VALUE}}}$"),
+]
 
 
 def tag_filter(values: Iterable[str]) -> dict[str, str] | str:

@@ -90,10 +90,12 @@ def text_response(description: str, media_type: str = "text/plain") -> dict[str,
 
 
 def invalid_request(errors: Sequence[Mapping[str, Any]]) -> tuple[int, dict[str, Any]]:
-    """The status and body for validation errors: 422 when the body does not fit, else 400
-    (a path, query or header parameter)."""
-    problems = [_problem(e) for e in errors][:MAX_PROBLEMS]
-    status = 422 if any(p["in"] == "body" for p in problems) else 400
+    """The status and body for validation errors: 400 when a path, query or header
+    parameter does not fit (named first: the target is wrong whatever the body), else 422
+    (only the body does not fit)."""
+    problems = sorted((_problem(e) for e in errors), key=lambda p: p["in"] == "body")
+    problems = problems[:MAX_PROBLEMS]
+    status = 422 if all(p["in"] == "body" for p in problems) else 400
     first = problems[0] if problems else {"in": "request", "name": "", "reason": "invalid"}
     where = "body" if first["in"] == "body" else f"{first['in']} parameter"
     name = f" {first['name']}" if first["name"] else ""

@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from cognify_access.params import MAX_TEXT, Offset, PlainText, RunId, tag_filter
+from cognify_access.params import MAX_TEXT, Offset, PlainText, RunId, TagText, tag_filter
 from cognify_access.records import request_recorded
 from cognify_access.responses import Health, refusals
 from cognify_access.service import ApiKey, service_app
@@ -82,7 +82,7 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
         project: Annotated[str | None, Query(pattern=IDENT_PATTERN)] = None,
         status: Annotated[str | None, Query(pattern=r"^[A-Za-z_-]{1,32}$")] = None,
         tag: Annotated[
-            list[str] | None,
+            list[TagText] | None,
             Query(description="key:value (key up to 64 characters, value up to 256), repeatable"),
         ] = None,
         limit: Annotated[int, Query(ge=1, le=1_000)] = 100,

@@ -1,0 +1,259 @@
+"""schemathesis against ingest, lineage and the exporter, each started for real as its own
+process (`python -m cognify_<service>`) on the test's topics and database, beside the real
+Kafka, PostgreSQL and MinIO.
+
+Each API is fuzzed from its own OpenAPI (examples, coverage and fuzzing phases, bounded in
+time) with a real key of a workspace that has a real run, so that the routes are exercised
+past 401 and past 404: half the run ids and workspace ids schemathesis sends are the real
+ones. Every answer must be no server error, a documented status, of the documented content
+type, and match the documented schema; the run has to find zero failures.
+
+The run is left unended, so that no seal can succeed and nothing is written to WORM
+storage: seals are refused (409) with their reasons.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import sys
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from cognify_kafka import KafkaSettings
+
+from tests.integration.lineage.harness import (
+    Keys,
+    eventually,
+    free_port,
+    fresh_database,
+    http,
+    make_workspace,
+    metrics_text,
+    own_topics,
+    signed,
+)
+from tests.unit.lineage.script import Script, hash_results, training
+
+ROOT = Path(__file__).resolve().parents[2]
+SECONDS_PER_API = 20  # schemathesis' --max-time for each of the three
+CHECKS = ",".join(
+    [
+        "not_a_server_error",
+        "status_code_conformance",
+        "content_type_conformance",
+        "response_schema_conformance",
+    ]
+)
+
+
+@contextlib.asynccontextmanager
+async def service(name: str, port: int, env: dict[str, str], logs: Path) -> AsyncIterator[str]:
+    """`python -m cognify_<name>` until the block ends (SIGTERM, then SIGKILL); its URL
+    once it answers /healthz."""
+    log = logs / f"{name}.log"
+    with log.open("wb") as out:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", f"cognify_{name}", env=env, stdout=out, stderr=out, cwd=ROOT
+        )
+    url = f"http://127.0.0.1:{port}"
+
+    async def healthy() -> bool:
+        if proc.returncode is not None:
+            raise AssertionError(f"{name} exited {proc.returncode}:\n{_tail(log)}")
+        return (await http("GET", f"{url}/healthz"))[0] == 200
+
+    try:
+        await eventually(healthy, f"{name} to answer /healthz", timeout=60)
+        yield url
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+            try:
+                await asyncio.wait_for(proc.wait(), 20)
+            except TimeoutError:
+                proc.kill()
+                await proc.wait()
+
+
+def _tail(path: Path, lines: int = 40) -> str:
+    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+
+
+def _env(dsn: str, prefix: str, ports: dict[str, int]) -> dict[str, str]:
+    group = prefix.rstrip(".")
+    return {
+        **os.environ,
+        "COGNIFY_PG_DSN": dsn,
+        "COGNIFY_MIGRATE": "0",
+        "COGNIFY_TOPIC_PREFIX": prefix,
+        "COGNIFY_EVENTS_TOPIC": f"{prefix}cognify.events",
+        "COGNIFY_INGEST_GROUP": f"{group}-ingest",
+        "COGNIFY_LINEAGE_GROUP": f"{group}-lineage",
+        "COGNIFY_EXPORTER_GROUP": f"{group}-exporter",
+        "COGNIFY_INGEST_HTTP_PORT": str(ports["ingest"]),
+        "COGNIFY_LINEAGE_HTTP_PORT": str(ports["lineage"]),
+        "COGNIFY_EXPORTER_HTTP_PORT": str(ports["exporter"]),
+        "COGNIFY_EXPORTER_SEAL_WAIT_S": "5",
+    }
+
+
+def _config(path: Path, run_id: str, workspace_id: str) -> Path:
+    """schemathesis.toml: half the run and workspace ids it sends are the real ones."""
+    path.write_text(
+        f"""
+[dictionaries.runs]
+values = ["{run_id}"]
+
+[dictionaries.workspaces]
+values = ["{workspace_id}"]
+
+[parameters]
+"path.run_id" = {{ dictionary = "runs", probability = 0.5 }}
+"path.workspace_id" = {{ dictionary = "workspaces", probability = 0.5 }}
+"""
+    )
+    return path
+
+
+async def _schemathesis(url: str, key: str, config: Path, out: Path) -> tuple[int, str]:
+    proc = await asyncio.create_subprocess_exec(
+        str(Path(sys.executable).parent / "st"),
+        "--config-file",
+        str(config),
+        "--no-color",
+        "run",
+        f"{url}/openapi.json",
+        "--checks",
+        CHECKS,
+        "--header",
+        f"Authorization: Bearer {key}",
+        "--max-time",
+        str(SECONDS_PER_API),
+        "--workers",
+        "1",
+        "--seed",
+        "12",
+        "--generation-database",
+        "none",
+        "--request-timeout",
+        "30",
+        "--suppress-health-check",
+        "all",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        cwd=out,  # hypothesis' own files stay out of the checkout
+    )
+    stdout, _ = await asyncio.wait_for(proc.communicate(), SECONDS_PER_API * 4)
+    return proc.returncode or 0, stdout.decode(errors="replace")
+
+
+async def _seed(kafka: KafkaSettings, prefix: str, dsn: str, keys: Keys, script: Script) -> None:
+    """A run through the real ingest into the real lineage: trained, hashed, not ended."""
+    from cognify_events import encode, partition_key
+    from cognify_kafka import producer
+
+    prod = producer(kafka)
+    await prod.start()
+    try:
+        raw = [signed(e, keys.writer) for e in training(script)[:-1]]
+        sent = [await prod.send(f"{prefix}cognify.events.raw", v, key=k) for k, v in raw]
+        sent += [
+            await prod.send(f"{prefix}cognify.events", encode(e), key=partition_key(e))
+            for e in hash_results(script)
+        ]
+        await asyncio.gather(*sent)
+    finally:
+        await prod.stop()
+
+    async def folded() -> bool:
+        conn = await asyncpg.connect(dsn)
+        try:
+            count = await conn.fetchval(
+                "SELECT count(*) FROM lineage_nodes WHERE run_id = $1 AND hash_status = 'computed'",
+                script.run_id,
+            )
+        finally:
+            await conn.close()
+        return bool(count and count >= 7)
+
+    await eventually(folded, "the seeded run folded by lineage", timeout=60)
+
+
+def answered(metrics: str, service: str) -> dict[str, set[int]]:
+    """The statuses a service answered, by route (its requests counter on /metrics)."""
+    line = re.compile(
+        rf'^cognify_{service}_http_requests_total{{route="([^"]*)",status="(\d+)"}} (\S+)$'
+    )
+    out: dict[str, set[int]] = {}
+    for match in filter(None, map(line.match, metrics.splitlines())):
+        if float(match[3]) > 0:
+            out.setdefault(match[1], set()).add(int(match[2]))
+    return out
+
+
+# What each API must have answered at least once: proof that the fuzzing went past the key
+# check (401) and the run lookup (404) into the routes themselves.
+REACHED = {
+    "lineage": {
+        "/v1/runs": {200, 400},
+        "/v1/runs/{run_id}": {200, 400, 404},
+        "/v1/runs/{run_id}/lineage": {200},
+        "/v1/runs/{run_id}/events": {200, 400},
+        "/v1/runs/{run_id}/metrics": {200},
+    },
+    "ingest": {
+        "/v1/events": {422},
+        "/v1/runs/{run_id}/approve": {201, 404},
+        "/v2/workspaces/{workspace_id}/retention": {200, 404},
+    },
+    "exporter": {
+        "/v1/runs/{run_id}/seal": {409, 404},
+        "/v1/workspaces/{workspace_id}/seal-key": {200, 404},
+    },
+}
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Iterator[Path]:
+    yield tmp_path
+
+
+async def test_every_api_answers_as_its_openapi_says_with_no_server_error(
+    kafka: KafkaSettings, unique: str, workdir: Path
+) -> None:
+    async with fresh_database() as dsn, own_topics(kafka) as (prefix, _):
+        workspace = f"ws-{unique}"
+        keys = await make_workspace(dsn, workspace)
+        script = Script(workspace, f"run-{unique}")
+        ports = {name: free_port() for name in ("ingest", "lineage", "exporter")}
+        env = _env(dsn, prefix, ports)
+        async with (
+            service("lineage", ports["lineage"], env, workdir) as lineage,
+            service("ingest", ports["ingest"], env, workdir) as ingest,
+            service("exporter", ports["exporter"], env, workdir) as exporter,
+        ):
+            await _seed(kafka, prefix, dsn, keys, script)
+            config = _config(workdir / "schemathesis.toml", script.run_id, workspace)
+            reports = []
+            for name, url, key in (
+                ("lineage", lineage, keys.reviewer),
+                ("ingest", ingest, keys.admin),
+                ("exporter", exporter, keys.reviewer),
+            ):
+                code, output = await _schemathesis(url, key, config, workdir)
+                statuses = answered(await metrics_text(f"{url}/metrics"), name)
+                print(f"== schemathesis against {name}: exit {code}\n{output}\n{statuses}")
+                reports.append((name, code, output, statuses))
+        failed = [(name, output) for name, code, output, _ in reports if code != 0]
+        assert not failed, "\n\n".join(f"== {name}\n{output[-6000:]}" for name, output in failed)
+        for name, _, output, statuses in reports:
+            assert re.search(r"\d+ generated, \d+ passed\n", output), output[-3000:]
+            assert not [s for seen in statuses.values() for s in seen if s >= 500], statuses
+            for route, wanted in REACHED[name].items():
+                assert wanted <= statuses.get(route, set()), (name, route, statuses)
