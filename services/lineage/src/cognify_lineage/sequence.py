@@ -55,13 +55,19 @@ def conflicts(
     dropped first). Positions where `skip` is true are left out (refused for another
     reason: they claim nothing)."""
     out: dict[int, str] = {}
-    claimed: dict[str, set[int]] = {}
+    claimed: dict[str, set[int]] = {}  # the numbers each run's events of the batch claim
+    stored: dict[str, int] = {}  # each run's highest number in the store (-1: none)
     for i, e in enumerate(events):
-        seq, run_id = e.seq, e.run_id
-        if seq is None or run_id is None or (skip is not None and skip[i]):
+        seq = e.seq
+        if seq is None or e.run_id is None or (skip is not None and skip[i]):
             continue
-        mine = claimed.setdefault(run_id, set())
-        if seq in mine or seen(runs.get(run_id), seq):
+        run_id = e.run_id
+        mine = claimed.get(run_id)
+        if mine is None:
+            mine = claimed[run_id] = set()
+            run = runs.get(run_id)
+            stored[run_id] = -1 if run is None or run.seq_high is None else run.seq_high
+        if seq in mine or (seq <= stored[run_id] and seen(runs.get(run_id), seq)):
             out[i] = conflict_reason(e)
         else:
             mine.add(seq)
