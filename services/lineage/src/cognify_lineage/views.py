@@ -59,6 +59,16 @@ class Gap(View):
     to: int
 
 
+class SealRefusal(View):
+    """The exporter's latest refusal to seal the run (`run.seal_refused`)."""
+
+    reasons: list[str]
+    request_id: str | None  # the run.seal_requested it answers
+    requested_by: str
+    at: str
+    event_id: str
+
+
 class RunSummary(RunRow):
     """The run with its findings; the members after `sequence_gaps` (system, end, review,
     seal, ...) are what the run's events recorded."""
@@ -67,6 +77,7 @@ class RunSummary(RunRow):
     seq_high: int | None
     sequence_gaps: list[Gap]
     findings: list[Finding]
+    seal_refused: SealRefusal | None = None  # null: no seal of the run was refused
 
 
 class Findings(View):
