@@ -9,12 +9,13 @@ where untrusted bytes enter.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-from enum import StrEnum
+from datetime import datetime
 from typing import Annotated
 from uuid import UUID, uuid4
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
+
+from ._backports import UTC, StrEnum
 
 # Identifiers are short, printable and safe to use as Kafka keys, object-store key parts and
 # SQL values; the pattern keeps path separators and whitespace out.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Union
 
 from pydantic import Field, TypeAdapter
 
@@ -42,35 +42,38 @@ from .runs import (
     SystemInfoCaptured,
 )
 
+# Union, not `A | B`: `|` between classes needs Python 3.10; the SDK imports this on 3.9.
 Event = Annotated[
-    RunStarted
-    | ConfigCaptured
-    | SystemInfoCaptured
-    | Heartbeat
-    | MetricsLogged
-    | EvaluationRecorded
-    | RunEnded
-    | DatasetRegistered
-    | CheckpointSaved
-    | ModelRegistered
-    | HashJobRequested
-    | HashComputed
-    | HashFailed
-    | HashChunkRequested
-    | HashChunkComputed
-    | HashChunkFailed
-    | HashProgress
-    | DatasetChanged
-    | DatasetDiffDocumented
-    | AnnotationAdded
-    | RunApproved
-    | RunRejected
-    | SealRequested
-    | RunSealed
-    | SealRefused
-    | ExportCompleted
-    | RetentionUpdated
-    | AccessRecorded,
+    Union[
+        RunStarted,
+        ConfigCaptured,
+        SystemInfoCaptured,
+        Heartbeat,
+        MetricsLogged,
+        EvaluationRecorded,
+        RunEnded,
+        DatasetRegistered,
+        CheckpointSaved,
+        ModelRegistered,
+        HashJobRequested,
+        HashComputed,
+        HashFailed,
+        HashChunkRequested,
+        HashChunkComputed,
+        HashChunkFailed,
+        HashProgress,
+        DatasetChanged,
+        DatasetDiffDocumented,
+        AnnotationAdded,
+        RunApproved,
+        RunRejected,
+        SealRequested,
+        RunSealed,
+        SealRefused,
+        ExportCompleted,
+        RetentionUpdated,
+        AccessRecorded,
+    ],
     Field(discriminator="type"),
 ]
 

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Literal
 from uuid import UUID
 
 from pydantic import Field
 
+from ._backports import StrEnum
 from .artifacts import HashString
 from .base import EventBase, LongText, Model, ShortText, UtcDatetime
 

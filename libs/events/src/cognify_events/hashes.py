@@ -7,11 +7,11 @@ unreadable, `hash.failed`: a gap the audit shows, never a silent absence.
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import Field, JsonValue
 
+from ._backports import StrEnum
 from .artifacts import FileEntry, HashString, PathText
 from .base import EventBase, Ident, LongText, Model, ShortText
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from enum import StrEnum
 from typing import Annotated, Literal
 
 from pydantic import Field, JsonValue
 
+from ._backports import StrEnum
 from .base import EventBase, Ident, LongText, Model, ShortText
 from .bounds import NONFINITE_NAMES
 

@@ -9,6 +9,8 @@ The Python code is the reference implementation. When the Rust accelerator
 and dataset hashing run there (see `_native`); `COGNIFY_HASHING_NATIVE=0` switches it off.
 """
 
+from __future__ import annotations
+
 from cognify_hashing.canonical import CanonicalEncodingError, canonical_json, canonical_record
 from cognify_hashing.chunks import combine_chunks, plan_chunks
 from cognify_hashing.dataset import DatasetDigest, hash_dataset, hash_records, iter_records

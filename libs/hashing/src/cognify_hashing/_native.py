@@ -8,6 +8,8 @@ the two on every kind of input. Whatever the accelerator does not handle it hand
 the pure code, so errors keep their messages.
 """
 
+from __future__ import annotations
+
 import os
 
 __all__ = ["IMPORT_ERROR", "accel", "enabled"]

@@ -11,6 +11,8 @@ Python form would break format independence or cannot be built (docs/spec/hashin
   Python datetimes stop at microseconds (the text equals what a datetime would give).
 """
 
+from __future__ import annotations
+
 from functools import lru_cache
 
 import pyarrow as pa

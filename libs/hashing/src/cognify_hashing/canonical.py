@@ -12,6 +12,8 @@ whole record to the pure code when it refuses one (NaN, lone surrogate, non-stri
 so the bytes and the errors are the pure code's.
 """
 
+from __future__ import annotations
+
 import base64
 import datetime as dt
 from collections.abc import Mapping, Sequence
@@ -212,7 +214,7 @@ def _encode_other(value: object, out: list[str]) -> None:
         out.append(encode_basestring(str(value)))
     elif isinstance(value, Mapping):
         _encode_object(value, out)
-    elif isinstance(value, bytes | bytearray | memoryview):
+    elif isinstance(value, (bytes, bytearray, memoryview)):
         out.append('"' + base64.b64encode(value).decode("ascii") + '"')
     elif isinstance(value, dt.datetime):
         out.append('"' + _format_datetime(value) + '"')
@@ -225,7 +227,7 @@ def _encode_other(value: object, out: list[str]) -> None:
             out.append('"' + format_decimal(value) + '"')
         except ValueError as exc:
             raise _Problem(str(exc)) from None
-    elif isinstance(value, list | tuple):
+    elif isinstance(value, (list, tuple)):
         _encode_array(value, out)
     else:
         raise _Problem(f"values of type {type(value).__name__} have no canonical encoding")
@@ -235,7 +237,7 @@ def _format_datetime(value: dt.datetime) -> str:
     suffix = ""
     if value.utcoffset() is not None:
         try:
-            value = value.astimezone(dt.UTC)
+            value = value.astimezone(dt.timezone.utc)
         except OverflowError:
             raise _Problem(f"{value!r} cannot be expressed in UTC") from None
         suffix = "Z"

@@ -6,6 +6,8 @@ combined afterwards (docs/spec/hashing.md, "Chunked hashing"). Only the final ch
 any size, and then it must start at a multiple of the smallest power of two >= its size.
 """
 
+from __future__ import annotations
+
 from collections.abc import Sequence
 
 from cognify_hashing.merkle import EMPTY_ROOT, HASH_SIZE, node_hash

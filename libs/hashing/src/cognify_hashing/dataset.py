@@ -1,5 +1,7 @@
 """A dataset's identity: its Merkle root, record count and schema, from records or a path."""
 
+from __future__ import annotations
+
 import os
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass

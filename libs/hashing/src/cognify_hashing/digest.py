@@ -1,5 +1,7 @@
 """The textual form of a hash in Cognify: "sha256:" followed by 64 lowercase hex digits."""
 
+from __future__ import annotations
+
 import re
 
 __all__ = ["DIGEST_PREFIX", "format_digest", "parse_digest", "parse_hex_hash"]

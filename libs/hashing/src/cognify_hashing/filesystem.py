@@ -9,6 +9,8 @@ Symbolic links and special files inside a checkpoint are refused (spec v1): a li
 may lie outside the checkpoint or change after hashing, so there is no honest hash for it.
 """
 
+from __future__ import annotations
+
 import hashlib
 import os
 import stat

@@ -21,6 +21,8 @@ the `CanonicalEncodingError` of any record. An encoding error is raised as
 error, or name the record).
 """
 
+from __future__ import annotations
+
 import json
 import os
 from collections.abc import Iterator, Sequence

@@ -11,8 +11,9 @@ mismatch checks) but are not hashed: each file's digest already binds its length
 Reading the files lives in `cognify_hashing.filesystem`; this module is pure.
 """
 
+from __future__ import annotations
+
 import hashlib
-import itertools
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -72,9 +73,9 @@ class Manifest:
     entries: tuple[ManifestEntry, ...]
 
     @classmethod
-    def from_entries(cls, entries: Iterable[ManifestEntry]) -> "Manifest":
+    def from_entries(cls, entries: Iterable[ManifestEntry]) -> Manifest:
         ordered = sorted(entries, key=lambda entry: entry.path.encode("utf-8"))
-        for before, after in itertools.pairwise(ordered):
+        for before, after in zip(ordered, ordered[1:]):
             if before.path == after.path:
                 raise ManifestError(f"path listed twice: {before.path!r}")
         return cls(tuple(ordered))

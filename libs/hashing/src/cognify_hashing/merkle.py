@@ -8,6 +8,8 @@ With the Rust accelerator enabled (`cognify_hashing._native`), `MerkleBuilder` a
 `root_from_leaf_hashes` run there instead, over the same tree.
 """
 
+from __future__ import annotations
+
 import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import islice
@@ -75,7 +77,7 @@ def _parent_level(level: list[bytes]) -> list[bytes]:
     parents: list[bytes] = []
     append = parents.append
     pairs = iter(level)
-    for left, right in zip(pairs, pairs, strict=False):
+    for left, right in zip(pairs, pairs):
         h = copy()
         h.update(left + right)
         append(h.digest())

@@ -4,6 +4,8 @@ Floats follow ECMAScript's Number::toString, as RFC 8785 requires; integers are 
 their exact decimal digits so that no two distinct int64/uint64 values ever share a hash.
 """
 
+from __future__ import annotations
+
 import math
 from decimal import Decimal
 

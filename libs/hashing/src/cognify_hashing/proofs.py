@@ -2,6 +2,8 @@
 and the version-1 JSON document an auditor checks offline (docs/spec/hashing.md).
 """
 
+from __future__ import annotations
+
 import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -85,7 +87,7 @@ class InclusionProof:
         }
 
     @classmethod
-    def from_json(cls, document: Mapping[str, object]) -> "InclusionProof":
+    def from_json(cls, document: Mapping[str, object]) -> InclusionProof:
         """Parse a version-1 proof document; raises ValueError when it is malformed."""
         if document.get("version") != PROOF_VERSION:
             raise ValueError(f"unsupported inclusion proof version {document.get('version')!r}")

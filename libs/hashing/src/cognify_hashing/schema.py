@@ -8,6 +8,8 @@ dropped beside any other type; int64 beside double is double, as Arrow itself in
 The description documents a dataset; it is not part of its Merkle root.
 """
 
+from __future__ import annotations
+
 from collections.abc import Iterable, Mapping, Sequence
 
 import pyarrow as pa

@@ -7,13 +7,15 @@ Every source yields plain dict records in order, a batch at a time, holding valu
 (docs/spec/hashing.md, "Dataset sources").
 """
 
+from __future__ import annotations
+
 import json
 import os
 from abc import ABC, abstractmethod
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TypeAlias
+from typing import Union
 
 import pyarrow as pa
 import pyarrow.ipc as ipc
@@ -40,7 +42,7 @@ _ARROW = {".arrow", ".arrows", ".ipc", ".feather"}
 _ARROW_FILE_MAGIC = b"ARROW1"
 
 Record = dict[str, object]
-_IpcReader: TypeAlias = ipc.RecordBatchFileReader | ipc.RecordBatchStreamReader
+_IpcReader = Union[ipc.RecordBatchFileReader, ipc.RecordBatchStreamReader]
 
 
 class SourceError(ValueError):

@@ -128,7 +128,7 @@ def eval(
     """Record a compliance-relevant benchmark result, linked to the dataset version it was
     evaluated on and to the run's latest checkpoint. Returns the evaluation's id."""
     run = _require_run("cognify.eval")
-    bad = [k for k, v in results.items() if isinstance(v, bool) or not isinstance(v, int | float)]
+    bad = [k for k, v in results.items() if isinstance(v, bool) or not isinstance(v, (int, float))]
     if bad:
         raise CognifyError(f"cognify.eval results must be numbers; not: {', '.join(bad)}")
     eval_id = re.sub(r"[^A-Za-z0-9._:@-]", "-", f"eval_{benchmark_name}_{benchmark_version}")

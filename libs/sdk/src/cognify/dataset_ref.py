@@ -91,7 +91,7 @@ def describe(
 ) -> Registration:
     provenance = dict(provenance or {})
     source = str(Path(source_path).resolve()) if source_path else None
-    if isinstance(dataset, str | os.PathLike):
+    if isinstance(dataset, (str, os.PathLike)):
         source = source or str(Path(dataset).resolve())
         if not Path(source).exists():
             raise DatasetError(f"dataset path {source} does not exist")
@@ -145,7 +145,7 @@ def split_items(
     if _is_hf(dataset, "DatasetDict"):
         base = Path(source_path) if source_path else None
         return [(s, dataset[s], str(base / s) if base else None) for s in sorted(dataset)]
-    if isinstance(dataset, str | os.PathLike) and (Path(dataset) / "dataset_dict.json").exists():
+    if isinstance(dataset, (str, os.PathLike)) and (Path(dataset) / "dataset_dict.json").exists():
         return [
             (p.name, str(p), str(p))
             for p in sorted(Path(dataset).iterdir())

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from queue import Empty, SimpleQueue
-from typing import Any
+from typing import Any, Optional
 
 from .spool import Segment, adopt_orphans
 from .transport import Transport
@@ -25,7 +25,7 @@ from .transport import Transport
 log = logging.getLogger("cognify")
 
 Record = tuple[bytes, bytes]  # (Kafka key, encoded event)
-Builder = Callable[[Any], Record | None]
+Builder = Callable[[Any], Optional[Record]]  # (Optional: a runtime alias on Python 3.9)
 # Spooled as key + b"\n" + event: identifiers never contain a newline (see cognify_events).
 _SEP = b"\n"
 

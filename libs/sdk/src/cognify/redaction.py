@@ -34,7 +34,7 @@ def is_secret_name(name: str) -> bool:
 
 def jsonable(value: Any, depth: int = 0) -> Any:
     """A JSON-safe copy: enums and paths as strings, non-finite floats as strings."""
-    if value is None or isinstance(value, bool | int | str):
+    if value is None or isinstance(value, (bool, int, str)):
         return value
     if isinstance(value, float):
         return value if math.isfinite(value) else str(value)
@@ -42,7 +42,7 @@ def jsonable(value: Any, depth: int = 0) -> Any:
         return repr(value)[:256]
     if isinstance(value, dict):
         return {str(k): jsonable(v, depth + 1) for k, v in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
+    if isinstance(value, (list, tuple, set, frozenset)):
         return [jsonable(v, depth + 1) for v in value]
     return str(value)[:1024]
 

@@ -24,9 +24,9 @@ import sys
 import threading
 import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from types import TracebackType
-from typing import Any
+from typing import Any, Union
 
 import cognify_events as ev
 from cognify_events.codec import encode
@@ -39,12 +39,12 @@ from .transport import KafkaTransport, Transport
 
 log = logging.getLogger("cognify")
 
-PayloadSource = ev.EventBase | Any  # a payload model, or a callable building one
+PayloadSource = Union[ev.EventBase, Any]  # a payload model, or a callable building one
 Item = tuple[type[ev.EventBase], Any, float]
 
 
 def new_run_id(now: datetime | None = None) -> str:
-    now = now or datetime.now(UTC)
+    now = now or datetime.now(timezone.utc)
     return f"run_{now:%Y%m%d_%H%M%S}_{secrets.token_hex(3)[:5]}"
 
 
@@ -111,7 +111,7 @@ class Run:
             project=self.settings.project,
             run_id=self.run_id,
             seq=self._next_seq,
-            time=datetime.fromtimestamp(at, UTC),
+            time=datetime.fromtimestamp(at, timezone.utc),
             producer=self._producer,
             payload=payload,
         )

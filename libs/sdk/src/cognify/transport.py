@@ -10,6 +10,7 @@ through `cognify.init(transport=...)`.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from typing import Protocol
 
@@ -55,8 +56,7 @@ class KafkaTransport:
         )
 
     async def start(self) -> None:
-        async with asyncio.timeout(self.connect_timeout_s):
-            await self._producer.start()
+        await asyncio.wait_for(self._producer.start(), self.connect_timeout_s)
 
     async def send(self, records: list[tuple[bytes, bytes]]) -> None:
         # No timeout of our own: the producer retries (same producer id and sequence
@@ -65,8 +65,7 @@ class KafkaTransport:
         await asyncio.gather(*futures)
 
     async def stop(self) -> None:
-        try:
-            async with asyncio.timeout(self.connect_timeout_s):
-                await self._producer.stop()
-        except (TimeoutError, OSError):
-            pass  # a broker that is gone cannot be told goodbye; the spool keeps the rest
+        # A broker that is gone cannot be told goodbye; the spool keeps the rest. (Before
+        # 3.11 asyncio.TimeoutError is not the builtin TimeoutError.)
+        with contextlib.suppress(asyncio.TimeoutError, TimeoutError, OSError):
+            await asyncio.wait_for(self._producer.stop(), self.connect_timeout_s)

@@ -108,7 +108,7 @@ def _metrics_payload(
     metrics = {
         k: float(v)
         for k, v in logs.items()
-        if k != "step" and isinstance(v, int | float) and not isinstance(v, bool)
+        if k != "step" and isinstance(v, (int, float)) and not isinstance(v, bool)
     }
     if not metrics:
         return None
@@ -221,7 +221,7 @@ class CognifyTrainerCallback(TrainerCallback):
         values = {
             k: float(v)
             for k, v in metrics.items()
-            if isinstance(v, int | float) and not isinstance(v, bool) and v == v
+            if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
         }
         run.emit(
             ev.EvaluationRecorded,
