@@ -18,7 +18,7 @@ from cognify_lineage.api import create_app as lineage_app
 from fastapi import FastAPI
 
 ROOT = Path(__file__).resolve().parents[3]
-PUBLIC = {"/healthz", "/metrics", "/v1/workspaces/{workspace_id}/seal-key"}
+PUBLIC = {"/healthz", "/metrics"}
 
 
 def _spec(name: str) -> dict[str, Any]:
