@@ -41,13 +41,16 @@ async def api_key(
 
 
 ApiKey = Annotated[str, Depends(api_key)]
+_DECLARED: dict[int, dict[str, bool]] = {}  # id(route) -> its query parameters
 
 
 async def _gate(request: Request) -> None:
     problem = target_problem(request.scope.get("raw_path") or b"", request.scope["query_string"])
     if problem is None:
         route = request.scope.get("route")
-        declared = _query_parameters(getattr(route, "dependant", None))
+        declared = _DECLARED.get(id(route))
+        if declared is None:  # once per route (routes live as long as their app)
+            declared = _DECLARED[id(route)] = _query_parameters(getattr(route, "dependant", None))
         problem = query_problem((name for name, _ in request.query_params.multi_items()), declared)
     if problem is not None:
         raise StarletteHTTPException(400, problem)
