@@ -33,7 +33,7 @@ def test_a_setting_that_cannot_be_read_fails_at_construction() -> None:
 
 def test_the_replaced_settings_are_named(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("COGNIFY_HASHER_ALLOWED_BUCKETS", "*")
-    monkeypatch.delenv("COGNIFY_HASHER_ALLOWED_ROOTS", raising=False)
+    monkeypatch.setenv("COGNIFY_HASHER_ALLOWED_ROOTS", "")  # granted nothing: harmless
     [problem] = replaced_settings()
     assert problem.startswith("COGNIFY_HASHER_ALLOWED_BUCKETS is no longer read: set ")
 

@@ -118,7 +118,9 @@ REPLACED = {
 
 
 def replaced_settings() -> list[str]:
-    """What to say about each replaced setting still in the environment."""
+    """What to say about each replaced setting still set (an empty one granted nothing)."""
     return [
-        f"{old} is no longer read: set {new}" for old, new in REPLACED.items() if old in os.environ
+        f"{old} is no longer read: set {new}"
+        for old, new in REPLACED.items()
+        if os.environ.get(old, "").strip()
     ]
