@@ -10,7 +10,7 @@ import asyncio
 
 from cognify_exporter import postgres
 
-from tests.integration.lineage.test_after_seal import Feed, fed
+from tests.integration.lineage.test_after_seal import fed
 from tests.unit.lineage.script import training
 
 
