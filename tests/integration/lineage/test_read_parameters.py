@@ -72,3 +72,6 @@ async def test_parameters_no_store_can_hold_are_a_400_with_the_reason(
             422,
             {"error": "the body nests arrays and objects too deeply to be read"},
         )
+        # An event body is read as bytes by the strict codec, which names its own bound.
+        status, body = await http("POST", f"{s.ingest_url}/v1/events", keys.writer, raw=deep)
+        assert status == 422 and "nested deeper than" in body["error"], body

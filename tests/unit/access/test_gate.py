@@ -10,7 +10,7 @@ from typing import Annotated, Any
 import pytest
 from cognify_access.params import Offset, PlainText, RunId
 from cognify_access.service import ApiKey, service_app
-from fastapi import FastAPI, Query
+from fastapi import FastAPI, Query, Request
 from prometheus_client import CollectorRegistry, Counter
 from pydantic import BaseModel, ConfigDict
 
@@ -24,7 +24,11 @@ class NoteIn(BaseModel):
 
 def _app(max_body_bytes: int = 1024) -> FastAPI:
     requests = Counter("t_requests", "", ["route", "status"], registry=CollectorRegistry())
-    app = service_app("test", requests, max_body_bytes=max_body_bytes)
+    app = service_app("test", requests, max_body_bytes=max_body_bytes, raw_bodies={"/raw": 4096})
+
+    @app.post("/raw")
+    async def raw(request: Request) -> dict[str, int]:
+        return {"bytes": len(await request.body())}
 
     @app.get("/v1/runs/{run_id}")
     async def read(
@@ -158,3 +162,10 @@ def test_the_openapi_documents_what_the_gate_answers() -> None:
     assert spec["components"]["securitySchemes"]["apiKey"]["scheme"] == "bearer"
     metrics = ops[("get", "/metrics")]["responses"]["200"]["content"]
     assert list(metrics) == ["text/plain"]
+
+
+async def test_a_raw_route_has_its_own_bound_and_reads_its_body_itself() -> None:
+    deep = b"[" * 3000  # the route (ingest's codec) bounds the shape of what it reads
+    assert await call(_app(), "POST", b"/raw", deep, chunk=500) == (200, {"bytes": 3000})
+    too_large = {"error": "the body is larger than 4,096 bytes"}
+    assert await call(_app(), "POST", b"/raw", b"x" * 4097, chunk=1000) == (413, too_large)

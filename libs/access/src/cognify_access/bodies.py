@@ -9,6 +9,7 @@ Everything else is passed on unchanged.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -33,17 +34,25 @@ def shape_problem(body: bytes) -> str | None:
 
 
 class BoundedBody:
-    def __init__(self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES) -> None:
+    """`max_bytes` for every body, except the paths of `raw`: routes that take their body
+    as bytes and bound its shape themselves (ingest's events, read by the strict codec),
+    each with its own size bound and no JSON check here."""
+
+    def __init__(
+        self, app: ASGIApp, max_bytes: int = MAX_BODY_BYTES, raw: Mapping[str, int] | None = None
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        self.raw = dict(raw or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in _WITH_BODY:
             await self.app(scope, receive, send)
             return
+        limit = self.raw.get(scope["path"], self.max_bytes)
         declared = _content_length(scope)
-        if declared is not None and declared > self.max_bytes:
-            await _refuse(send, 413, self._too_large())
+        if declared is not None and declared > limit:
+            await _refuse(send, 413, _too_large(limit))
             return
         chunks, size = [], 0
         while True:
@@ -52,21 +61,22 @@ class BoundedBody:
                 return
             chunk = message.get("body", b"")
             size += len(chunk)
-            if size > self.max_bytes:
-                await _refuse(send, 413, self._too_large())
+            if size > limit:
+                await _refuse(send, 413, _too_large(limit))
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
-        problem = shape_problem(body)
+        problem = None if scope["path"] in self.raw else shape_problem(body)
         if problem is not None:
             await _refuse(send, 422, problem)
             return
         await self.app(scope, _replay(body, receive), send)
 
-    def _too_large(self) -> str:
-        return f"the body is larger than {self.max_bytes:,} bytes"
+
+def _too_large(limit: int) -> str:
+    return f"the body is larger than {limit:,} bytes"
 
 
 def _content_length(scope: Scope) -> int | None:

@@ -11,7 +11,7 @@ JSON, `{"error": reason}`, as the OpenAPI documents (cognify_access.responses).
 from __future__ import annotations
 
 import types
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Union, get_args, get_origin
 
 from fastapi import Depends, FastAPI, Request, Response, Security
@@ -62,15 +62,17 @@ def service_app(
     *,
     healthz: bool = True,
     max_body_bytes: int = MAX_BODY_BYTES,
+    raw_bodies: Mapping[str, int] | None = None,
     description: str = "",
 ) -> FastAPI:
     """A FastAPI app behind the gate above, counting requests by route and status in
     `requests` (labels: route, status), serving Prometheus' /metrics and, unless the service
-    has its own, /healthz."""
+    has its own, /healthz. Bodies are bounded by `max_body_bytes`, except the paths of
+    `raw_bodies`, routes that read their body as bytes, each with its own bound."""
     app = FastAPI(
         title=title, version="0.1.0", description=description, dependencies=[Depends(_gate)]
     )
-    app.add_middleware(BoundedBody, max_bytes=max_body_bytes)
+    app.add_middleware(BoundedBody, max_bytes=max_body_bytes, raw=raw_bodies)
 
     @app.middleware("http")
     async def count(request: Request, call_next: Any) -> Response:

@@ -89,7 +89,9 @@ COMMAND = refusals(401, 403, 404, 409)  # no key, a role that may not, no run, a
 
 
 def create_app(door: Door) -> FastAPI:
-    app = service_app("Cognify ingest", metrics.HTTP_REQUESTS, max_body_bytes=MAX_EVENT_BYTES)
+    # Events are bounded by the strict codec (size, depth) before it parses them.
+    raw = {"/v1/events": MAX_EVENT_BYTES}
+    app = service_app("Cognify ingest", metrics.HTTP_REQUESTS, raw_bodies=raw)
     app.state.door = door
 
     @app.post(
