@@ -27,7 +27,7 @@ from cognify_lineage import queries
 from cognify_lineage.auth import Principal
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from . import attestation, keys, metrics, package, postgres
 from .receipts import Exported, Sealed, SealKey, package_content
@@ -38,7 +38,7 @@ T = TypeVar("T")
 
 class SealIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    formats: list[ExportFormat] = []
+    formats: Annotated[list[ExportFormat], Field(max_length=3)] = []  # one per format
     template: ExportTemplate = ExportTemplate.DEFAULT
 
 
