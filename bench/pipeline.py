@@ -1,15 +1,24 @@
 """Benchmark: events from N concurrent runs through ingest and lineage into PostgreSQL.
 
     .venv/bin/python bench/pipeline.py [--runs 50] [--events 100000] [--rate 1000] [--seconds 20]
+                                       [--baseline REF] [--repeat 2]
 
 Everything real, on the local stack (deploy/stack up): a database and topics of the
 benchmark's own, ingest and lineage started as their own processes (as in production), and
 events signed as the SDK signs them and published to the raw topic keyed by run.
 
-Three figures:
+Four figures:
 1. pipeline throughput: a backlog of --events on the raw topic, drained through ingest
    (validate, verify HMAC, route) and lineage (store, chain, fold) into PostgreSQL;
-   events/s from the first to the last folded event.
+   events/s from the first to the last folded event. With --baseline REF, the same figure
+   for the services as they were at git revision REF (their code exported with `git
+   archive` and put first on PYTHONPATH), interleaved with the working tree's --repeat
+   times, medians and their ratio printed: before and after a change in one run
+   (--current REF measures REF instead of the working tree, e.g. HEAD against a
+   commit that differs from it only by the change).
+1b. the same with 1 % hostile messages mixed in (invalid JSON, a bad signature, a body
+   nested 10,000 deep, a NUL in a run tag), each of which must be dead-lettered: events/s
+   of the valid events, and the dead letters counted.
 2. lineage throughput: the same number of events already on the canonical topic, folded by
    lineage alone (the fold's own ceiling).
 3. latency at --rate events/s for --seconds: --runs real SDK runs (`cognify.run.Run`, each
@@ -27,6 +36,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import atexit
 import contextlib
 import os
 import shutil
@@ -50,7 +60,14 @@ from cognify.run import Run
 from cognify.transport import KafkaTransport
 from cognify_ingest import workspaces
 from cognify_ingest.credentials import Role
-from cognify_kafka import KafkaSettings, delete_topics, ensure_topics, producer, scratch_prefix
+from cognify_kafka import (
+    KafkaSettings,
+    consumer,
+    delete_topics,
+    ensure_topics,
+    producer,
+    scratch_prefix,
+)
 from cognify_postgres import apply_migrations, scratch_database
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -106,9 +123,17 @@ async def environment(kafka: KafkaSettings) -> AsyncIterator[tuple[str, str, str
         await delete_topics(kafka, prefix)
 
 
-def start(module: str, dsn: str, prefix: str, kafka: KafkaSettings) -> subprocess.Popen[bytes]:
+def start(
+    module: str, dsn: str, prefix: str, kafka: KafkaSettings, code: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """A service as its own process; with `code`, its Python packages come from there."""
+    paths = os.environ.get("PYTHONPATH", "")
+    if code is not None:
+        srcs = [p for p in sorted(code.glob("*/*/src")) if p.parent.name != "hashing-native"]
+        paths = os.pathsep.join([*map(str, srcs), *([paths] if paths else [])])
     env = {
         **os.environ,
+        "PYTHONPATH": paths,
         "COGNIFY_PG_DSN": dsn,
         "COGNIFY_KAFKA_BOOTSTRAP": kafka.bootstrap_servers,
         "COGNIFY_TOPIC_PREFIX": prefix,
@@ -161,25 +186,90 @@ async def drain_rate(pool: asyncpg.Pool, total: int, timeout: float = 600) -> tu
     return overall, middle
 
 
+def hostile(i: int, workspace: str, key: str) -> bytes:
+    """One of four messages ingest must dead-letter, and nothing downstream may choke on."""
+    event = ev.RunStarted(
+        workspace_id=workspace,
+        project="bench",
+        run_id=f"bench-hostile-{i}",
+        seq=0,
+        producer=SDK,
+        payload=ev.RunStartedPayload(sdk_version="0.1.0", tags={"team": "a\u0000b"}),
+    )
+    match i % 4:
+        case 0:
+            return b'{"type": "run.started", "seq": '  # not JSON
+        case 1:
+            return ev.sign(event, key + "-wrong").model_dump_json().encode()  # bad signature
+        case 2:
+            return b"[" * 10_000 + b"]" * 10_000  # nested 10,000 deep
+        case _:
+            return ev.sign(event, key).model_dump_json().encode()  # NUL in a run tag
+
+
+async def dead_letters(kafka: KafkaSettings, topic: str) -> int:
+    """How many records the dead-letter topic holds (one partition)."""
+    from aiokafka import TopicPartition
+
+    cons = consumer(kafka, topic, group_id=None)
+    await cons.start()
+    try:
+        tp = TopicPartition(topic, 0)
+        return int((await cons.end_offsets([tp]))[tp])
+    finally:
+        await cons.stop()
+
+
 async def throughput(
-    kafka: KafkaSettings, runs: int, total: int, through_ingest: bool
-) -> tuple[float, float]:
+    kafka: KafkaSettings,
+    runs: int,
+    total: int,
+    through_ingest: bool,
+    code: Path | None = None,
+    hostile_share: float = 0.0,
+) -> tuple[float, float, int]:
+    """(overall events/s, middle 80 % events/s, dead letters) for a backlog of `total`
+    valid events (plus `hostile_share` of hostile ones), drained by services running
+    `code` (None: the working tree)."""
     async with environment(kafka) as (dsn, prefix, key):
         sim = Runs("ws-bench", runs, key)
         items = [sim.next(i)[::2] for i in range(total)]
+        every = int(1 / hostile_share) if hostile_share else 0
+        if every:
+            for n, at in enumerate(range(every // 2, len(items), every)):
+                items.insert(at, (f"bench-hostile-{n}", hostile(n, "ws-bench", key)))
         topic = prefix + (ev.RAW.name if through_ingest else ev.EVENTS.name)
         await publish(kafka, topic, items)
         pool = await asyncpg.create_pool(dsn, min_size=1, max_size=2)
-        procs = [start("cognify_lineage", dsn, prefix, kafka)]
+        procs = [start("cognify_lineage", dsn, prefix, kafka, code)]
         if through_ingest:
-            procs.append(start("cognify_ingest", dsn, prefix, kafka))
+            procs.append(start("cognify_ingest", dsn, prefix, kafka, code))
         try:
-            return await drain_rate(pool, total)
+            overall, middle = await drain_rate(pool, total)
+            letters = await dead_letters(kafka, prefix + ev.DLQ.name)
+            if every:
+                deadline = time.monotonic() + 30
+                while letters < len(items) - total and time.monotonic() < deadline:
+                    await asyncio.sleep(0.2)
+                    letters = await dead_letters(kafka, prefix + ev.DLQ.name)
+            return overall, middle, letters
         finally:
             for p in procs:
                 p.terminate()
                 p.wait(30)
             await pool.close()
+
+
+def export(ref: str) -> Path:
+    """The libraries and services as they were at git revision `ref`, in a temporary
+    directory (deleted at exit)."""
+    work = Path(tempfile.mkdtemp(prefix="cognify-bench-baseline-"))
+    atexit.register(shutil.rmtree, work, True)
+    archive = subprocess.run(
+        ["git", "archive", ref, "libs", "services"], cwd=ROOT, check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(work)], input=archive, check=True)
+    return work
 
 
 async def latency(kafka: KafkaSettings, runs: int, rate: float, seconds: float) -> list[float]:
@@ -357,19 +447,53 @@ async def main() -> None:
     parser.add_argument("--events", type=int, default=100_000, help="events per throughput figure")
     parser.add_argument("--rate", type=float, default=1_000, help="events/s for the latency figure")
     parser.add_argument("--seconds", type=float, default=20, help="duration of the latency figure")
+    parser.add_argument(
+        "--baseline", help="git revision whose services to measure alongside (figure 1)"
+    )
+    parser.add_argument(
+        "--current", help="git revision to measure instead of the working tree (figure 1)"
+    )
+    parser.add_argument("--repeat", type=int, default=2, help="rounds of figure 1 with --baseline")
     args = parser.parse_args()
     kafka = KafkaSettings()
     print(
         f"cognify pipeline benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, "
         f"{os.cpu_count()} cores"
     )
-    overall, middle = await throughput(kafka, args.runs, args.events, through_ingest=True)
-    print(
-        f"pipeline (raw -> ingest -> lineage -> PostgreSQL), {args.events:,} events, "
-        f"{args.runs} runs: "
-        f"{overall:,.0f} events/s overall, {middle:,.0f} events/s sustained (middle 80 %)"
-    )
-    overall, middle = await throughput(kafka, args.runs, args.events, through_ingest=False)
+    current = (f"at {args.current}", export(args.current)) if args.current else None
+    variants: list[tuple[str, Path | None]] = [current or ("working tree", None)]
+    if args.baseline:
+        variants.insert(0, (f"baseline {args.baseline}", export(args.baseline)))
+    repeat = args.repeat if args.baseline else 1
+    figures: dict[str, list[float]] = {name: [] for name, _ in variants}
+    for _ in range(repeat):
+        for name, code in variants:  # interleaved: the machine's load drifts
+            overall, middle, _ = await throughput(
+                kafka, args.runs, args.events, through_ingest=True, code=code
+            )
+            figures[name].append(middle)
+            print(
+                f"pipeline (raw -> ingest -> lineage -> PostgreSQL), {args.events:,} events, "
+                f"{args.runs} runs, {name}: "
+                f"{overall:,.0f} events/s overall, {middle:,.0f} events/s sustained (middle 80 %)"
+            )
+    if args.baseline:
+        before = statistics.median(figures[variants[0][0]])
+        after = statistics.median(figures[variants[1][0]])
+        print(
+            f"pipeline sustained, median of {repeat}: {variants[0][0]} {before:,.0f}, "
+            f"{variants[1][0]} {after:,.0f} events/s: {after / before:.3f} x"
+        )
+    for name, code in variants:
+        overall, middle, letters = await throughput(
+            kafka, args.runs, args.events, through_ingest=True, code=code, hostile_share=0.01
+        )
+        print(
+            f"pipeline with 1 % hostile messages ({args.events // 100:,} of invalid JSON, "
+            f"bad signature, nested 10,000 deep, NUL in a tag), {name}: {overall:,.0f} valid "
+            f"events/s overall, {middle:,.0f} sustained (middle 80 %); {letters:,} dead letters"
+        )
+    overall, middle, _ = await throughput(kafka, args.runs, args.events, through_ingest=False)
     print(
         f"lineage alone (canonical topic -> PostgreSQL), {args.events:,} events: "
         f"{overall:,.0f} events/s overall, {middle:,.0f} events/s sustained (middle 80 %)"

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 
+import asyncpg
 import cognify_events as ev
 from cognify_events import DeadLetter
 from cognify_events.deadletter import letter_id
@@ -126,3 +127,64 @@ async def _letters(s: Stack, n: int) -> list[DeadLetter] | None:
     records = await s.read_topic(s.topics.dlq)
     letters = [DeadLetter.model_validate_json(v) for _, v in records]
     return letters if len(letters) >= n else None
+
+
+async def test_a_database_outage_mid_stream_is_waited_out_and_nothing_is_dead_lettered(
+    kafka: KafkaSettings, unique: str
+) -> None:
+    ws = f"ws-{unique}"
+    scripts = [Script(ws, f"run-{i}-{unique}") for i in range(3)]
+    events: list[ev.Event] = []
+    for s_ in scripts:
+        events += [s_.started(), *(s_.metrics(i, 1.0 / (i + 1)) for i in range(400))]
+    retried_before = _retries()
+
+    async with stack(kafka, ingest=False) as s:
+        admin = await asyncpg.connect(s.dsn)
+        try:
+            # Hold lineage's transaction at its first statement, then cut its connection:
+            # twice, so the retry itself meets the outage too.
+            killed = 0
+            lock = admin.transaction()
+            await lock.start()
+            await admin.execute("LOCK TABLE consumer_offsets IN ACCESS EXCLUSIVE MODE")
+            await s.send_events(events)
+            cut: set[int] = set()
+
+            async def waiting() -> list[int]:
+                # Inside the lock's transaction the statistics are a snapshot: clear it.
+                await admin.execute("SELECT pg_stat_clear_snapshot()")
+                rows = await admin.fetch(
+                    """SELECT pid FROM pg_stat_activity WHERE wait_event_type = 'Lock'
+                       AND datname = current_database() AND pid <> pg_backend_pid()"""
+                )
+                return [r["pid"] for r in rows if r["pid"] not in cut]
+
+            for _ in range(2):
+                for pid in await eventually(waiting, "lineage's transaction to wait on the lock"):
+                    cut.add(pid)
+                    killed += int(await admin.fetchval("SELECT pg_terminate_backend($1)", pid))
+            await lock.commit()
+
+            async def stored() -> bool:
+                n = await admin.fetchval("SELECT count(*) FROM events")
+                return bool(n == len(events))
+
+            await eventually(stored, "every event stored after the outages", 90)
+            letters = await s.read_topic(s.topics.dlq)
+        finally:
+            await admin.close()
+
+    assert killed >= 2
+    assert letters == []  # an outage is never the data's fault
+    assert _retries() > retried_before
+
+
+def _retries() -> float:
+    return sum(
+        sample.value
+        for metric in REGISTRY.collect()
+        if metric.name == "cognify_lineage_transient_retries"
+        for sample in metric.samples
+        if sample.name.endswith("_total")
+    )
