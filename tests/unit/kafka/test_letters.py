@@ -9,7 +9,7 @@ from typing import Any
 from cognify_events import DeadLetter
 from cognify_events.deadletter import letter_id
 from cognify_kafka import DeadLetters, Record
-from cognify_kafka.consume import ORIGINAL_LIMIT
+from cognify_kafka.deadletters import ORIGINAL_LIMIT
 from cognify_kafka.settings import MAX_MESSAGE_BYTES
 
 
