@@ -216,3 +216,14 @@ def test_strings_are_only_skipped_when_no_escape_can_spell_a_forbidden_character
     data = vector_bytes("run.started", "payload.run_name", '"\\u0000"')
     with pytest.raises(InvalidEvent, match=r"payload\.run_name: contains U\+0000"):
         decode_strict(data)
+
+
+@pytest.mark.parametrize("member", ["event_id", "time", "type"])
+def test_the_envelope_members_with_defaults_are_required_on_the_wire(member: str) -> None:
+    """Read without them, the same bytes would be a new event (a new id, a new time) at
+    every decode: lineage would store a redelivery twice and a rebuild would differ."""
+    raw = json.loads((GOLDEN / "metrics.logged.v1.json").read_text())
+    del raw[member]
+    with pytest.raises(InvalidEvent) as info:
+        decode_strict(json.dumps(raw).encode())
+    assert info.value.problems == [f"{member}: Field required"]

@@ -24,6 +24,10 @@ from .upcasting import needs_upcast, upcast
 # the 100,000 files a payload may list, and half of every topic's message limit
 # (cognify_kafka.MAX_MESSAGE_BYTES, 32 MiB), so ingest can always republish what it accepts.
 MAX_EVENT_BYTES = 16 * 1024 * 1024
+# Members a Python caller may leave to their defaults (a new id, the current time) but that
+# untrusted bytes must carry: read without them, the same bytes would be a different event
+# at every decode (a new id: never a duplicate; a new time: a rebuild that differs).
+WIRE_REQUIRED = ("event_id", "time", "type")
 
 
 class InvalidEvent(ValueError):
@@ -57,6 +61,7 @@ def decode_strict_object(data: bytes) -> tuple[Event, dict[str, Any]]:
         )
     _refuse(bounds.shape_problems(data, max_containers=bounds.MAX_CONTAINERS))
     raw = parse_object(data, strict=True)
+    _refuse([f"{name}: Field required" for name in WIRE_REQUIRED if name not in raw])
     _refuse(bounds.value_problems(raw, strings=b"\\u" in data))
     event = _validate(data, raw, mode="strict")
     _refuse(bounds.event_problems(event))

@@ -2,7 +2,8 @@
 
 Run `python -m cognify_events.schema docs/events` after changing an event; a unit test fails
 while the checked-in files are stale. Every integer gets the bounds the strict codec applies
-(bounds.MAX_SAFE_INTEGER) unless its field has narrower ones.
+(bounds.MAX_SAFE_INTEGER) unless its field has narrower ones, and the members the strict codec
+requires on the wire (codec.WIRE_REQUIRED) are listed as required.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any
 
 from .bounds import MAX_SAFE_INTEGER, MIN_SAFE_INTEGER
 from .catalog import BY_TYPE, CURRENT_VERSIONS
+from .codec import WIRE_REQUIRED
 
 
 def schemas() -> dict[str, dict[str, Any]]:
@@ -21,6 +23,8 @@ def schemas() -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name, cls in sorted(BY_TYPE.items()):
         schema = with_integer_bounds(cls.model_json_schema(mode="validation"))
+        required = schema.get("required", [])
+        schema["required"] = [*required, *(m for m in WIRE_REQUIRED if m not in required)]
         schema["$id"] = f"urn:cognify:event:{name}:v{CURRENT_VERSIONS[name]}"
         out[f"{name}.json"] = schema
     out["index.json"] = {

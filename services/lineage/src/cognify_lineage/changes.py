@@ -12,7 +12,7 @@ import uuid
 from typing import Any
 
 from .model import Projection, Run
-from .projection import Conn
+from .projection import Conn, source_key
 
 
 async def save(conn: Conn, before: Projection, after: Projection) -> None:
@@ -27,7 +27,7 @@ async def save(conn: Conn, before: Projection, after: Projection) -> None:
                VALUES ($1, $2, $3, $4, $5, $6)
                ON CONFLICT (workspace_id, name, source) DO UPDATE SET root = EXCLUDED.root,
                    run_id = EXCLUDED.run_id, dataset_id = EXCLUDED.dataset_id""",
-            [(*k, v.root, v.run_id, v.dataset_id) for k, v in datasets],
+            [(k[0], k[1], source_key(k[2]), v.root, v.run_id, v.dataset_id) for k, v in datasets],
         )
     access = after.access[len(before.access) :]
     if access:

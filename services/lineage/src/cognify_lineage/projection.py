@@ -8,6 +8,7 @@ a batch is exactly what is new.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterable
 from typing import Any, TypeAlias
 
@@ -134,8 +135,23 @@ async def _load_appended(conn: Conn, ids: list[str], runs: dict[str, dict[str, A
         )
 
 
+# A btree index entry holds at most 2,704 bytes, and a dataset's source (up to 4,096
+# characters, 16 KiB of UTF-8) is part of dataset_roots' key: a longer one is keyed by its
+# SHA-256, and so is any source that starts like such a key (no two sources share a key).
+_SOURCE_KEY_BYTES = 1_024
+_DIGESTED = "sha256-of-source:"
+
+
+def source_key(source: str) -> str:
+    """The `dataset_roots.source` value of a dataset's source."""
+    data = source.encode()
+    if len(data) <= _SOURCE_KEY_BYTES and not source.startswith(_DIGESTED):
+        return source
+    return _DIGESTED + hashlib.sha256(data).hexdigest()
+
+
 async def load_datasets(conn: Conn, keys: Iterable[DatasetKey]) -> dict[DatasetKey, DatasetRoot]:
-    wanted = list(keys)
+    wanted = {(w, n, source_key(s)): (w, n, s) for w, n, s in keys}
     if not wanted:
         return {}
     rows = await conn.fetch(
@@ -145,7 +161,7 @@ async def load_datasets(conn: Conn, keys: Iterable[DatasetKey]) -> dict[DatasetK
         *(list(col) for col in zip(*wanted, strict=True)),
     )
     return {
-        (r["workspace_id"], r["name"], r["source"]): DatasetRoot(
+        wanted[(r["workspace_id"], r["name"], r["source"])]: DatasetRoot(
             r["root"], r["run_id"], r["dataset_id"]
         )
         for r in rows
