@@ -11,11 +11,11 @@ from dataclasses import dataclass
 from cognify_exporter.app import serve
 from cognify_exporter.settings import ExporterSettings
 from cognify_kafka import KafkaSettings
-from cognify_postgres import PostgresSettings
 
 from tests.integration.lineage.harness import (
     Keys,
     Stack,
+    as_role,
     eventually,
     free_port,
     http,
@@ -39,7 +39,7 @@ async def cluster(kafka: KafkaSettings, unique: str) -> AsyncIterator[Cluster]:
         port = free_port()
         settings = ExporterSettings(
             kafka=kafka,
-            postgres=PostgresSettings(s.dsn),
+            postgres=as_role(s.dsn, "exporter"),
             events_topic=s.topics.events,
             group_id=f"{s.prefix}exporter",
             http_port=port,

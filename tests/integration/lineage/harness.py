@@ -73,9 +73,20 @@ async def fresh_database() -> AsyncIterator[str]:
         conn = await asyncpg.connect(dsn)
         try:
             await apply_migrations(conn)
+            # The owner may act as each service's role: services under test run as them.
+            await conn.execute(
+                "GRANT cognify_ingest, cognify_lineage, cognify_exporter TO CURRENT_USER"
+            )
         finally:
             await conn.close()
         yield dsn
+
+
+def as_role(dsn: str, service: str) -> PostgresSettings:
+    """The DSN of `service`'s least-privileged role (migration 0009) on this database: the
+    owner's login acting as that role, with the search path the role has when it logs in."""
+    path = "&search_path=lineage_read,public" if service == "exporter" else ""
+    return PostgresSettings(f"{dsn}{'&' if '?' in dsn else '?'}role=cognify_{service}{path}")
 
 
 @contextlib.asynccontextmanager
@@ -210,14 +221,13 @@ async def stack(
         pool = await create_pool(dsn)
         s = Stack(kafka, dsn, prefix, topics, pool)
         stop = asyncio.Event()
-        pg = PostgresSettings(dsn)
         group = f"test-{uuid.uuid4().hex[:8]}"
         tasks = [
             asyncio.create_task(
                 serve_lineage(
                     LineageSettings(
                         kafka=kafka,
-                        postgres=pg,
+                        postgres=as_role(dsn, "lineage"),
                         events_topic=topics.events,
                         dlq_topic=topics.dlq,
                         group_id=f"{group}-lineage",
@@ -231,7 +241,7 @@ async def stack(
         if ingest:
             settings = IngestSettings(
                 kafka=kafka,
-                postgres=pg,
+                postgres=as_role(dsn, "ingest"),
                 topics=topics,
                 group_id=f"{group}-ingest",
                 http_port=s.ingest_port,

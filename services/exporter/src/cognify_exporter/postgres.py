@@ -76,7 +76,7 @@ async def snapshot(pool: Pool, run_id: str) -> Snapshot | None:
 async def quoted_events(pool: Pool, run_id: str, count: int) -> list[ev.EventBase]:
     """The run's stored events of the types a report quotes, among the first `count`."""
     rows = await pool.fetch(
-        """SELECT body FROM events WHERE chain_id = $1 AND chain_index < $2
+        """SELECT body FROM lineage_read.events WHERE chain_id = $1 AND chain_index < $2
              AND type = ANY($3::text[]) ORDER BY chain_index""",
         run_id,
         count,
@@ -87,7 +87,7 @@ async def quoted_events(pool: Pool, run_id: str, count: int) -> list[ev.EventBas
 
 async def access_log(pool: Pool, workspace_id: str, run_id: str, until: datetime) -> list[Any]:
     rows = await pool.fetch(
-        """SELECT actor, role, action, address, allowed, accessed_at FROM access_log
+        """SELECT actor, role, action, address, allowed, accessed_at FROM lineage_read.access_log
            WHERE workspace_id = $1 AND (object_id = $2 OR object_id LIKE $2 || '/%')
              AND accessed_at <= $3 ORDER BY accessed_at, event_id""",
         workspace_id,
@@ -256,7 +256,7 @@ async def record_export(pool: Pool, row: ExportRow) -> None:
 
 async def is_sealed(pool: Pool, run_id: str) -> bool:
     found = await pool.fetchval(
-        "SELECT 1 FROM runs WHERE run_id = $1 AND sealed_at IS NOT NULL", run_id
+        "SELECT 1 FROM lineage_read.runs WHERE run_id = $1 AND sealed_at IS NOT NULL", run_id
     )
     return found is not None
 
@@ -264,7 +264,7 @@ async def is_sealed(pool: Pool, run_id: str) -> bool:
 async def refusal(pool: Pool, event_id: UUID) -> str | None:
     """Why lineage refused the event (`refused_events`), or None when it has not."""
     found: str | None = await pool.fetchval(
-        "SELECT reason FROM refused_events WHERE event_id = $1", event_id
+        "SELECT reason FROM lineage_read.refused_events WHERE event_id = $1", event_id
     )
     return found
 

@@ -91,7 +91,8 @@ class Registry:
             sealed = {
                 r["run_id"]
                 for r in await conn.fetch(
-                    "SELECT run_id FROM runs WHERE run_id = ANY($1) AND sealed_at IS NOT NULL",
+                    """SELECT run_id FROM lineage_read.runs
+                       WHERE run_id = ANY($1) AND sealed_at IS NOT NULL""",
                     unsure,
                 )
             }
@@ -147,7 +148,8 @@ class Registry:
         """What the review commands need to know about a run: owner, project, seal."""
         row = await self.pool.fetchrow(
             """SELECT o.workspace_id, o.project, r.sealed_at IS NOT NULL AS sealed
-               FROM run_owners o LEFT JOIN runs r USING (run_id) WHERE o.run_id = $1""",
+               FROM run_owners o LEFT JOIN lineage_read.runs r USING (run_id)
+               WHERE o.run_id = $1""",
             run_id,
         )
         return None if row is None else dict(row)
@@ -156,8 +158,8 @@ class Registry:
         """A node of the run's graph, or a sequence conflict of the run: a reviewer sees
         one by annotating it (docs/spec/lineage.md, "Sequence conflicts")."""
         found = await self.pool.fetchval(
-            """SELECT 1 FROM lineage_nodes WHERE run_id = $1 AND node_id = $2
-               UNION ALL SELECT 1 FROM refused_events
+            """SELECT 1 FROM lineage_read.lineage_nodes WHERE run_id = $1 AND node_id = $2
+               UNION ALL SELECT 1 FROM lineage_read.refused_events
                WHERE run_id = $1 AND 'sequence-conflict:' || event_id::text = $2""",
             run_id,
             node_id,
@@ -166,7 +168,7 @@ class Registry:
 
     async def open_findings(self, run_id: str, kind: str) -> list[str]:
         rows = await self.pool.fetch(
-            """SELECT subject FROM findings
+            """SELECT subject FROM lineage_read.findings
                WHERE run_id = $1 AND kind = $2 AND resolved_at IS NULL ORDER BY subject""",
             run_id,
             kind,
@@ -175,7 +177,7 @@ class Registry:
 
     async def dataset_finding_exists(self, run_id: str, dataset_id: str) -> bool:
         found = await self.pool.fetchval(
-            """SELECT 1 FROM findings WHERE run_id = $1 AND kind = 'dataset-changed'
+            """SELECT 1 FROM lineage_read.findings WHERE run_id = $1 AND kind = 'dataset-changed'
                AND subject = $2""",
             run_id,
             dataset_id,
