@@ -227,3 +227,23 @@ def test_the_envelope_members_with_defaults_are_required_on_the_wire(member: str
     with pytest.raises(InvalidEvent) as info:
         decode_strict(json.dumps(raw).encode())
     assert info.value.problems == [f"{member}: Field required"]
+
+
+_NUMBER_TOKENS = st.one_of(
+    st.integers().map(str),
+    st.integers(-(2**70), 2**70).map(str),
+    st.floats(allow_nan=False, allow_infinity=False).map(repr),
+    st.tuples(st.integers(-99, 99), st.integers(0, 9_999), st.integers(-999, 999)).map(
+        lambda t: f"{t[0]}.{t[1]}{'eE'[t[2] % 2]}{t[2]:+d}"
+    ),
+    st.integers(1, 400).map(lambda n: "9" * n + ".5"),
+)
+
+
+@given(st.lists(_NUMBER_TOKENS | st.text().map(json.dumps), max_size=6))
+def test_the_prefilter_never_passes_a_value_the_walk_would_refuse(tokens: list[str]) -> None:
+    """`may_hold_bad_values` lets decode_strict skip the walk: it must say True whenever the
+    walk finds a problem (strings with escapes, big integers, numbers that overflow)."""
+    data = ("[" + ",".join(tokens) + "]").encode()
+    if bounds.value_problems(json.loads(data)):
+        assert bounds.may_hold_bad_values(data)

@@ -87,6 +87,29 @@ def shape_problems(
     return []
 
 
+# What any value an event may not hold needs in the JSON text, read from strict UTF-8 (a
+# raw control character or surrogate is refused by the parser): a `\u` escape (for U+0000
+# or a lone surrogate), 16 digits in a row (an integer past 2^53 - 1, or a number past the
+# largest double without an exponent), or an exponent of 3 digits (a number past it).
+# Found with bytes methods (a regular expression costs more than the walk it would save):
+# digits read as 0, exponent marks as e, signs as +, everything else as a space.
+_NUMBER_MARKS = bytes(
+    48 if b in b"0123456789" else 101 if b in b"eE" else 43 if b in b"+-" else 32
+    for b in range(256)
+)
+_SUSPECT_SCAN_BYTES = 65_536  # past this, walking the parsed value is the cheaper check
+
+
+def may_hold_bad_values(data: bytes) -> bool:
+    """False only when JSON text (strict UTF-8) cannot hold a value `value_problems` would
+    name: a regular expression over a small event instead of a walk over its values.
+    True (walk them) for large texts."""
+    if len(data) > _SUSPECT_SCAN_BYTES or b"\\u" in data:
+        return True
+    marks = data.translate(_NUMBER_MARKS)
+    return b"0" * 16 in marks or b"e000" in marks or b"e+000" in marks
+
+
 def value_problems(obj: Any, limit: int = MAX_PROBLEMS, *, strings: bool = True) -> list[str]:
     """Every string, integer and number in a parsed JSON value that an event may not hold,
     as `path: reason` (at most `limit` of them). Expects what a JSON parser returns (dict,
