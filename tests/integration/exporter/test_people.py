@@ -63,6 +63,7 @@ async def test_a_two_approval_policy_needs_two_people(kafka: KafkaSettings, uniq
             "POST", f"{c.exporter_url}/v1/runs/{run_id}/seal", c.keys.admin, {}
         )
         assert status == 200 and body["status"] == "AUDIT_SEALED", body
+        assert body["seal"]["sealed_by"] == "Sam Okafor"  # the key's holder seals
 
 
 async def test_a_rotated_key_keeps_who_approved(kafka: KafkaSettings, unique: str) -> None:

@@ -23,13 +23,12 @@ from cognify_access.records import request_recorded
 from cognify_access.responses import refusals
 from cognify_access.service import ApiKey, service_app
 from cognify_events import ExportFormat, ExportTemplate
-from cognify_lineage import queries
-from cognify_lineage.auth import Principal
 from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from . import attestation, keys, metrics, package, postgres
+from .postgres import Principal
 from .receipts import Exported, Sealed, SealKey, package_content
 from .workflow import Exporter, NotFound, Refused, StaleSeal, export_json
 
@@ -50,7 +49,7 @@ class ExportIn(BaseModel):
 
 async def _principal(request: Request, token: ApiKey) -> Principal:
     exporter: Exporter = request.app.state.exporter
-    found = await queries.principal(exporter.pool, token) if token else None
+    found = await postgres.principal(exporter.pool, token) if token else None
     if found is None:
         raise HTTPException(401, "a valid API key is needed", {"WWW-Authenticate": "Bearer"})
     return found
@@ -127,18 +126,14 @@ def create_app(exporter: Exporter) -> FastAPI:
 
     @app.post("/v1/runs/{run_id}/seal", responses={200: {"model": Sealed}, **WORK})
     async def seal(run_id: RunId, body: SealIn, request: Request, p: Caller) -> Any:
-        work = exporter.seal(
-            run_id, p.label or p.key_id, p.workspace_id, body.formats, body.template
-        )
+        work = exporter.seal(run_id, p.signer, p.workspace_id, body.formats, body.template)
         return await recorded(p, request, "seal", f"run:{run_id}", work)
 
     @app.post(
         "/v1/runs/{run_id}/exports", status_code=201, responses={201: {"model": Exported}, **WORK}
     )
     async def export(run_id: RunId, body: ExportIn, request: Request, p: Caller) -> Any:
-        work = exporter.export(
-            run_id, body.format, body.template, p.label or p.key_id, p.workspace_id
-        )
+        work = exporter.export(run_id, body.format, body.template, p.signer, p.workspace_id)
         obj = package_object(run_id, body.template, body.format)
         row = await recorded(p, request, "export", obj, work)
         return row if isinstance(row, JSONResponse) else export_json(row)

@@ -10,6 +10,7 @@ from uuid import UUID
 
 import asyncpg
 import cognify_events as ev
+from cognify_access.keys import key_id_of, matches
 from cognify_lineage import chain, projection, queries
 from cognify_lineage.model import Finding, Run, iso
 from cognify_lineage.postgres import Pool, chain_rows, create_pool
@@ -19,6 +20,42 @@ from .report import DOC_FIELDS, QUOTED_TYPES
 from .seal import Policy
 
 __all__ = ["Pool", "create_pool"]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A caller of the exporter's API: one active key, and the person who holds it."""
+
+    key_id: str
+    workspace_id: str
+    role: str
+    label: str
+    holder: str | None = None  # the person's printed name (people, migration 0008)
+
+    @property
+    def actor(self) -> str:
+        return self.label or f"key:{self.key_id}"
+
+    @property
+    def signer(self) -> str:
+        """Who a seal names: the key's holder, never anything the request says."""
+        return self.holder or self.actor
+
+
+async def principal(pool: Pool, token: str) -> Principal | None:
+    """The active key behind a bearer token (keys are issued by `cognify-admin`)."""
+    key_id = key_id_of(token)
+    if key_id is None:
+        return None
+    row = await pool.fetchrow(
+        """SELECT k.key_id, k.workspace_id, k.role, k.key_hash, k.label, p.name
+           FROM public.api_keys k LEFT JOIN public.people p USING (person_id)
+           WHERE k.key_id = $1 AND k.revoked_at IS NULL""",
+        key_id,
+    )
+    if row is None or not matches(token, row["key_hash"]):
+        return None
+    return Principal(row["key_id"], row["workspace_id"], row["role"], row["label"], row["name"])
 
 
 @dataclass(frozen=True)
