@@ -229,7 +229,13 @@ async def seal_key_history(pool: Pool, workspace_id: str) -> list[keys.Published
 
 
 async def rotate_seal_key(pool: Pool, workspace_id: str, master_key: bytes) -> keys.SealedKey:
-    """Retire the current seal key (kept, and published as retired) and make a new one."""
+    """Retire the current seal key (kept, and published as retired) and make a new one.
+    LookupError when there is no such workspace."""
+    if (
+        await pool.fetchval("SELECT 1 FROM workspaces WHERE workspace_id = $1", workspace_id)
+        is None
+    ):
+        raise LookupError(f"no such workspace: {workspace_id}")
     new = keys.generate(workspace_id, master_key)
     async with pool.acquire() as conn, conn.transaction():
         await conn.execute(
