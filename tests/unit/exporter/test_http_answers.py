@@ -32,6 +32,7 @@ class Keys:
             "role": "reviewer",
             "key_hash": KEY.key_hash,
             "label": "dana",
+            "name": "Dana Reyes",  # the key's holder (people)
         }
 
 
