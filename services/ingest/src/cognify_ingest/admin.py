@@ -8,6 +8,8 @@
     cognify-admin revoke-key --key-id 0123456789ab
     cognify-admin list-keys --workspace ws-clinical      (every key and its holder, revoked too)
     cognify-admin seal-keys --workspace ws-clinical      (the public seal keys, with history)
+    cognify-admin service-logins   (each service's role may log in, with the password in
+                                    $COGNIFY_PG_<SERVICE>_PASSWORD, e.g. ..._LINEAGE_...)
     cognify-admin set-retention-floor --workspace ws-clinical --years 6
     cognify-admin migrate
 
@@ -23,6 +25,7 @@ import argparse
 import asyncio
 import base64
 import json
+import os
 import sys
 
 import asyncpg  # noqa: TID251 (the CLI is an entry point that talks to the database)
@@ -60,6 +63,10 @@ def parser() -> argparse.ArgumentParser:
     floor.add_argument("--workspace", required=True)
     floor.add_argument("--years", type=int, required=True)
     sub.add_parser("migrate", help="apply the database migrations")
+    sub.add_parser(
+        "service-logins",
+        help="let each service's role log in, password from $COGNIFY_PG_<SERVICE>_PASSWORD",
+    )
     return p
 
 
@@ -83,6 +90,8 @@ async def run(args: argparse.Namespace) -> str:
             case "list-keys":
                 rows = await workspaces.key_holders(conn, args.workspace)
                 return json.dumps(rows, default=str, indent=2)
+            case "service-logins":
+                return await _service_logins(conn)
             case "seal-keys":
                 return json.dumps(await _seal_keys(conn, args.workspace), indent=2)
             case "revoke-key":
@@ -114,6 +123,28 @@ async def _issue(conn: asyncpg.Connection, args: argparse.Namespace) -> str:
     if holder is not None:
         print(f"key {issued.key_id} for {holder.name} ({holder.person_id})", file=sys.stderr)
     return issued.key
+
+
+SERVICE_ROLES = ("ingest", "lineage", "exporter")  # migration 0009
+
+
+async def _service_logins(conn: asyncpg.Connection) -> str:
+    """Run as the owner, after the migrations: the services' roles (NOLOGIN as migrated) may
+    log in with their passwords; a role without a password in the environment is left
+    unable to (docs/spec/trust.md)."""
+    done = []
+    for service in SERVICE_ROLES:
+        password = os.environ.get(f"COGNIFY_PG_{service.upper()}_PASSWORD")
+        if not password:
+            continue
+        sql = await conn.fetchval(
+            "SELECT format('ALTER ROLE %I LOGIN PASSWORD %L', $1::text, $2::text)",
+            f"cognify_{service}",
+            password,
+        )
+        await conn.execute(sql)
+        done.append(f"cognify_{service}")
+    return f"may log in: {', '.join(done) or 'none (no COGNIFY_PG_<SERVICE>_PASSWORD set)'}"
 
 
 async def _seal_keys(conn: asyncpg.Connection, workspace_id: str) -> list[dict[str, object]]:
