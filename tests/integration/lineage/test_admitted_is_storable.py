@@ -1,5 +1,6 @@
 """What ingest admits, lineage can store (issue 12): a property over events generated from
-the published schemas, against the real PostgreSQL.
+the published schemas, against the real PostgreSQL; and the front door refusing, with the
+reason, what the store could not hold.
 
 Every event `decode_strict` accepts (edge values included: the largest integers, the
 longest strings in astral characters, free-form JSON nested as deep as allowed, non-finite
@@ -24,6 +25,7 @@ from typing import Any
 import cognify_events as ev
 import pytest
 from cognify_events.codec import InvalidEvent, decode_strict
+from cognify_kafka import KafkaSettings
 from cognify_lineage import projection
 from cognify_lineage.postgres import (
     Decoded,
@@ -38,8 +40,9 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from tests.unit.events.schema_strategies import HOSTILE, event_objects, hostile, schemas
+from tests.unit.lineage.script import Script
 
-from .harness import fresh_database
+from .harness import eventually, fresh_database, http, make_workspace, signed, stack
 from .test_store import dump
 
 GOLDEN = Path(__file__).resolve().parents[2] / "unit/events/golden"
@@ -221,3 +224,52 @@ async def test_a_dataset_with_the_longest_source_the_contract_allows_is_stored()
             assert finding.detail["previous_root"] == "sha256:" + "ab" * 32
         finally:
             await pool.close()
+
+
+async def test_the_front_door_refuses_what_the_store_cannot_hold_and_the_rest_moves_on(
+    kafka: KafkaSettings, unique: str
+) -> None:
+    """The poison pills of issue 12, through the real ingest (HTTP and the raw topic): each
+    is refused with its reason (a 422, a dead letter), and a valid run sent after them is
+    projected."""
+    ws = f"ws-{unique}"
+    hostile_run, good = Script(ws, f"run-{unique}-bad"), Script(ws, f"run-{unique}")
+    big_seq = hostile_run.started().model_copy(update={"seq": 2**63})
+    nul_tag = hostile_run.started()
+    nul_tag = nul_tag.model_copy(
+        update={"payload": nul_tag.payload.model_copy(update={"tags": {"a\x00b": "x"}})}
+    )
+    deep = b'{"type": "run.started", "payload": ' + b"[" * 10_000 + b"]" * 10_000 + b"}"
+    async with stack(kafka) as s:
+        keys = await make_workspace(s.dsn, ws)
+        pills = [signed(big_seq, keys.writer)[1], signed(nul_tag, keys.writer)[1], deep]
+        reasons = [
+            "seq: 9223372036854775808 is outside the integers",
+            "payload.tags.a\\u0000b: the name contains U+0000",
+            "event: nested deeper than 32 levels",
+        ]
+        for body, reason in zip(pills, reasons, strict=True):
+            status, answer = await http("POST", f"{s.ingest_url}/v1/events", keys.writer, raw=body)
+            assert status == 422 and reason in answer["error"], (status, answer)
+
+        await s.send_raw([(hostile_run.run_id.encode(), body) for body in pills])
+        await s.send_raw([signed(e, keys.writer) for e in (good.started(), good.metrics(1, 0.5))])
+
+        async def dead_letters() -> list[ev.DeadLetter] | None:
+            found = [
+                ev.DeadLetter.model_validate_json(v) for _, v in await s.read_topic(s.topics.dlq)
+            ]
+            raw = [d for d in found if d.source_topic == s.topics.raw]  # not the HTTP refusals
+            return raw if len(raw) >= len(pills) else None
+
+        letters = await eventually(dead_letters, "a dead letter for each pill")
+        for reason, body in zip(reasons, pills, strict=True):
+            (letter,) = [d for d in letters if d.original == body]
+            assert reason in letter.reason, letter.reason
+
+        async def projected() -> bool:
+            run = (await s.runs(good.run_id)).get(good.run_id)
+            return run is not None and ("loss", 1) in run.metrics
+
+        await eventually(projected, "the valid run behind the pills")
+        assert await s.runs(hostile_run.run_id) == {}
