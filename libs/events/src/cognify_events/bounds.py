@@ -1,6 +1,6 @@
 """What an event may hold, so that whatever ingest admits every store and reader can hold.
 
-Checked by the strict codec on untrusted bytes (docs/spec/events.md, "Bounds"), in two steps:
+Checked by the strict codec on untrusted bytes (docs/spec/events.md, "Bounds"):
 
 - `shape_problems(data)`, before any parsing: the nesting depth of arrays and objects,
   counted over the bytes outside strings. A JSON parser recurses once per level (Python's
@@ -10,9 +10,11 @@ Checked by the strict codec on untrusted bytes (docs/spec/events.md, "Bounds"), 
   any string or key (PostgreSQL `text` and `jsonb` hold neither); integers within
   +-(2^53 - 1) (what JavaScript and most JSON readers hold exactly, and well inside
   PostgreSQL's BIGINT); finite numbers only (NaN and the infinities, which JSON has no
-  number for, travel by name where a payload has a place for them).
+  number for, travel by name where a payload has a place for them); skipped when
+  `may_hold_bad_values(data)` shows the bytes cannot hold such a value.
+- `event_problems(event)`, on the validated event: the rules of particular members.
 
-Both return `field.path: reason` lines, like the rest of the codec. Nothing here is a
+All return `field.path: reason` lines, like the rest of the codec. Nothing here is a
 pydantic constraint: the tolerant reader downstream keeps reading what was stored before
 these bounds existed.
 """
@@ -102,8 +104,8 @@ _SUSPECT_SCAN_BYTES = 65_536  # past this, walking the parsed value is the cheap
 
 def may_hold_bad_values(data: bytes) -> bool:
     """False only when JSON text (strict UTF-8) cannot hold a value `value_problems` would
-    name: a regular expression over a small event instead of a walk over its values.
-    True (walk them) for large texts."""
+    name: three searches over a small event instead of a walk over its values. True (walk
+    them) for large texts."""
     if len(data) > _SUSPECT_SCAN_BYTES or b"\\u" in data:
         return True
     marks = data.translate(_NUMBER_MARKS)
