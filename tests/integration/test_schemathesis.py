@@ -15,12 +15,9 @@ storage: seals are refused (409) with their reasons.
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import re
-import signal
 import sys
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import asyncpg
@@ -32,12 +29,12 @@ from tests.integration.lineage.harness import (
     eventually,
     free_port,
     fresh_database,
-    http,
     make_workspace,
     metrics_text,
     own_topics,
     signed,
 )
+from tests.integration.processes import service, service_env
 from tests.unit.lineage.script import Script, hash_results, training
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -50,57 +47,6 @@ CHECKS = ",".join(
         "response_schema_conformance",
     ]
 )
-
-
-@contextlib.asynccontextmanager
-async def service(name: str, port: int, env: dict[str, str], logs: Path) -> AsyncIterator[str]:
-    """`python -m cognify_<name>` until the block ends (SIGTERM, then SIGKILL); its URL
-    once it answers /healthz."""
-    log = logs / f"{name}.log"
-    with log.open("wb") as out:
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable, "-m", f"cognify_{name}", env=env, stdout=out, stderr=out, cwd=ROOT
-        )
-    url = f"http://127.0.0.1:{port}"
-
-    async def healthy() -> bool:
-        if proc.returncode is not None:
-            raise AssertionError(f"{name} exited {proc.returncode}:\n{_tail(log)}")
-        return (await http("GET", f"{url}/healthz"))[0] == 200
-
-    try:
-        await eventually(healthy, f"{name} to answer /healthz", timeout=60)
-        yield url
-    finally:
-        if proc.returncode is None:
-            proc.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.wait_for(proc.wait(), 20)
-            except TimeoutError:
-                proc.kill()
-                await proc.wait()
-
-
-def _tail(path: Path, lines: int = 40) -> str:
-    return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
-
-
-def _env(dsn: str, prefix: str, ports: dict[str, int]) -> dict[str, str]:
-    group = prefix.rstrip(".")
-    return {
-        **os.environ,
-        "COGNIFY_PG_DSN": dsn,
-        "COGNIFY_MIGRATE": "0",
-        "COGNIFY_TOPIC_PREFIX": prefix,
-        "COGNIFY_EVENTS_TOPIC": f"{prefix}cognify.events",
-        "COGNIFY_INGEST_GROUP": f"{group}-ingest",
-        "COGNIFY_LINEAGE_GROUP": f"{group}-lineage",
-        "COGNIFY_EXPORTER_GROUP": f"{group}-exporter",
-        "COGNIFY_INGEST_HTTP_PORT": str(ports["ingest"]),
-        "COGNIFY_LINEAGE_HTTP_PORT": str(ports["lineage"]),
-        "COGNIFY_EXPORTER_HTTP_PORT": str(ports["exporter"]),
-        "COGNIFY_EXPORTER_SEAL_WAIT_S": "5",
-    }
 
 
 def _config(path: Path, run_id: str, workspace_id: str) -> Path:
@@ -220,12 +166,14 @@ async def test_every_api_answers_as_its_openapi_says_with_no_server_error(
         keys = await make_workspace(dsn, workspace)
         script = Script(workspace, f"run-{unique}")
         ports = {name: free_port() for name in ("ingest", "lineage", "exporter")}
-        env = _env(dsn, prefix, ports)
+        env = service_env(dsn, prefix, ports)
         async with (
-            service("lineage", ports["lineage"], env, workdir) as lineage,
-            service("ingest", ports["ingest"], env, workdir) as ingest,
-            service("exporter", ports["exporter"], env, workdir) as exporter,
+            service("lineage", ports["lineage"], env, workdir) as lineage_service,
+            service("ingest", ports["ingest"], env, workdir) as ingest_service,
+            service("exporter", ports["exporter"], env, workdir) as exporter_service,
         ):
+            lineage, ingest = lineage_service.url, ingest_service.url
+            exporter = exporter_service.url
             await _seed(kafka, prefix, dsn, keys, script)
             config = _config(workdir / "schemathesis.toml", script.run_id, workspace)
             reports = []
