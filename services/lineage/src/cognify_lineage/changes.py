@@ -77,6 +77,7 @@ async def _save_runs(conn: Conn, runs: list[Run], before: Projection) -> None:
         ],
     )
     nodes, edges, findings, gone, points, notes, approvals = [], [], [], [], [], [], []
+    moved: list[Any] = []
     for run in runs:
         old = before.runs.get(run.run_id) or Run(run.run_id, "", "", run.last_event_at)
         nodes += [
@@ -97,6 +98,8 @@ async def _save_runs(conn: Conn, runs: list[Run], before: Projection) -> None:
         edges += [
             (run.run_id, a, b, o) for (a, b), o in run.edges.items() if (a, b) not in old.edges
         ]
+        # an evaluation's checkpoint edge moves when its own step's checkpoint arrives later
+        moved += [(run.run_id, a, b) for (a, b) in old.edges if (a, b) not in run.edges]
         findings += [
             (
                 run.run_id,
@@ -129,6 +132,10 @@ async def _save_runs(conn: Conn, runs: list[Run], before: Projection) -> None:
             )
             for a in run.approvals[len(old.approvals) :]
         ]
+    if moved:
+        await conn.executemany(
+            "DELETE FROM lineage_edges WHERE run_id = $1 AND from_id = $2 AND to_id = $3", moved
+        )
     await _write_children(conn, nodes, edges, findings, gone, points, notes, approvals)
 
 

@@ -1,8 +1,10 @@
 """How artifact events become lineage nodes and edges (pure: no I/O).
 
 Nodes: dataset, config, checkpoint, eval, model. Edges: every training input (a dataset
-whose role is not `eval`, and every config) -> every checkpoint; checkpoint -> eval;
-checkpoint -> model; and an eval dataset -> the evaluations that name it. Each node has a
+whose role is not `eval`, and every config) -> every checkpoint; checkpoint -> eval (the
+checkpoint whose weights were evaluated, `evaluated_checkpoint`, moved when a checkpoint of
+the evaluation's own step arrives after it); checkpoint -> model; and an eval dataset ->
+the evaluations that name it. Each node has a
 hash and a hash status: `computed` (from the SDK or the hasher), `pending` (a hash job is
 out) or `failed` with the reason (the evidence is missing, and the audit shows it).
 """
@@ -12,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -53,12 +56,14 @@ def new_node(run: Run, type_: str, id_: str, when: datetime, **kw: Any) -> Node:
 
 
 def add_edges(run: Run, pairs: list[tuple[str, str]]) -> Run:
-    fresh = [p for p in pairs if p not in run.edges and p[0] != p[1]]
+    fresh = [p for p in dict.fromkeys(pairs) if p not in run.edges and p[0] != p[1]]
     if not fresh:
         return run
     edges = dict(run.edges)
-    for pair in fresh:
-        edges[pair] = len(edges)
+    # past the highest ordinal, not the count: a moved edge (_link_evaluation) can leave a hole
+    after = max(edges.values(), default=-1) + 1
+    for i, pair in enumerate(fresh):
+        edges[pair] = after + i
     return evolve(run, edges=edges)
 
 
@@ -77,6 +82,63 @@ def _inputs(run: Run) -> list[str]:
 def _checkpoints(run: Run) -> list[Node]:
     found = [n for n in run.nodes.values() if n.type == "checkpoint"]
     return sorted(found, key=lambda n: (n.attrs.get("step", 0), n.ordinal))
+
+
+def evaluated_checkpoint(run: Run, ev: Node) -> tuple[str | None, str | None]:
+    """The checkpoint whose weights an evaluation saw, and how it was chosen
+    (docs/spec/lineage.md, "Which checkpoint an evaluation evaluated"):
+
+    - `named`: a benchmark evaluation (`cognify.eval`) that names a known checkpoint;
+    - `same_step`: the checkpoint saved at the evaluation's step, before or after it (the
+      Trainer evaluates before it saves, so the eval at step 20 is of `ckpt_step_20`, whose
+      event comes next; a Trainer eval's `checkpoint_id` is the SDK's last saved one, which
+      is older, and is not trusted over the step);
+    - `earlier_step`: no checkpoint at that step, the latest one before it (the evaluated
+      weights were never saved; this is the checkpoint they descend from);
+    - `latest`: an evaluation with no step, the latest checkpoint when it was recorded.
+    """
+    named = ev.attrs.get("named_checkpoint_id")
+    step = ev.attrs.get("step")
+    if ev.attrs.get("source") != "trainer" and isinstance(named, str) and named in run.nodes:
+        return named, "named"
+    if not isinstance(step, int):
+        latest = _checkpoint_for(run, named if isinstance(named, str) else None, None)
+        return latest, ("named" if latest == named else "latest") if latest else None
+    before = [c for c in _checkpoints(run) if c.attrs.get("step", 0) <= step]
+    if not before:
+        return None, None
+    match = "same_step" if before[-1].attrs.get("step", 0) == step else "earlier_step"
+    return before[-1].id, match
+
+
+def _link_evaluation(run: Run, ev: Node) -> Run:
+    """Point the evaluation's checkpoint edge at its evaluated checkpoint; an edge from
+    another checkpoint is moved (it keeps its ordinal), never left beside it."""
+    source, match = evaluated_checkpoint(run, ev)
+    old = ev.attrs.get("evaluated_checkpoint")
+    if source is None or (old == source and ev.attrs.get("checkpoint_match") == match):
+        return run
+    attrs = {**ev.attrs, "evaluated_checkpoint": source, "checkpoint_match": match}
+    run = evolve(run, nodes={**run.nodes, ev.id: evolve(ev, attrs=attrs)})
+    stale = (old, ev.id) if isinstance(old, str) else None
+    if stale is not None and stale in run.edges and old != source:
+        edges = {k: v for k, v in run.edges.items() if k != stale}
+        if (source, ev.id) not in edges:
+            edges[(source, ev.id)] = run.edges[stale]
+        return evolve(run, edges=edges)
+    return add_edges(run, [(source, ev.id)])
+
+
+def _relink_evaluations(run: Run, step: int, checkpoint_id: str) -> Run:
+    """A checkpoint arrived: the evaluations it may now be the evaluated checkpoint of
+    (those at or after its step, or naming it) are linked again."""
+    for n in [n for n in run.nodes.values() if n.type == "eval"]:
+        at = n.attrs.get("step")
+        if (isinstance(at, int) and at >= step) or n.attrs.get("named_checkpoint_id") == (
+            checkpoint_id
+        ):
+            run = _link_evaluation(run, run.nodes[n.id])
+    return run
 
 
 def _checkpoint_for(run: Run, checkpoint_id: str | None, step: int | None) -> str | None:
@@ -117,6 +179,7 @@ def dataset(run: Run, e: DatasetRegistered, datasets: Datasets) -> Run:
         "record_count": p.record_count,
         "format": p.format,
         "provenance_warnings": list(p.provenance_warnings),
+        "schema_version": schema_version(p.provenance, p.record_schema),
     }
     if p.merkle_root is not None:
         status, reason = "computed", None
@@ -131,6 +194,17 @@ def dataset(run: Run, e: DatasetRegistered, datasets: Datasets) -> Run:
     if p.merkle_root is not None:
         run = dataset_root(run, datasets, p.dataset_id, p.merkle_root, e.time)
     return run
+
+
+def schema_version(provenance: Mapping[str, Any], record_schema: Mapping[str, Any]) -> str | None:
+    """The dataset's schema version: the one its owner declared (`provenance` or the record
+    schema's `schema_version`), else `sha256:` of the canonical record schema, so the same
+    columns give the same version and a changed column shows; None with no schema at all."""
+    for source in (provenance, record_schema):
+        declared = source.get("schema_version")
+        if isinstance(declared, str | int) and not isinstance(declared, bool):
+            return str(declared)[:128]
+    return content_hash(json_safe(dict(record_schema))) if record_schema else None
 
 
 def dataset_key(run: Run, dataset_id: str) -> DatasetKey | None:
@@ -168,7 +242,8 @@ def checkpoint(run: Run, e: CheckpointSaved) -> Run:
     p = e.payload
     attrs = {"step": p.step, "path": p.path, "total_bytes": p.total_bytes, "files": len(p.files)}
     run = put_node(run, evolve(new_node(run, "checkpoint", p.checkpoint_id, e.time), attrs=attrs))
-    return add_edges(run, [(i, p.checkpoint_id) for i in _inputs(run)])
+    run = add_edges(run, [(i, p.checkpoint_id) for i in _inputs(run)])
+    return _relink_evaluations(run, p.step, p.checkpoint_id)
 
 
 def model(run: Run, e: ModelRegistered) -> Run:
@@ -190,17 +265,15 @@ def evaluation(run: Run, e: EvaluationRecorded) -> Run:
         "benchmark_name": p.benchmark_name,
         "benchmark_version": p.benchmark_version,
         "eval_dataset_id": p.eval_dataset_id,
+        "named_checkpoint_id": p.checkpoint_id,
     }
     digest = content_hash(json_safe(p.model_dump(mode="json")))
     node = new_node(run, "eval", p.eval_id, e.time, hash=digest, hash_status="computed")
     run = put_node(run, evolve(node, attrs=attrs))
-    pairs = []
-    source = _checkpoint_for(run, p.checkpoint_id, p.step)
-    if source is not None:
-        pairs.append((source, p.eval_id))
+    run = _link_evaluation(run, run.nodes[p.eval_id])
     if p.eval_dataset_id is not None and p.eval_dataset_id in run.nodes:
-        pairs.append((p.eval_dataset_id, p.eval_id))
-    return add_edges(run, pairs)
+        run = add_edges(run, [(p.eval_dataset_id, p.eval_id)])
+    return run
 
 
 def hash_computed(run: Run, e: HashComputed, datasets: Datasets) -> Run:
@@ -210,6 +283,10 @@ def hash_computed(run: Run, e: HashComputed, datasets: Datasets) -> Run:
     attrs: dict[str, Json] = {"algorithm": p.algorithm, "bytes_hashed": p.bytes_hashed}
     if p.record_count is not None and base.attrs.get("record_count") is None:
         attrs["record_count"] = p.record_count
+    if p.files:  # the files the hasher read: what the SDK may not have listed (a model)
+        attrs["files"] = len(p.files)
+    if p.record_schema and base.attrs.get("schema_version") is None and base.type == "dataset":
+        attrs["schema_version"] = schema_version({}, p.record_schema)
     if p.source_version is not None:  # the s3:// version hashed: what an auditor fetches
         attrs["source_version"] = p.source_version
     if old is not None and old.hash_status == "computed" and old.hash != p.hash:
