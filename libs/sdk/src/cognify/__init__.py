@@ -7,6 +7,13 @@
     trainer = Trainer(..., callbacks=[CognifyTrainerCallback(train_dataset_ref=ref)])
     cognify.eval(benchmark_name=..., benchmark_version=..., results={...})
 
+A custom training loop (plain PyTorch, Accelerate) records the same things itself:
+
+    with cognify.start_run(project=...) as run:
+        run.log_config({...}, model=model)
+        run.log_metrics(step, {"loss": loss.item()})
+        run.log_checkpoint(directory, step)
+
 Events are queued on the training thread and published by a background thread; when the
 broker is down they wait in an on-disk spool. Nothing here raises into training.
 """
@@ -20,6 +27,7 @@ from .api import (
     export_audit,
     finish,
     init,
+    start_run,
 )
 from .config import ConfigurationError
 from .dataset_ref import DatasetError, DatasetRef
@@ -38,4 +46,5 @@ __all__ = [
     "export_audit",
     "finish",
     "init",
+    "start_run",
 ]

@@ -12,7 +12,7 @@ import cognify_events as ev
 
 from .config import ConfigurationError, Settings
 from .dataset_ref import DatasetRef, describe, split_items
-from .run import Run, is_world_process_zero
+from .run import QuietRun, Run, is_world_process_zero
 from .transport import Transport
 
 log = logging.getLogger("cognify")
@@ -67,6 +67,30 @@ def init(
     _current = run
     log.info("cognify: run %s started (project %s)", run.run_id, settings.project)
     return run
+
+
+def start_run(
+    workspace_id: str | None = None,
+    api_key: str | None = None,
+    project: str | None = None,
+    run_tags: Mapping[str, str] | None = None,
+    **options: Any,
+) -> Run | QuietRun:
+    """`init` for custom training loops, as a context manager:
+
+        with cognify.start_run(project="clinical-notes") as run:
+            run.log_config({"lr": 1e-4, "epochs": 3}, model=model)
+            for step, batch in enumerate(loader, 1):
+                ...
+                run.log_metrics(step, {"loss": loss.item()})
+            run.log_checkpoint(save_dir, step)
+
+    Leaving the block ends the run as completed; an exception escaping it ends the run as
+    failed (Ctrl-C: interrupted) and propagates. Ranks other than 0 get a `QuietRun` whose
+    calls record nothing (call this after `init_process_group` when ranks are not started
+    by torchrun or accelerate, which set RANK). Takes `init`'s arguments."""
+    run = init(workspace_id, api_key, project, run_tags, **options)
+    return QuietRun() if run is None else run
 
 
 def _require_run(what: str) -> Run | None:
@@ -251,4 +275,5 @@ __all__ = [
     "export_audit",
     "finish",
     "init",
+    "start_run",
 ]

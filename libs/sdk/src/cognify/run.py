@@ -23,8 +23,10 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
+from functools import partial
+from pathlib import Path
 from types import TracebackType
 from typing import Any, Union
 
@@ -32,6 +34,7 @@ import cognify_events as ev
 from cognify_events.codec import encode
 from cognify_events.signing import sign
 
+from . import records
 from ._version import __version__
 from .config import Settings
 from .publisher import Publisher, Record
@@ -49,8 +52,15 @@ def new_run_id(now: datetime | None = None) -> str:
 
 
 def is_world_process_zero() -> bool:
-    """Only global rank 0 speaks for a distributed run (torchrun sets RANK)."""
-    return os.environ.get("RANK", "0") == "0"
+    """Only global rank 0 speaks for a distributed run: torchrun, accelerate and deepspeed
+    set RANK; processes started otherwise (torch.multiprocessing) are asked through
+    torch.distributed once their process group is initialised (never importing torch)."""
+    if os.environ.get("RANK", "0") != "0":
+        return False
+    dist = sys.modules.get("torch.distributed")
+    if dist is not None and dist.is_available() and dist.is_initialized():
+        return int(dist.get_rank()) == 0
+    return True
 
 
 class Run:
@@ -67,6 +77,7 @@ class Run:
         self.ended = False
         self.last_step: int | None = None
         self.last_checkpoint_id: str | None = None
+        self._last_checkpoint_path: Path | None = None
         self._next_seq = 0
         self._evals = 0
         self.host = socket.gethostname()
@@ -132,13 +143,106 @@ class Run:
         self._evals += 1
         return self._evals
 
+    # --- what a custom training loop records (the callback records the same) ------------
+    def log_config(
+        self,
+        config: Mapping[str, Any],
+        *,
+        model: Any = None,
+        optimizer: Any = None,
+        lr_scheduler: Any = None,
+    ) -> None:
+        """The run's hyperparameters (secrets redacted by name), and the model's architecture
+        and parameter counts when `model` is given."""
+        self.emit(
+            ev.ConfigCaptured,
+            partial(
+                records.config_payload,
+                dict(config),
+                model,
+                _class_name(optimizer),
+                _class_name(lr_scheduler),
+                None,
+            ),
+        )
+
+    def log_metrics(
+        self, step: int, metrics: Mapping[str, Any], *, epoch: float | None = None
+    ) -> None:
+        """Training metrics at `step`: numbers, or one-element tensors (read off the
+        training thread). NaN and infinities are kept as such, by name."""
+        self.last_step = step
+        self.emit(ev.MetricsLogged, partial(records.metrics_payload, step, epoch, dict(metrics)))
+
+    def log_checkpoint(
+        self, path: str | os.PathLike[str], step: int, *, checkpoint_id: str | None = None
+    ) -> str:
+        """A checkpoint directory just written (`save_pretrained`, `accelerator.save_state`,
+        or `torch.save` files in one directory): its files are listed off the training
+        thread and hashed by the hasher pool, as the Trainer's are. Returns its id, which
+        `cognify.eval` links to by default."""
+        where = Path(path).resolve()
+        if not where.is_dir():
+            raise ValueError(f"log_checkpoint needs the checkpoint's directory; {where} is not one")
+        checkpoint_id = checkpoint_id or f"ckpt_step_{step}"
+        self.last_step, self.last_checkpoint_id = step, checkpoint_id
+        self._last_checkpoint_path = where
+        self.emit(
+            ev.CheckpointSaved, partial(records.checkpoint_payload, where, step, checkpoint_id)
+        )
+        return checkpoint_id
+
+    def log_model(self, path: str | os.PathLike[str] | None = None) -> None:
+        """The run's final model: `path` (hashed like a checkpoint), by default the last
+        checkpoint logged."""
+        where = Path(path).resolve() if path is not None else self._last_checkpoint_path
+        if where is None:
+            raise ValueError("log_model needs a path: no checkpoint was logged")
+        checkpoint = self.last_checkpoint_id if where == self._last_checkpoint_path else None
+        self.emit(
+            ev.ModelRegistered,
+            ev.ModelRegisteredPayload(
+                model_id=f"model_{self.run_id}", path=str(where), checkpoint_id=checkpoint
+            ),
+        )
+
+    def __enter__(self) -> Run:
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        """Leaving the block ends the run: completed, or failed (interrupted for Ctrl-C)
+        with the exception's type when one escapes it; then flushes (bounded wait)."""
+        if kind is None:
+            self.end(ev.RunStatus.COMPLETED)
+        elif issubclass(kind, KeyboardInterrupt):
+            self.end(ev.RunStatus.INTERRUPTED, kind, "interrupted (KeyboardInterrupt)")
+        else:
+            self.end(ev.RunStatus.FAILED, kind, f"{kind.__name__} raised in the run's block")
+        from . import api  # (api imports this module)
+
+        if api.current_run() is self:
+            api.finish()
+        else:
+            self.close()
+
     # --- ending --------------------------------------------------------------------------
     def end(
         self,
-        status: ev.RunStatus,
+        status: ev.RunStatus | str,
         error: BaseException | type[BaseException] | None = None,
         message: str | None = None,
     ) -> None:
+        """End the run: "completed", "failed" or "interrupted" (once; later calls do nothing)."""
+        try:
+            status = ev.RunStatus(status)
+        except ValueError:
+            allowed = ", ".join(s.value for s in ev.RunStatus)
+            raise ValueError(f"run status {status!r} is not one of {allowed}") from None
         if self.ended:
             return
         self.ended = True
@@ -215,3 +319,37 @@ class Run:
                 self.publisher.spool_dir,
             )
         return left
+
+
+def _class_name(obj: Any) -> str | None:
+    # accelerate wraps the real optimizer; the auditor wants AdamW, not the wrapper.
+    inner = getattr(obj, "optimizer", obj)
+    return None if inner is None else type(inner).__name__
+
+
+class QuietRun:
+    """What `cognify.start_run` gives ranks other than 0: the same calls, recording nothing."""
+
+    run_id = None
+    ended = True
+
+    def log_config(self, config: Mapping[str, Any], **kwargs: Any) -> None:
+        pass
+
+    def log_metrics(self, step: int, metrics: Mapping[str, Any], **kwargs: Any) -> None:
+        pass
+
+    def log_checkpoint(self, path: str | os.PathLike[str], step: int, **kwargs: Any) -> str:
+        return kwargs.get("checkpoint_id") or f"ckpt_step_{step}"
+
+    def log_model(self, path: str | os.PathLike[str] | None = None) -> None:
+        pass
+
+    def end(self, status: ev.RunStatus | str, *args: Any, **kwargs: Any) -> None:
+        pass
+
+    def __enter__(self) -> QuietRun:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        pass

@@ -9,20 +9,16 @@ zero records anything, so a distributed job has one run record.
 
 from __future__ import annotations
 
-import hashlib
 import logging
-import re
 from functools import partial
 from pathlib import Path
 from typing import Any
 
 import cognify_events as ev
-from cognify_hashing import canonical_json
 from transformers import TrainerCallback, TrainerControl, TrainerState, TrainingArguments
 
-from cognify import api, system
+from cognify import api, records, system
 from cognify.dataset_ref import DatasetRef
-from cognify.redaction import jsonable, redact
 from cognify.run import Run
 
 log = logging.getLogger("cognify")
@@ -37,40 +33,12 @@ def _config_payload(
     capture: bool,
 ) -> ev.ConfigCapturedPayload:
     as_dict = args.to_dict() if capture else {}  # type: ignore[no-untyped-call]
-    training_args, redacted = redact(as_dict)
-    config = getattr(model, "config", None)
-    architecture: dict[str, Any] = {}
-    if config is not None and hasattr(config, "to_dict"):
-        architecture, more = redact(config.to_dict())
-        redacted += [f"model_config.{k}" for k in more]
-    params = list(model.parameters()) if model is not None and hasattr(model, "parameters") else []
-    peft = getattr(model, "peft_config", None)
-    peft_config = None
-    if isinstance(peft, dict) and peft:
-        peft_config = {
-            name: jsonable(getattr(c, "to_dict", lambda c=c: vars(c))()) for name, c in peft.items()
-        }
-    # The config node's identity is the hash of what was configured (RFC 8785 JSON), so the
-    # same configuration in two runs is recognisably the same node content.
-    digest = hashlib.sha256(
-        canonical_json({"training_args": training_args, "model": architecture, "peft": peft_config})
-    ).hexdigest()
-    model_type = re.sub(r"[^A-Za-z0-9._-]", "-", str(getattr(config, "model_type", "model")))
-    return ev.ConfigCapturedPayload(
-        config_id=f"cfg_{model_type}_{digest[:12]}",
-        config_hash=f"sha256:{digest}",
-        training_args=training_args,
-        model_architecture=architecture,
-        model_type=getattr(config, "model_type", None),
-        parameter_count=sum(p.numel() for p in params) if params else None,
-        trainable_parameter_count=sum(p.numel() for p in params if p.requires_grad)
-        if params
-        else None,
-        peft_config=peft_config,
-        optimizer=_optimizer_name(optimizer, args),
-        lr_scheduler=_scheduler_name(scheduler, args),
-        trainer_class=trainer_class,
-        redacted_keys=redacted,
+    return records.config_payload(
+        as_dict,
+        model,
+        _optimizer_name(optimizer, args),
+        _scheduler_name(scheduler, args),
+        trainer_class,
     )
 
 
@@ -86,37 +54,8 @@ def _scheduler_name(scheduler: Any, args: TrainingArguments) -> str:
     return kind if scheduler is None else f"{kind} ({type(scheduler).__name__})"
 
 
-def _checkpoint_payload(path: Path, step: int, checkpoint_id: str) -> ev.CheckpointSavedPayload:
-    files = []
-    if path.is_dir():
-        for file in sorted(p for p in path.rglob("*") if p.is_file()):
-            files.append(
-                ev.FileEntry(path=file.relative_to(path).as_posix(), size=file.stat().st_size)
-            )
-    return ev.CheckpointSavedPayload(
-        checkpoint_id=checkpoint_id,
-        step=step,
-        path=str(path),
-        files=files,
-        total_bytes=sum(f.size for f in files),
-    )
-
-
-def _metrics_payload(
-    step: int, epoch: float | None, logs: dict[str, Any]
-) -> ev.MetricsLoggedPayload | None:
-    metrics = {
-        k: float(v)
-        for k, v in logs.items()
-        if k != "step" and isinstance(v, (int, float)) and not isinstance(v, bool)
-    }
-    if not metrics:
-        return None
-    finite = {k: v for k, v in metrics.items() if v == v and abs(v) != float("inf")}
-    nonfinite = {k: str(v) for k, v in metrics.items() if k not in finite}
-    return ev.MetricsLoggedPayload(
-        step=step, epoch=epoch, metrics=finite, nonfinite_metrics=nonfinite
-    )
+_checkpoint_payload = records.checkpoint_payload
+_metrics_payload = records.metrics_payload
 
 
 class CognifyTrainerCallback(TrainerCallback):
