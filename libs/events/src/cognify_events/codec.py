@@ -61,7 +61,8 @@ def decode_strict_object(data: bytes) -> tuple[Event, dict[str, Any]]:
         )
     _refuse(bounds.shape_problems(data, max_containers=bounds.MAX_CONTAINERS))
     raw = parse_object(data, strict=True)
-    _refuse([f"{name}: Field required" for name in WIRE_REQUIRED if name not in raw])
+    if raw.get("type") in BY_TYPE:  # else the type is what is wrong (_validate says so)
+        _refuse([f"{name}: Field required" for name in WIRE_REQUIRED if name not in raw])
     if bounds.may_hold_bad_values(data):
         _refuse(bounds.value_problems(raw, strings=b"\\u" in data))
     event = _validate(data, raw, mode="strict")
