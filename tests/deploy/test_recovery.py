@@ -1,0 +1,78 @@
+"""Disaster recovery, PostgreSQL lost (docs/operations.md): lineage started on an empty
+database refolds the canonical topic from Kafka, and the projection and the hash chain
+heads equal those of the database that was lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import uuid
+
+from cognify_kafka import KafkaSettings
+from cognify_lineage import projection
+from cognify_lineage.app import serve as serve_lineage
+from cognify_lineage.postgres import Pool, create_pool, sweep
+from cognify_lineage.settings import LineageSettings
+
+from tests.integration.lineage.harness import (
+    as_role,
+    eventually,
+    free_port,
+    fresh_database,
+    stack,
+)
+from tests.integration.lineage.test_store import dump, history
+
+ABANDON_AFTER = LineageSettings().abandon_after
+
+
+async def _stored(pool: Pool) -> int:
+    return int(await pool.fetchval("SELECT count(*) FROM events"))
+
+
+async def _heads(pool: Pool) -> list[str]:
+    rows = await pool.fetch("SELECT * FROM chain_heads")
+    return sorted(json.dumps(dict(r), sort_keys=True, default=str) for r in rows)
+
+
+async def test_a_lost_database_is_refolded_from_kafka_into_the_same_projection() -> None:
+    kafka = KafkaSettings()
+    events = history(f"ws-dr-{uuid.uuid4().hex[:8]}")
+    async with stack(kafka, ingest=False) as before:
+        await before.send_events(events)
+        await eventually(lambda: _count_is(before.pool, len(events)), "lineage to store it all")
+        # The periodic sweep (abandoned runs) is part of the projection: run it on both.
+        await sweep(before.pool, ABANDON_AFTER)
+        lost_projection, lost_heads = await dump(before.pool), await _heads(before.pool)
+        assert lost_heads, "the runs have chain heads to compare"
+        assert all(lost_projection[t] for t in projection.TABLES), "every table has rows"
+
+        # The database is gone: a new, empty one, and lineage (a new group: the old group's
+        # positions lived in the lost database) folds the canonical topic from its start.
+        async with fresh_database() as dsn:
+            pool = await create_pool(dsn)
+            stop = asyncio.Event()
+            settings = LineageSettings(
+                kafka=kafka,
+                postgres=as_role(dsn, "lineage"),
+                events_topic=before.topics.events,
+                dlq_topic=before.topics.dlq,
+                group_id=f"recovery-{uuid.uuid4().hex[:8]}",
+                http_port=free_port(),
+                migrate=False,
+            )
+            task = asyncio.create_task(serve_lineage(settings, stop))
+            try:
+                await eventually(lambda: _count_is(pool, len(events)), "the refold", 120)
+                await sweep(pool, ABANDON_AFTER)
+                assert await _heads(pool) == lost_heads
+                assert await dump(pool) == lost_projection
+            finally:
+                stop.set()
+                await task
+                await pool.close()
+
+
+async def _count_is(pool: Pool, n: int) -> bool:
+    return await _stored(pool) == n
