@@ -29,6 +29,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from . import pdfa
 from .report import Report
 from .templates import NOT_SUPPLIED, sections
 
@@ -135,8 +136,9 @@ def render(report: Report, template: ExportTemplate) -> bytes:
         story.append(KeepTogether([_p(title, H2), *block[:2]]))
         story.extend(block[2:])
         story.append(Spacer(1, 3 * mm))
+    pdfa.embed_fonts()  # PDF/A: every font embedded (docs/decisions/pdfa.md)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
-    return out.getvalue()
+    return pdfa.audit_package(out.getvalue(), report, template)
 
 
 def _summary(report: Report, _t: ExportTemplate) -> list[Any]:
