@@ -325,4 +325,13 @@ def all_samples() -> list[ev.Event]:
                 address="198.51.100.7",
             ),
         ),
+        ev.DocumentationUpdated(
+            **{**_env(24, ev.Producer(kind="api", id="ingest-1")), "run_id": None},
+            payload=ev.DocumentationUpdatedPayload(
+                set={ev.DocField.INTENDED_USE: "Drafting discharge summaries for review"},
+                cleared=[ev.DocField.PHI_HANDLING],
+                updated_by="Dr. Ana Ortiz",
+                key_id="0123456789ab",
+            ),
+        ),
     ]

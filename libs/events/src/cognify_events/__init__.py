@@ -24,6 +24,7 @@ from .codec import (
     parse_object,
 )
 from .deadletter import DeadLetter
+from .documentation import DocField, DocumentationUpdated, DocumentationUpdatedPayload
 from .exports import (
     AccessRecorded,
     AccessRecordedPayload,
@@ -130,6 +131,9 @@ __all__ = [
     "DatasetRegisteredPayload",
     "DeadLetter",
     "DecisionPayload",
+    "DocField",
+    "DocumentationUpdated",
+    "DocumentationUpdatedPayload",
     "EvaluationRecorded",
     "EvaluationRecordedPayload",
     "EvaluationSource",

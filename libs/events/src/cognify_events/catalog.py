@@ -8,6 +8,7 @@ from pydantic import Field, TypeAdapter
 
 from .artifacts import CheckpointSaved, DatasetRegistered, ModelRegistered
 from .base import EventBase
+from .documentation import DocumentationUpdated
 from .exports import (
     AccessRecorded,
     ExportCompleted,
@@ -73,6 +74,7 @@ Event = Annotated[
         ExportCompleted,
         RetentionUpdated,
         AccessRecorded,
+        DocumentationUpdated,
     ],
     Field(discriminator="type"),
 ]
@@ -108,6 +110,7 @@ EVENT_CLASSES: tuple[type[EventBase], ...] = (
     ExportCompleted,
     RetentionUpdated,
     AccessRecorded,
+    DocumentationUpdated,
 )
 
 
