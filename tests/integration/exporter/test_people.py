@@ -10,7 +10,7 @@ from cognify_ingest import workspaces
 from cognify_ingest.credentials import Role
 from cognify_kafka import KafkaSettings
 
-from tests.integration.lineage.harness import eventually, http
+from tests.integration.lineage.harness import eventually, http, signed
 
 from .conftest import Cluster, cluster, trained
 
@@ -94,3 +94,36 @@ async def test_a_rotated_key_keeps_who_approved(kafka: KafkaSettings, unique: st
             (rotated.key_id, False),
         ]
         assert len({h["person_id"] for h in dana}) == 1
+
+
+async def test_an_approval_made_before_a_late_event_is_stale(
+    kafka: KafkaSettings, unique: str
+) -> None:
+    async with cluster(kafka, unique) as c:
+        run_id = f"run-{unique}"
+        script = await trained(c, run_id)
+        await _decide(c, run_id, c.keys.reviewer, "approve", 1)
+        reviewed = await c.s.pool.fetchval(
+            "SELECT length FROM chain_heads WHERE chain_id = $1", run_id
+        )
+        late = script.metrics(300, 0.1)  # the run changes after the approval
+        await c.s.send_raw([signed(late, c.keys.writer)])
+
+        async def stored() -> bool:
+            found = await c.s.pool.fetchval(
+                "SELECT 1 FROM events WHERE event_id = $1", late.event_id
+            )
+            return found is not None
+
+        await eventually(stored, "the late event stored")
+        assert await _approval_reasons(c, run_id) == [
+            f"approval stale: Dana Reyes approved the run at chain length {reviewed - 1}; "
+            f"1 event(s) changed it since (first: metrics.logged at {reviewed}); "
+            "a new decision is needed",
+            "approval missing: the workspace policy requires 1 approval(s), the run has 0",
+        ]
+        await _decide(c, run_id, c.keys.reviewer, "approve", 2)
+        status, body = await http(
+            "POST", f"{c.exporter_url}/v1/runs/{run_id}/seal", c.keys.admin, {}
+        )
+        assert status == 200 and body["status"] == "AUDIT_SEALED", body

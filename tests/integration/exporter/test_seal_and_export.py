@@ -166,7 +166,11 @@ async def test_seal_is_refused_with_the_precise_reason(kafka: KafkaSettings, uni
             ],
             changed.run_id: [
                 f"undocumented dataset change: ds_notes_v3 changed from {root(9)} to {root(1)} "
-                "without a documented diff"
+                "without a documented diff",
+                # the approval came before the change: it no longer counts (trust.md)
+                "approval stale: Dana Reyes approved the run at chain length 23; 1 event(s) "
+                "changed it since (first: dataset.changed at 24); a new decision is needed",
+                "approval missing: the workspace policy requires 1 approval(s), the run has 0",
             ],
         }
         for run_id, reasons in expected.items():

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
+
+from pydantic import Field
 
 from .artifacts import HashString, PathText
 from .base import EventBase, Ident, LongText, Model, ShortText
@@ -58,6 +60,10 @@ class AnnotationAdded(EventBase):
 class DecisionPayload(Model):
     reviewer: Reviewer
     comment: LongText | None = None
+    # What was reviewed (additive in v1): the run's event chain as the decision was taken.
+    # A decision whose chain has since grown by more than reviews is stale (docs/spec/trust.md).
+    reviewed_chain_head: HashString | None = None
+    reviewed_chain_length: Annotated[int, Field(ge=0, le=2**31 - 1)] | None = None
 
 
 class RunApproved(EventBase):

@@ -3,7 +3,7 @@ and keeps seal keys, workspace documentation and the package index (migration 00
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from uuid import UUID
@@ -15,7 +15,7 @@ from cognify_lineage import chain, projection, queries
 from cognify_lineage.model import Finding, Run, iso
 from cognify_lineage.postgres import Pool, chain_rows, create_pool
 
-from . import keys
+from . import freshness, keys
 from .report import DOC_FIELDS, QUOTED_TYPES
 from .seal import Policy
 
@@ -98,6 +98,43 @@ class Snapshot:
     run: Run
     chain: chain.Verification
     refusals: list[Finding]
+    stale: dict[str, str] = field(default_factory=dict)  # decision event id -> why
+
+
+async def stale_decisions(conn: Any, run: Run) -> dict[str, str]:
+    """The run's decisions made about an earlier state of it (freshness.py): by event id,
+    why each no longer counts. Decisions recorded without a reviewed length (before v1.1)
+    cannot be judged and are left as they are."""
+    out: dict[str, str] = {}
+    rows = await conn.fetch(
+        """SELECT body FROM lineage_read.events WHERE chain_id = $1
+             AND type = ANY('{run.approved,run.rejected}'::text[])""",
+        run.run_id,
+    )
+    for row in rows:
+        event = ev.decode(row["body"])
+        if not isinstance(event, ev.RunApproved | ev.RunRejected):
+            continue
+        length = event.payload.reviewed_chain_length
+        if length is None:
+            continue
+        found = await conn.fetchrow(
+            """SELECT min(chain_index) AS first, count(*) AS n,
+                      (array_agg(type ORDER BY chain_index))[1] AS type
+               FROM lineage_read.events WHERE chain_id = $1 AND chain_index >= $2
+                 AND NOT type = ANY($3::text[])""",
+            run.run_id,
+            length,
+            list(freshness.NOT_CHANGES),
+        )
+        change = None
+        if found is not None and found["n"]:
+            change = freshness.Change(found["first"], found["type"], found["n"])
+        decision = "approved" if isinstance(event, ev.RunApproved) else "rejected"
+        why = freshness.stale_reason(event.payload.reviewer.name, decision, length, change)
+        if why is not None:
+            out[str(event.event_id)] = why
+    return out
 
 
 async def snapshot(pool: Pool, run_id: str) -> Snapshot | None:
@@ -107,7 +144,8 @@ async def snapshot(pool: Pool, run_id: str) -> Snapshot | None:
             return None
         links, head = await chain_rows(conn, run_id)
         refused = await queries.refusals(conn, found)
-    return Snapshot(found, chain.verify(run_id, links, head), refused)
+        stale = await stale_decisions(conn, found)
+    return Snapshot(found, chain.verify(run_id, links, head), refused, stale)
 
 
 async def quoted_events(pool: Pool, run_id: str, count: int) -> list[ev.EventBase]:

@@ -10,7 +10,7 @@ enough to act on.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID, uuid4, uuid5
@@ -44,9 +44,16 @@ def latest_decisions(approvals: tuple[Approval, ...]) -> dict[str, Approval]:
     return latest
 
 
-def reasons(run: Run, policy: Policy, refusals: Iterable[Finding] = ()) -> list[str]:
+def reasons(
+    run: Run,
+    policy: Policy,
+    refusals: Iterable[Finding] = (),
+    stale: Mapping[str, str] | None = None,
+) -> list[str]:
     """Why the run cannot be sealed now; empty when it can. `refusals`: the findings of
-    the run's refused events (lineage's read side), of which sequence conflicts count."""
+    the run's refused events (lineage's read side), of which sequence conflicts count.
+    `stale`: approvals made about an earlier state of the run (freshness.py), which do not
+    count; a rejection stands however old."""
     out: list[str] = []
     if run.status == SEALED:
         return out
@@ -76,7 +83,11 @@ def reasons(run: Run, policy: Policy, refusals: Iterable[Finding] = ()) -> list[
     for a in latest.values():
         if a.decision == "rejected":
             out.append(f"rejected: {a.reviewer_name} ({a.reviewer_role}) rejected the run")
-    approved = [a for a in latest.values() if a.decision == "approved"]
+    stale = stale or {}
+    for a in latest.values():
+        if a.decision == "approved" and a.event_id in stale:
+            out.append(stale[a.event_id])
+    approved = [a for a in latest.values() if a.decision == "approved" and a.event_id not in stale]
     if len(approved) < policy.required_approvals:
         out.append(
             f"approval missing: the workspace policy requires {policy.required_approvals} "

@@ -153,7 +153,7 @@ class Exporter:
             run, chain = found.run, found.chain
             if run.status == SEALED:
                 break
-            problems = seal.reasons(run, policy, found.refusals)
+            problems = seal.reasons(run, policy, found.refusals, found.stale)
             if not chain.valid:
                 problems.append(f"event chain broken: {chain.describe()}")
             if problems:

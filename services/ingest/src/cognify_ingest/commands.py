@@ -118,9 +118,23 @@ def annotation(
 
 
 def decision(
-    p: Principal, project: str, run_id: str, approve: bool, body: DecisionIn, producer: Producer
+    p: Principal,
+    project: str,
+    run_id: str,
+    approve: bool,
+    body: DecisionIn,
+    producer: Producer,
+    reviewed: tuple[str, int] | None = None,
 ) -> RunApproved | RunRejected:
-    payload = DecisionPayload(reviewer=reviewer(p, body.reviewer), comment=body.comment)
+    """A decision by the key's holder about the run as its chain stands (`reviewed`: head,
+    length), so that a later change makes it stale (docs/spec/trust.md)."""
+    head, length = reviewed if reviewed is not None else (None, None)
+    payload = DecisionPayload(
+        reviewer=reviewer(p, body.reviewer),
+        comment=body.comment,
+        reviewed_chain_head=head,
+        reviewed_chain_length=length,
+    )
     cls = RunApproved if approve else RunRejected
     return cls(
         workspace_id=p.workspace_id,

@@ -154,6 +154,14 @@ class Registry:
         )
         return None if row is None else dict(row)
 
+    async def chain_head(self, run_id: str) -> tuple[str, int] | None:
+        """The run's event chain as lineage has stored it now (head hash, length): what a
+        reviewer's decision is about. None before lineage has stored any event of it."""
+        row = await self.pool.fetchrow(
+            "SELECT head_hash, length FROM lineage_read.chain_heads WHERE chain_id = $1", run_id
+        )
+        return None if row is None else (row["head_hash"], row["length"])
+
     async def node_exists(self, run_id: str, node_id: str) -> bool:
         """A node of the run's graph, or a sequence conflict of the run: a reviewer sees
         one by annotating it (docs/spec/lineage.md, "Sequence conflicts")."""
