@@ -61,7 +61,7 @@ REASONS = {
 KINDS = sorted(HOSTILE)
 assert set(REASONS) == set(KINDS)
 
-PER_TYPE = 2  # examples of each of the 28 types (the first: every member at its edge)
+PER_TYPE = 2  # examples led by each event type (the first: every member at its edge)
 
 
 class Store:
@@ -128,7 +128,7 @@ def test_every_event_decode_strict_accepts_is_stored_and_folded() -> None:
             @settings(
                 max_examples=PER_TYPE,
                 deadline=None,
-                database=None,  # the same examples each run: no replays of an old database
+                database=None,  # no example database: nothing replayed from an earlier run
                 # No shrinking: each step applies to PostgreSQL, and minutes of it would
                 # blow the time bound; a failing example is printed as drawn.
                 phases=(Phase.explicit, Phase.generate),
