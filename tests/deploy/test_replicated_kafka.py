@@ -3,8 +3,9 @@ min.insync.replicas 2) loses and doubles nothing when one node is killed with ki
 the middle of a run of 20,000 events sent by the SDK, and the training loop never waits.
 
 The cluster is the test's own (its own state directory and ports), stopped afterwards.
-Scope: the SDK's producer and the brokers. The services' recovery on this cluster is not
-part of this test (docs/operations.md says so).
+The first test covers the SDK's producer and the brokers; the second runs ingest and
+lineage on the cluster too and checks what lands in PostgreSQL, with the services never
+restarted.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import socket
 import subprocess
 import threading
 import time
+import uuid
 from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +30,22 @@ import cognify_events as ev
 import pytest
 from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
+from cognify.run import Run
 from cognify.transport import KafkaTransport
+from cognify_ingest.app import serve as serve_ingest
+from cognify_ingest.settings import IngestSettings, Topics
+from cognify_kafka import KafkaSettings, delete_topics, scratch_prefix
+from cognify_lineage.app import serve as serve_lineage
+from cognify_lineage.postgres import create_pool
+from cognify_lineage.settings import LineageSettings
+
+from tests.integration.lineage.harness import (
+    as_role,
+    eventually,
+    free_port,
+    fresh_database,
+    make_workspace,
+)
 
 from .tools import ROOT
 
@@ -62,12 +79,12 @@ def _stack(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
     )
 
 
-@pytest.fixture
-def cluster(tmp_path: Path) -> Iterator[tuple[dict[str, str], str]]:
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[dict[str, str], str]]:
     base = _free_base(3)
     env = {
         **os.environ,
-        "COGNIFY_STATE": str(tmp_path / "state"),
+        "COGNIFY_STATE": str(tmp_path_factory.mktemp("cluster") / "state"),
         "COGNIFY_KAFKA_CLUSTER_PORT": str(base),
         "COGNIFY_KAFKA_CLUSTER_CONTROLLER_PORT": str(_free_base(3)),
     }
@@ -79,7 +96,7 @@ def cluster(tmp_path: Path) -> Iterator[tuple[dict[str, str], str]]:
         _stack(env, "down", "kafka-cluster")
 
 
-async def _create_topic(bootstrap: str, topic: str) -> None:
+async def _create_topic(bootstrap: str, *topics: str) -> None:
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
     await admin.start()
     try:
@@ -91,6 +108,7 @@ async def _create_topic(bootstrap: str, topic: str) -> None:
                     replication_factor=3,
                     topic_configs={"min.insync.replicas": "2"},
                 )
+                for topic in topics
             ]
         )
     finally:
@@ -189,3 +207,118 @@ def test_a_broker_killed_mid_run_loses_and_doubles_nothing(
     while (isr := asyncio.run(_in_sync_replicas(bootstrap, topic))) != [3] * PARTITIONS:
         assert time.monotonic() < deadline, f"in-sync replicas after the restart: {isr}"
         time.sleep(2)
+
+
+def _train(
+    run: Run, env: dict[str, str], victim: Path, steps: int
+) -> tuple[float, list[subprocess.CompletedProcess[str]]]:
+    """The training loop: `steps` metrics, a node killed at KILL_AT and restarted (in the
+    background) at RESTART_AT; returns the slowest emit and the restart's result."""
+    restarted: list[subprocess.CompletedProcess[str]] = []
+    restart = threading.Thread(target=lambda: restarted.append(_stack(env, "up", "kafka-cluster")))
+    slowest = 0.0
+    for step in range(steps):
+        if step == KILL_AT:
+            os.kill(int(victim.read_text()), signal.SIGKILL)
+        if step == RESTART_AT:
+            restart.start()
+        t0 = time.perf_counter()
+        run.emit(ev.MetricsLogged, ev.MetricsLoggedPayload(step=step, metrics={"loss": 1.0}))
+        slowest = max(slowest, time.perf_counter() - t0)
+        time.sleep(0.0005)
+    restart.join(timeout=420)
+    return slowest, restarted
+
+
+async def test_the_services_carry_on_through_a_broker_killed_mid_run(
+    cluster: tuple[dict[str, str], str], tmp_path: Path
+) -> None:
+    env, bootstrap = cluster
+    kafka = KafkaSettings(bootstrap_servers=bootstrap)
+    prefix = scratch_prefix("replicated")
+    topics = Topics.prefixed(prefix)
+    await _create_topic(bootstrap, topics.raw, topics.events, topics.hash_jobs, topics.dlq)
+    # Node 1: this time the one that was the first controller.
+    victim = Path(env["COGNIFY_STATE"]) / "kafka-cluster/1/kafka.pid"
+    workspace = f"ws-replicated-{uuid.uuid4().hex[:6]}"
+    async with fresh_database() as dsn:
+        keys = await make_workspace(dsn, workspace)
+        stop = asyncio.Event()
+        group = f"replicated-{uuid.uuid4().hex[:8]}"
+        services = [
+            asyncio.create_task(
+                serve_ingest(
+                    IngestSettings(
+                        kafka=kafka,
+                        postgres=as_role(dsn, "ingest"),
+                        topics=topics,
+                        group_id=f"{group}-ingest",
+                        http_port=free_port(),
+                        migrate=False,
+                    ),
+                    stop,
+                )
+            ),
+            asyncio.create_task(
+                serve_lineage(
+                    LineageSettings(
+                        kafka=kafka,
+                        postgres=as_role(dsn, "lineage"),
+                        events_topic=topics.events,
+                        dlq_topic=topics.dlq,
+                        group_id=f"{group}-lineage",
+                        http_port=free_port(),
+                        migrate=False,
+                    ),
+                    stop,
+                )
+            ),
+        ]
+        pool = await create_pool(dsn)
+        try:
+            run = cognify.init(
+                workspace_id=workspace,
+                api_key=keys.writer,
+                project="failover",
+                kafka_bootstrap=bootstrap,
+                spool_dir=tmp_path / "spool",
+                transport=lambda: KafkaTransport(bootstrap, timeout_s=60, topic=topics.raw),
+            )
+            assert run is not None
+            slowest, restarted = await asyncio.to_thread(_train, run, env, victim, STEPS)
+            left = await asyncio.to_thread(cognify.finish, 180)
+            assert left == 0, f"{left} events still spooled"
+            assert restarted and restarted[0].returncode == 0
+            assert slowest < 0.25, f"an emit took {slowest * 1000:.0f} ms"
+
+            async def stored() -> list[int] | None:
+                assert not [t for t in services if t.done()], "a service stopped"
+                seqs = [
+                    r["seq"]
+                    for r in await pool.fetch(
+                        "SELECT seq FROM events WHERE run_id = $1", run.run_id
+                    )
+                ]
+                ended = await pool.fetchval(
+                    "SELECT count(*) FROM events WHERE run_id = $1 AND type = 'run.ended'",
+                    run.run_id,
+                )
+                return seqs if ended else None
+
+            seqs = await eventually(stored, "lineage to store the whole run", 300)
+            assert sorted(seqs) == list(range(len(seqs))), "a sequence number lost or doubled"
+            steps = await pool.fetchval(
+                "SELECT count(*) FROM events WHERE run_id = $1 AND type = 'metrics.logged'",
+                run.run_id,
+            )
+            assert steps == STEPS
+            # Nothing was dead-lettered: every event went through ingest and lineage.
+            assert await _read_all(bootstrap, topics.dlq) == []
+        finally:
+            stop.set()
+            results = await asyncio.gather(*services, return_exceptions=True)
+            await pool.close()
+            await delete_topics(kafka, prefix)
+        for result in results:
+            if isinstance(result, BaseException):
+                raise result
