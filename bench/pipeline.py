@@ -480,9 +480,14 @@ async def main() -> None:
     if args.baseline:
         before = statistics.median(figures[variants[0][0]])
         after = statistics.median(figures[variants[1][0]])
+        # Each round's ratio compares two runs minutes apart: steadier than the ratio of
+        # medians when the machine's load drifts (other work on its cores).
+        pairs = zip(figures[variants[0][0]], figures[variants[1][0]], strict=True)
+        ratios = sorted(a / b for b, a in pairs)
         print(
             f"pipeline sustained, median of {repeat}: {variants[0][0]} {before:,.0f}, "
-            f"{variants[1][0]} {after:,.0f} events/s: {after / before:.3f} x"
+            f"{variants[1][0]} {after:,.0f} events/s: {after / before:.3f} x; per round "
+            f"{', '.join(f'{r:.3f}' for r in ratios)} (median {statistics.median(ratios):.3f} x)"
         )
     for name, code in variants:
         overall, middle, letters = await throughput(
