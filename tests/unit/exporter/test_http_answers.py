@@ -84,6 +84,6 @@ async def test_a_request_without_a_key_is_a_401_before_any_parameter_is_read() -
 async def test_a_seal_asks_for_each_format_at_most_once() -> None:
     app = create_app(Stuck(TimeoutError()))  # type: ignore[arg-type]
     auth = [(b"authorization", f"Bearer {KEY.key}".encode())]
-    body = b'{"formats": ["pdf", "pdf", "pdf", "pdf"]}'
+    body = b'{"formats": ["pdf", "pdf", "pdf", "pdf", "pdf"]}'
     status, answer = await call(app, "POST", b"/v1/runs/run-1/seal", body, auth)
     assert status == 422 and answer["problems"][0]["name"] == "formats", answer

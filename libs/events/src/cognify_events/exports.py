@@ -16,6 +16,7 @@ class ExportFormat(StrEnum):
     PDF = "pdf"
     JSON = "json"
     XLSX = "xlsx"
+    CYCLONEDX = "cyclonedx"  # a CycloneDX 1.6 ML-BOM (issue 15)
 
 
 class ExportTemplate(StrEnum):
@@ -30,7 +31,7 @@ class SealRequestedPayload(Model):
     outcome; a refused request leaves no seal and the reasons are returned to the caller."""
 
     requested_by: ShortText
-    formats: Annotated[list[ExportFormat], Field(max_length=3)] = []
+    formats: Annotated[list[ExportFormat], Field(max_length=4)] = []  # one per format
     template: ExportTemplate = ExportTemplate.DEFAULT
 
 

@@ -89,7 +89,7 @@ def main(argv: list[str] | None = None) -> int:
     spool.add_argument("--spool-dir")
     export = sub.add_parser("export", help="export a sealed run's audit package")
     export.add_argument("--run-id", required=True)
-    export.add_argument("--format", choices=["pdf", "json", "xlsx"], default="pdf")
+    export.add_argument("--format", choices=["pdf", "json", "xlsx", "cyclonedx"], default="pdf")
     export.add_argument(
         "--template", default="default", choices=["default", "eu_ai_act", "hipaa", "healthcare"]
     )

@@ -37,7 +37,7 @@ T = TypeVar("T")
 
 class SealIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    formats: Annotated[list[ExportFormat], Field(max_length=3)] = []  # one per format
+    formats: Annotated[list[ExportFormat], Field(max_length=4)] = []  # one per format
     template: ExportTemplate = ExportTemplate.DEFAULT
 
 

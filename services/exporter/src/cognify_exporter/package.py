@@ -21,6 +21,7 @@ CONTENT_TYPES = {
     ExportFormat.PDF: "application/pdf",
     ExportFormat.JSON: "application/json",
     ExportFormat.XLSX: "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ExportFormat.CYCLONEDX: "application/vnd.cyclonedx+json",
 }
 
 
@@ -36,7 +37,8 @@ class Package:
 
 
 def file_name(run_id: str, fmt: ExportFormat, template: ExportTemplate) -> str:
-    return f"{run_id}.{template.value}.audit.{fmt.value}"
+    ext = "cdx.json" if fmt is ExportFormat.CYCLONEDX else fmt.value  # CycloneDX's own name
+    return f"{run_id}.{template.value}.audit.{ext}"
 
 
 def object_key(workspace_id: str, run_id: str, fmt: ExportFormat, template: ExportTemplate) -> str:
@@ -54,6 +56,10 @@ def sha256(data: bytes) -> str:
 def render(report: Report, fmt: ExportFormat, template: ExportTemplate) -> bytes:
     if fmt is ExportFormat.JSON:
         return jsonpkg.render(report, template)
+    if fmt is ExportFormat.CYCLONEDX:
+        from .cyclonedx import render as render_cyclonedx
+
+        return render_cyclonedx(report, template)
     if fmt is ExportFormat.XLSX:
         from .xlsx import render as render_xlsx  # heavier imports only when asked for
 

@@ -61,7 +61,7 @@ class DecisionIn(BaseModel):
 
 class SealIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    formats: Annotated[list[ExportFormat], Field(max_length=3)] = []
+    formats: Annotated[list[ExportFormat], Field(max_length=4)] = []
     template: ExportTemplate = ExportTemplate.DEFAULT
 
 
