@@ -130,6 +130,16 @@ def test_stopping_ingest_fires_cognify_service_down(env: dict[str, str]) -> None
             return True if result and result[0]["value"][1] == "1" else None
 
         _wait("Prometheus scraping ingest (up == 1)", scraped_up, 60)
+        # HTTP latency by route: the probes' own /healthz requests, timed by ingest.
+        latency = urllib.parse.quote(
+            f'cognify_ingest_http_request_seconds_count{{route="/healthz",instance="127.0.0.1:{port}"}}'
+        )
+
+        def healthz_timed() -> bool | None:
+            result = _get(f"{base}/api/v1/query?query={latency}")["data"]["result"]
+            return True if result and float(result[0]["value"][1]) >= 1 else None
+
+        _wait("ingest's /healthz latency scraped", healthz_timed, 60)
         assert _alerts(base, port) == []
     finally:
         ingest.send_signal(signal.SIGTERM)

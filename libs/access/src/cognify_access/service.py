@@ -10,6 +10,7 @@ JSON, `{"error": reason}`, as the OpenAPI documents (cognify_access.responses).
 
 from __future__ import annotations
 
+import time
 import types
 from collections.abc import Iterator, Mapping
 from typing import Annotated, Any, Union, get_args, get_origin
@@ -18,7 +19,7 @@ from fastapi import Depends, FastAPI, Request, Response, Security
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
-from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from .bodies import MAX_BODY_BYTES, BoundedBody
@@ -64,11 +65,13 @@ def service_app(
     max_body_bytes: int = MAX_BODY_BYTES,
     raw_bodies: Mapping[str, int] | None = None,
     description: str = "",
+    latency: Histogram | None = None,
 ) -> FastAPI:
     """A FastAPI app behind the gate above, counting requests by route and status in
     `requests` (labels: route, status), serving Prometheus' /metrics and, unless the service
     has its own, /healthz. Bodies are bounded by `max_body_bytes`, except the paths of
-    `raw_bodies`, routes that read their body as bytes, each with its own bound."""
+    `raw_bodies`, routes that read their body as bytes, each with its own bound. With
+    `latency` (label: route), each request's seconds are observed there too."""
     app = FastAPI(
         title=title, version="0.1.0", description=description, dependencies=[Depends(_gate)]
     )
@@ -76,9 +79,12 @@ def service_app(
 
     @app.middleware("http")
     async def count(request: Request, call_next: Any) -> Response:
+        started = time.perf_counter()
         response: Response = await call_next(request)
-        route = request.scope.get("route")
-        requests.labels(getattr(route, "path", "other"), response.status_code).inc()
+        route = getattr(request.scope.get("route"), "path", "other")
+        requests.labels(route, response.status_code).inc()
+        if latency is not None:
+            latency.labels(route).observe(time.perf_counter() - started)
         return response
 
     if healthz:

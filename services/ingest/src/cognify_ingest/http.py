@@ -91,7 +91,9 @@ COMMAND = refusals(401, 403, 404, 409)  # no key, a role that may not, no run, a
 def create_app(door: Door) -> FastAPI:
     # Events are bounded by the strict codec (size, depth) before it parses them.
     raw = {"/v1/events": MAX_EVENT_BYTES}
-    app = service_app("Cognify ingest", metrics.HTTP_REQUESTS, raw_bodies=raw)
+    app = service_app(
+        "Cognify ingest", metrics.HTTP_REQUESTS, raw_bodies=raw, latency=metrics.HTTP_SECONDS
+    )
     app.state.door = door
 
     @app.post(

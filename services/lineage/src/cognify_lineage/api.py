@@ -67,7 +67,9 @@ Caller = Annotated[Principal, Depends(_principal)]
 
 
 def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = None) -> FastAPI:
-    app = service_app("Cognify lineage", metrics.HTTP_REQUESTS, healthz=False)
+    app = service_app(
+        "Cognify lineage", metrics.HTTP_REQUESTS, healthz=False, latency=metrics.HTTP_SECONDS
+    )
     app.state.reader = reader
 
     @app.get("/healthz", responses={200: {"model": Health}, 503: {"model": Health}})

@@ -49,3 +49,9 @@ ABANDONED = Counter("cognify_lineage_abandoned_total", "Runs marked abandoned by
 HTTP_REQUESTS = Counter(
     "cognify_lineage_http_requests_total", "API requests, by route and status.", ["route", "status"]
 )
+HTTP_SECONDS = Histogram(
+    "cognify_lineage_http_request_seconds",
+    "Time to answer an API request, by route.",
+    ["route"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
