@@ -79,8 +79,13 @@ class Values(Handler[Record]):
             raise ValueError("poison")
         self.log.append("processed " + ",".join(str(i.offset) for i in items))
 
-    async def skipped(self, item: Record) -> None:
-        self.log.append(f"skipped {item.offset}")
+    def prepare(self, record: Record) -> Record:
+        if record.value == b"unparseable":
+            raise RecursionError("maximum recursion depth exceeded")
+        return record
+
+    async def skipped(self, record: Record) -> None:
+        self.log.append(f"skipped {record.offset}")
 
 
 async def _run(values: list[bytes], handler_outages: int = 0, **observers: Any) -> FakeConsumer:
@@ -117,6 +122,15 @@ def test_the_dead_letter_is_acknowledged_before_its_skip_and_the_commit_comes_la
         "commit 4",
     ]
     assert lags == [10 - 4]
+
+
+def test_a_message_prepare_fails_on_is_dead_lettered_and_skipped_in_its_place() -> None:
+    dead: list[str] = []
+    cons = asyncio.run(_run([b"a", b"unparseable", b"c", b"d"], dead_lettered=dead.append))
+    # Its position is stored before the messages behind it are processed (lineage's stored
+    # offsets must stay contiguous).
+    assert cons.log == ["processed 0", "dead letter 1", "skipped 1", "processed 2,3", "commit 4"]
+    assert dead == ["RecursionError"]
 
 
 def test_an_outage_is_retried_in_place_with_backoff_and_never_split() -> None:

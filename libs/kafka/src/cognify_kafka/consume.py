@@ -102,9 +102,10 @@ class Handler(Generic[T]):
         isolates. Must be safe to call again with the same items (a retry, a split)."""
         raise NotImplementedError
 
-    async def skipped(self, item: T) -> None:
-        """`item` was dead-lettered (acknowledged): record that it is done with, where this
-        handler stores positions. Kafka-committing handlers need nothing (`done` commits)."""
+    async def skipped(self, record: Record) -> None:
+        """`record` was dead-lettered (acknowledged): record that it is done with, where this
+        handler stores positions (also when `prepare` failed on it). Kafka-committing
+        handlers need nothing (`done` commits)."""
 
     async def done(self, consumer: AIOKafkaConsumer, records: Sequence[Record]) -> None:
         """Every record of a poll batch is processed or dead-lettered: store the position.
@@ -285,7 +286,7 @@ class ConsumeLoop(Generic[T]):
                 await self._retrying(lambda: self._process(batch, part), len(part))
 
             async def poison(index: int, exc: Exception) -> None:
-                await self._poison(batch.records[index], batch.items[index], exc)
+                await self._poison(batch.records[index], exc)
 
             try:
                 await isolate(indices, attempt, poison, (_Stopping, Rewound))
@@ -305,13 +306,12 @@ class ConsumeLoop(Generic[T]):
             items.append(item)
         await self.handler.process(items)
 
-    async def _poison(self, record: Record, item: T | _Unprepared, exc: Exception) -> None:
+    async def _poison(self, record: Record, exc: Exception) -> None:
         what = f"{record.topic}[{record.partition}]@{record.offset}"
         letter = await self._retrying(lambda: self.dead_letters.send(record, exc), 1)
         log.error("dead-lettered %s (letter %s): %s", what, letter.letter_id, letter.reason)
         self.observers.dead_lettered(label(exc))
-        if not isinstance(item, _Unprepared):
-            await self._retrying(lambda: self.handler.skipped(item), 1)
+        await self._retrying(lambda: self.handler.skipped(record), 1)
 
     async def _retrying(self, work: Callable[[], Any], size: int) -> Any:
         """Run `work` until it succeeds or fails deterministically; transient failures are

@@ -157,8 +157,8 @@ class EventsWorker(Handler[Item]):
         if applied.refused:
             await self._dead_letter_refused(applied.refused)
 
-    async def skipped(self, item: Item) -> None:
-        message = item[0]
+    async def skipped(self, record: Record) -> None:
+        message = Message(record.topic, record.partition, record.offset, record.value)
         await self._apply({message.partition: [(message, None)]})
 
     async def _apply(self, batch: Batch) -> postgres.Applied:
