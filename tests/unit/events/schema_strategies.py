@@ -102,7 +102,10 @@ class _Builder:
             )
         values = schema.get("additionalProperties")
         assert isinstance(values, dict), schema
-        keys = _string(schema.get("propertyNames", {}), _SHORT)
+        names: Schema = schema.get("propertyNames", {})
+        if not {"$ref", "enum", "type"} & set(names):  # only a length: a string of it
+            names = {**names, "type": "string"}
+        keys = self.build(names, level)
         most = schema.get("maxProperties", _SHORT)
         return st.one_of(
             st.dictionaries(keys, self.build(values, level + 1), min_size=1, max_size=min(most, 4)),
