@@ -69,7 +69,7 @@ def package_object(run_id: str, template: ExportTemplate, fmt: ExportFormat) -> 
 
 
 def create_app(exporter: Exporter) -> FastAPI:
-    app = service_app("Cognify exporter", metrics.HTTP_REQUESTS)
+    app = service_app("Cognify exporter", metrics.HTTP_REQUESTS, latency=metrics.HTTP_SECONDS)
     app.state.exporter = exporter
 
     async def record(p: Principal, request: Request, action: str, obj: str, ok: bool) -> None:
