@@ -7,6 +7,7 @@ import socket
 
 import asyncpg
 import pytest
+import urllib3.exceptions
 from aiokafka.errors import (
     KafkaConnectionError,
     KafkaTimeoutError,
@@ -16,6 +17,7 @@ from aiokafka.errors import (
     RequestTimedOutError,
 )
 from cognify_kafka.failures import REASON_CHARS, is_transient, label, reason
+from cognify_objectstore.store import ObjectStoreError
 
 TRANSIENT = [
     KafkaConnectionError("Unable to bootstrap"),
@@ -38,6 +40,10 @@ TRANSIENT = [
     OSError("Multiple exceptions: [Errno 111] Connect call failed"),
     OSError(errno.ENETUNREACH, "Network is unreachable"),
     OSError(errno.ENOSPC, "No space left on device"),
+    # Object storage (the exporter's MinIO) out of reach, or asking to come back later:
+    urllib3.exceptions.MaxRetryError(None, "/cognify-audit", "Connection refused"),  # type: ignore[arg-type]
+    urllib3.exceptions.ProtocolError("Connection aborted."),
+    ObjectStoreError("Please reduce your request rate.", "SlowDown"),
 ]
 
 DETERMINISTIC = [
@@ -55,6 +61,7 @@ DETERMINISTIC = [
     PermissionError(errno.EACCES, "Permission denied"),
     OSError(errno.EISDIR, "Is a directory"),
     UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed"),
+    ObjectStoreError("Object is WORM protected and cannot be overwritten", "AccessDenied"),
 ]
 
 

@@ -19,12 +19,15 @@ connections (`PostgresConnectionError`, class 08), server shutdown and start-up
 deadlock: PostgreSQL asks to retry), and its `InterfaceError` except the ones about the
 data (`DataError`: an argument it cannot encode, e.g. an integer above 2^63 - 1) or the
 configuration; `ConnectionError`, `TimeoutError`, name resolution failures, and the other
-`OSError`s of a network or of exhausted resources (by errno). Not transient: an `OSError`
+`OSError`s of a network or of exhausted resources (by errno); object storage out of reach
+(urllib3's `MaxRetryError`, `ProtocolError`, timeouts: what the MinIO client raises) or
+asking to come back later (an S3 error `code` of SlowDown, ServiceUnavailable,
+InternalError, RequestTimeout, XMinioServerNotInitialized). Not transient: an `OSError`
 about a file (`FileNotFoundError`, `PermissionError`...): a message naming a missing
 file names it again on every retry.
 
-asyncpg is imported only if it is installed (cognify_kafka does not depend on it); a
-process without it cannot raise its errors.
+asyncpg and urllib3 are imported only if they are installed (cognify_kafka depends on
+neither); a process without them cannot raise their errors.
 """
 
 from __future__ import annotations
@@ -95,6 +98,22 @@ def _asyncpg() -> tuple[tuple[type[BaseException], ...], tuple[type[BaseExceptio
 _PG_TRANSIENT, _PG_ABOUT_DATA = _asyncpg()
 
 
+def _urllib3() -> tuple[type[BaseException], ...]:
+    try:
+        import urllib3.exceptions as u  # optional: see the module docstring
+    except ImportError:  # pragma: no cover
+        return ()
+    return (u.MaxRetryError, u.ProtocolError, u.TimeoutError)
+
+
+_HTTP_TRANSIENT = _urllib3()
+# S3 error codes that mean "come back later" (AWS's and MinIO's documented retryable ones).
+_S3_TRANSIENT_CODES = frozenset(
+    {"SlowDown", "ServiceUnavailable", "InternalError", "RequestTimeout",
+     "XMinioServerNotInitialized"}
+)  # fmt: skip
+
+
 def is_transient(exc: BaseException) -> bool:
     """True when `exc` says "try again later", false when it says "this data fails"."""
     if isinstance(exc, KafkaError):
@@ -103,7 +122,9 @@ def is_transient(exc: BaseException) -> bool:
         return False
     if isinstance(exc, _PG_TRANSIENT):
         return True
-    if isinstance(exc, ConnectionError | TimeoutError | socket.gaierror):
+    if isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror, *_HTTP_TRANSIENT)):
+        return True
+    if getattr(exc, "code", None) in _S3_TRANSIENT_CODES:
         return True
     if type(exc) is OSError:  # asyncio's "Multiple exceptions" of a failed connect: no errno
         return exc.errno is None or exc.errno in _TRANSIENT_ERRNOS
