@@ -31,42 +31,53 @@ from cognify_events import (
     SealRequestedPayload,
 )
 from cognify_events.base import IDENT_PATTERN
-from pydantic import BaseModel, ConfigDict, Field
+from cognify_events.bounds import value_problems
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from .credentials import Principal
 from .retention import Retention
 
 
-class ReviewerIn(BaseModel):
+class Body(BaseModel):
+    """A command body: whatever it admits, the event it becomes can hold (no NUL, no lone
+    surrogate, docs/spec/events.md "Bounds"): refused here as a 422, never accepted with a
+    201 and dead-lettered downstream, where the reviewer would not see it was lost."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="after")
+    def _storable(self) -> Body:
+        problems = value_problems(self.model_dump(mode="json"))
+        if problems:
+            raise ValueError("; ".join(problems))
+        return self
+
+
+class ReviewerIn(Body):
     """Accepted for compatibility, and only when it states the key's own holder: identity
     comes from the key, never from the body (a body naming someone else is a 422)."""
 
-    model_config = ConfigDict(extra="forbid")
     name: Annotated[str, Field(min_length=1, max_length=256)]
     role: Annotated[str, Field(min_length=1, max_length=256)]
 
 
-class AnnotationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class AnnotationIn(Body):
     node_id: Annotated[str, Field(pattern=IDENT_PATTERN)]
     text: Annotated[str, Field(min_length=1, max_length=16_384)]
     author: ReviewerIn | None = None
 
 
-class DecisionIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DecisionIn(Body):
     reviewer: ReviewerIn | None = None
     comment: Annotated[str, Field(max_length=16_384)] | None = None
 
 
-class SealIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class SealIn(Body):
     formats: Annotated[list[ExportFormat], Field(max_length=4)] = []
     template: ExportTemplate = ExportTemplate.DEFAULT
 
 
-class DiffIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+class DiffIn(Body):
     description: Annotated[str, Field(min_length=1, max_length=16_384)]
 
 
