@@ -9,8 +9,10 @@ workspace's key pinned it is refused; with no key option nothing is checked; onl
 from __future__ import annotations
 
 import base64
+import io
 import json
 import random
+import zipfile
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -77,6 +79,9 @@ def test_every_package_names_the_fingerprint_of_the_key_that_signed_it() -> None
     assert statement["predicate"]["seal"]["key_id"] == FINGERPRINT
     assert pkg.envelope["signatures"][0]["keyid"] == FINGERPRINT
     assert package_verify.fingerprint(package_verify.raw_bytes(KEY.public_key())) == FINGERPRINT
+    with zipfile.ZipFile(io.BytesIO(_package(ExportFormat.XLSX).data)) as xlsx:
+        text = "".join(xlsx.read(n).decode() for n in xlsx.namelist() if n.endswith(".xml"))
+    assert FINGERPRINT in text  # the workbook's seal sheet
 
 
 def test_the_forged_package_is_refused_with_the_workspace_key(
