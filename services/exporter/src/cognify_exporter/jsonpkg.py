@@ -7,8 +7,9 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from cognify_events import ExportTemplate
+from cognify_events import DocField, ExportTemplate
 
+from . import compliance
 from .report import Report
 from .templates import sections
 
@@ -47,18 +48,12 @@ def document(report: Report, template: ExportTemplate) -> dict[str, Any]:
         "annotations": report.annotations,
         "approvals": report.approvals,
         "access_log": report.access,
-        "documentation": {
-            k: report.doc(k)
-            for k in (
-                "intended_use",
-                "known_limitations",
-                "deployment_restrictions",
-                "acceptable_use_policy",
-                "phi_handling",
-                "encryption_at_rest",
-                "incident_policy_url",
-            )
-        },
+        # every field the organisation may supply: its text or "not supplied"
+        "documentation": {f.value: report.doc(f.value) for f in DocField},
+        # the version used: who set each field, when, in which change (orgdocs.py)
+        "documentation_version": report.orgdocs.json(),
+        # the template's own sections, field by field, each citing its source
+        "compliance": compliance.json(report, template),
         "run_notes": report.notes,
         "hashes": hashes(report),
         "chain": {"head": report.seal.chain_head, "length": report.seal.event_count},

@@ -30,6 +30,7 @@ from reportlab.platypus import (
 )
 
 from . import pdfa
+from .compliance import points as compliance_points
 from .report import Report
 from .templates import NOT_SUPPLIED, sections
 
@@ -97,6 +98,17 @@ def _org(report: Report, field: str, label: str) -> list[Any]:
     return [_p(f"{label}: " + (value or f"{NOT_SUPPLIED} (set in the workspace documentation)"))]
 
 
+def _section(report: Report, template: ExportTemplate, title: str) -> list[Any]:
+    """A common section's renderer, else the template's own (compliance.py): each field
+    with its value and the source it was taken from."""
+    point = next((p for p in compliance_points(report, template) if p.title == title), None)
+    if point is None:
+        return SECTION_RENDERERS[title](report, template)
+    rows = [[f.label, f.value, f.source] for f in point.fields]
+    widths = [38 * mm, WIDTH - 96 * mm, 58 * mm]
+    return [_table(["item", "value", "source"], rows, widths)]
+
+
 def render(report: Report, template: ExportTemplate) -> bytes:
     out = io.BytesIO()
     r, seal = report.run, report.seal
@@ -132,7 +144,7 @@ def render(report: Report, template: ExportTemplate) -> bytes:
         Spacer(1, 4 * mm),
     ]
     for title in sections(template):
-        block = SECTION_RENDERERS[title](report, template)
+        block = _section(report, template, title)
         story.append(KeepTogether([_p(title, H2), *block[:2]]))
         story.extend(block[2:])
         story.append(Spacer(1, 3 * mm))

@@ -191,6 +191,21 @@ async def documentation(pool: Pool, workspace_id: str) -> tuple[Policy, dict[str
     return Policy(row["required_approvals"]), {k: row[k] for k in DOC_FIELDS}
 
 
+async def documentation_events(pool: Pool, workspace_id: str, run_id: str) -> list[ev.EventBase]:
+    """The workspace's `documentation.updated` events stored before the run's seal, in
+    store order: what the sealed run's package cites (orgdocs.py), whatever changes later."""
+    rows = await pool.fetch(
+        """SELECT body FROM lineage_read.events WHERE chain_id = $1
+             AND type = 'documentation.updated'
+             AND position < (SELECT min(position) FROM lineage_read.events
+                             WHERE chain_id = $2 AND type = 'run.sealed')
+           ORDER BY chain_index""",
+        f"workspace:{workspace_id}",
+        run_id,
+    )
+    return [ev.decode(r["body"]) for r in rows]
+
+
 async def set_documentation(
     pool: Pool, workspace_id: str, required_approvals: int = 1, **text: str | None
 ) -> None:

@@ -18,6 +18,8 @@ import cognify_events as ev
 from cognify_lineage.graph import finding_json, lineage
 from cognify_lineage.model import Run, evolve, iso, json_safe
 
+from .orgdocs import OrgDocs
+from .orgdocs import fold as fold_docs
 from .templates import NOT_SUPPLIED
 
 Json = Any
@@ -70,6 +72,7 @@ class Report:
     documentation: dict[str, str]
     seal: Seal
     notes: list[str] = field(default_factory=list)
+    orgdocs: OrgDocs = field(default_factory=OrgDocs)  # with versions and who set each
 
     def doc(self, name: str) -> str:
         return self.documentation.get(name) or NOT_SUPPLIED
@@ -81,7 +84,11 @@ def build(
     seal: Seal,
     documentation: Mapping[str, str | None],
     access: Iterable[Mapping[str, Json]] = (),
+    orgdocs: OrgDocs | None = None,
 ) -> Report:
+    """`orgdocs`: the organisation documentation folded from its events (orgdocs.py);
+    without it, `documentation` (the legacy table's row) is cited as such."""
+    orgdocs = orgdocs or fold_docs((), {k: documentation.get(k) for k in DOC_FIELDS})
     quoted = _quoted(events)
     # Exports are appended to the run after the seal; they are not part of what was sealed.
     sealed_run = evolve(run, info={k: v for k, v in run.info.items() if k != "exports"})
@@ -111,6 +118,7 @@ def build(
                 "source_uri": n.attrs.get("source_uri"),
                 "record_count": n.attrs.get("record_count"),
                 "format": n.attrs.get("format"),
+                "schema_version": n.attrs.get("schema_version"),
                 "provenance": json_safe(dict(p.provenance)) if p else {},
                 "provenance_warnings": list(p.provenance_warnings) if p else [],
             }
@@ -145,6 +153,7 @@ def build(
                 "benchmark_version": n.attrs.get("benchmark_version"),
                 "eval_dataset_id": n.attrs.get("eval_dataset_id"),
                 "checkpoint_id": _checkpoint_parent(run, n.id),
+                "checkpoint_match": n.attrs.get("checkpoint_match"),
                 "metrics": dict(n.attrs.get("metrics") or {}),
                 "notes": rec.payload.notes if rec else None,
             }
@@ -173,6 +182,7 @@ def build(
         "status": "AUDIT_SEALED",
         "started_at": iso(run.started_at) if run.started_at else None,
         "started_by": start.started_by if start else None,
+        "host": start.host if start else None,
         "sdk_version": start.sdk_version if start else None,
         "ended_at": end.get("ended_at"),
         "end_status": end.get("status"),
@@ -217,9 +227,10 @@ def build(
             for a in run.approvals
         ],
         access=[dict(a) for a in access],
-        documentation={k: v for k in DOC_FIELDS if (v := documentation.get(k))},
+        documentation={k: v.text for k, v in sorted(orgdocs.fields.items())},
         seal=seal,
         notes=notes,
+        orgdocs=orgdocs,
     )
 
 

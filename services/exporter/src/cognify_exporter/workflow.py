@@ -25,7 +25,7 @@ from uuid import UUID
 import cognify_events as ev
 from cognify_lineage.model import SEALED, Run, iso
 
-from . import keys, metrics, package, postgres, report, seal
+from . import keys, metrics, orgdocs, package, postgres, report, seal
 from .objectstore import PackageStore
 from .postgres import ExportRow, Pool
 
@@ -204,6 +204,7 @@ class Exporter:
         count, head = int(s["event_count"]), str(s["chain_head"])
         quoted = await postgres.quoted_events(self.pool, run_id, count)
         _, docs = await postgres.documentation(self.pool, run.workspace_id)
+        changes = await postgres.documentation_events(self.pool, run.workspace_id, run_id)
         assert run.sealed_at is not None
         access = await postgres.access_log(self.pool, run.workspace_id, run_id, run.sealed_at)
         key = await postgres.seal_key(self.pool, run.workspace_id, self.master_key)
@@ -215,7 +216,7 @@ class Exporter:
             count,
             key.key_id,
         )
-        return report.build(run, quoted, sealed, docs, access)
+        return report.build(run, quoted, sealed, docs, access, orgdocs.fold(changes, docs))
 
     async def export(
         self,

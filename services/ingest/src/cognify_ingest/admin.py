@@ -11,6 +11,8 @@
     cognify-admin service-logins   (each service's role may log in, with the password in
                                     $COGNIFY_PG_<SERVICE>_PASSWORD, e.g. ..._LINEAGE_...)
     cognify-admin set-retention-floor --workspace ws-clinical --years 6
+    cognify-admin docs set intended_use "..." --workspace ws-clinical --key $ADMIN_KEY
+                                   (organisation documentation, through the API: admin_docs.py)
     cognify-admin migrate
 
 `issue-key` prints the key once; only its hashes are stored, so it cannot be shown again.
@@ -31,7 +33,7 @@ import sys
 import asyncpg  # noqa: TID251 (the CLI is an entry point that talks to the database)
 from cognify_postgres import PostgresSettings, apply_migrations
 
-from . import workspaces
+from . import admin_docs, workspaces
 from .credentials import Person, Role
 from .retention import TIER_FLOORS
 
@@ -62,6 +64,7 @@ def parser() -> argparse.ArgumentParser:
     floor = sub.add_parser("set-retention-floor", help="the minimum retention of a workspace")
     floor.add_argument("--workspace", required=True)
     floor.add_argument("--years", type=int, required=True)
+    admin_docs.add_parser(sub)
     sub.add_parser("migrate", help="apply the database migrations")
     sub.add_parser(
         "service-logins",
@@ -175,6 +178,9 @@ async def _seal_keys(conn: asyncpg.Connection, workspace_id: str) -> list[dict[s
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
+    if args.command == "docs":  # through ingest's API: the change is an event (admin_docs.py)
+        print(admin_docs.run(args, sys.stdin.read() if args.value == "-" else None))
+        return
     try:
         print(asyncio.run(run(args)))
     except asyncpg.UniqueViolationError as exc:

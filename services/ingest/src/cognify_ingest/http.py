@@ -18,7 +18,7 @@ from cognify_access.service import ApiKey, service_app
 from cognify_events import MAX_EVENT_BYTES, Event, Producer, encode, partition_key
 from fastapi import Depends, FastAPI, HTTPException, Request
 
-from . import commands, metrics, workspaces
+from . import commands, documentation, metrics, workspaces
 from .credentials import Action, Principal, may
 from .gate import Gate, Incoming, Publisher
 from .postgres import Registry
@@ -239,5 +239,29 @@ def create_app(door: Door) -> FastAPI:
             )
             await workspaces.store_retention(conn, workspace_id, new, p.actor)
         return new.public()
+
+    @app.patch(
+        "/v2/workspaces/{workspace_id}/documentation",
+        responses={200: {"model": documentation.DocumentationChanged}, **refusals(401, 403, 404)},
+    )
+    async def patch_documentation(
+        workspace_id: WorkspaceId,
+        body: documentation.DocumentationPatch,
+        request: Request,
+        p: Caller,
+    ) -> Any:
+        action, obj = "documentation.update", f"workspace:{workspace_id}"
+        await workspace_for(p, request, Action.ADMINISTER, action, workspace_id)
+        found = documentation.changes(body)
+        if isinstance(found, str):
+            raise await door.refuse(p, request, action, obj, 422, found)
+        event = documentation.documentation_updated(p, *found, door.producer)
+        await door.emit(event, await door.allow(p, request, action, obj))
+        return {
+            "event_id": str(event.event_id),
+            "set": [f.value for f in event.payload.set],
+            "cleared": [f.value for f in event.payload.cleared],
+            "updated_by": event.payload.updated_by,
+        }
 
     return app
