@@ -39,3 +39,22 @@ def test_the_floor_holds() -> None:
     assert isinstance(
         apply_patch(healthcare, RetentionPatch(archive_after_days=99_999 % 36_500)), list
     )
+
+
+def test_an_auto_export_template_brings_its_floor() -> None:
+    """EU AI Act packages are kept 10 years, HIPAA 6: an auto-export template below its
+    floor is refused with the reason, at it accepted, and the floor is shown."""
+    from cognify_events import ExportTemplate
+
+    standard = default_for("standard")
+    refused = apply_patch(standard, RetentionPatch(auto_export_template=ExportTemplate.EU_AI_ACT))
+    assert isinstance(refused, list)
+    assert any("10 years a eu_ai_act package" in p for p in refused), refused
+    hipaa = apply_patch(
+        standard,
+        RetentionPatch(retention_years=6, auto_export_template=ExportTemplate.HIPAA),
+    )
+    assert not isinstance(hipaa, list)
+    assert hipaa.public()["auto_export_template"] == "hipaa"
+    assert hipaa.public()["template_floor_years"] == 6
+    assert isinstance(apply_patch(hipaa, RetentionPatch(retention_years=5)), list)

@@ -26,6 +26,7 @@ from .codec import (
 from .deadletter import DeadLetter
 from .documentation import DocField, DocumentationUpdated, DocumentationUpdatedPayload
 from .exports import (
+    TEMPLATE_RETENTION_FLOORS,
     AccessRecorded,
     AccessRecordedPayload,
     ExportCompleted,
@@ -115,6 +116,7 @@ __all__ = [
     "HASH_PROGRESS",
     "MAX_EVENT_BYTES",
     "RAW",
+    "TEMPLATE_RETENTION_FLOORS",
     "AccessRecorded",
     "AccessRecordedPayload",
     "AnnotationAdded",

@@ -26,6 +26,17 @@ class ExportTemplate(StrEnum):
     HEALTHCARE = "healthcare"
 
 
+# The shortest retention (years) of a package of each template, below which no setting
+# goes: EU AI Act Art. 18 keeps technical documentation 10 years after placing on the
+# market; HIPAA 45 CFR 164.316(b)(2)(i) keeps documentation 6 years (docs/spec/retention.md).
+TEMPLATE_RETENTION_FLOORS: dict[ExportTemplate, int] = {
+    ExportTemplate.DEFAULT: 1,
+    ExportTemplate.EU_AI_ACT: 10,
+    ExportTemplate.HIPAA: 6,
+    ExportTemplate.HEALTHCARE: 6,
+}
+
+
 class SealRequestedPayload(Model):
     """A command made into a fact: someone asked for the seal. `run.sealed` records the
     outcome; a refused request leaves no seal and the reasons are returned to the caller."""
@@ -95,6 +106,7 @@ class RetentionUpdatedPayload(Model):
     auto_export_on_seal: bool
     auto_export_format: ExportFormat
     updated_by: ShortText
+    auto_export_template: ExportTemplate = ExportTemplate.DEFAULT  # additive in v1
 
 
 class RetentionUpdated(EventBase):

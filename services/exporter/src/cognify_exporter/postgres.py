@@ -63,6 +63,8 @@ class Retention:
     retention_years: int
     auto_export_on_seal: bool
     auto_export_format: ev.ExportFormat
+    auto_export_template: ev.ExportTemplate = ev.ExportTemplate.DEFAULT
+    archive_after_days: int = 0
 
 
 @dataclass(frozen=True)
@@ -225,7 +227,8 @@ async def set_documentation(
 
 async def retention(pool: Pool, workspace_id: str) -> Retention:
     row = await pool.fetchrow(
-        """SELECT retention_years, auto_export_on_seal, auto_export_format
+        """SELECT retention_years, auto_export_on_seal, auto_export_format,
+                  auto_export_template, archive_after_days
            FROM retention_settings WHERE workspace_id = $1""",
         workspace_id,
     )
@@ -235,6 +238,8 @@ async def retention(pool: Pool, workspace_id: str) -> Retention:
         row["retention_years"],
         row["auto_export_on_seal"],
         ev.ExportFormat(row["auto_export_format"]),
+        ev.ExportTemplate(row["auto_export_template"]),
+        row["archive_after_days"],
     )
 
 

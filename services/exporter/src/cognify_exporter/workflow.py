@@ -117,10 +117,11 @@ class Exporter:
             await self._refused(run, [str(exc)], sealed_by, request_id)
             raise
         retention = await postgres.retention(self.pool, run.workspace_id)
-        wanted = list(formats or [])
-        if retention.auto_export_on_seal and retention.auto_export_format not in wanted:
-            wanted.append(retention.auto_export_format)
-        exports = [await self.export(run_id, f, template, sealed_by) for f in wanted]
+        wanted = [(f, template) for f in formats or []]
+        auto = (retention.auto_export_format, retention.auto_export_template)
+        if retention.auto_export_on_seal and auto not in wanted:  # with its own template
+            wanted.append(auto)
+        exports = [await self.export(run_id, f, t, sealed_by) for f, t in wanted]
         return {
             "run_id": run_id,
             "status": SEALED,
@@ -246,7 +247,10 @@ class Exporter:
             else:
                 pkg = await asyncio.to_thread(package.attest, rep, fmt, template, earlier, private)
         retention = await postgres.retention(self.pool, run.workspace_id)
-        until = retain_until(datetime.now(UTC), retention.retention_years)
+        # never shorter than the template's floor (EU AI Act 10 years, HIPAA 6), whatever
+        # the workspace's setting says (docs/spec/retention.md)
+        years = max(retention.retention_years, ev.TEMPLATE_RETENTION_FLOORS[template])
+        until = retain_until(datetime.now(UTC), years)
         written = await self.packages.write(key, pkg, package.CONTENT_TYPES[fmt], until)
         digest, size = pkg.package_hash, len(pkg.data)
         row = ExportRow(

@@ -198,5 +198,6 @@ def retention_updated(p: Principal, new: Retention, producer: Producer) -> Reten
             auto_export_on_seal=new.auto_export_on_seal,
             auto_export_format=new.auto_export_format,
             updated_by=p.actor,
+            auto_export_template=new.auto_export_template,
         ),
     )

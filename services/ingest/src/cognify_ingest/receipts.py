@@ -12,7 +12,7 @@ from functools import cache
 from typing import Any
 
 from cognify_access.responses import inline_refs
-from cognify_events import ExportFormat
+from cognify_events import ExportFormat, ExportTemplate
 from cognify_events.schema import schemas
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -46,6 +46,8 @@ class RetentionSettings(BaseModel):
     auto_export_on_seal: bool
     auto_export_format: ExportFormat
     floor_years: int
+    auto_export_template: ExportTemplate
+    template_floor_years: int
 
 
 @cache

@@ -2,9 +2,10 @@
 
 `PATCH /v2/workspaces/{workspace_id}/retention` takes the members of the audit-trail seed,
 each optional (PATCH). Retention may be lengthened, never shortened: a value below the
-current one or below the floor an admin set for the workspace (by compliance tier, e.g.
-six years for healthcare) is refused, so an audit record cannot be aged out early through
-the API.
+current one, below the floor an admin set for the workspace (by compliance tier, e.g.
+six years for healthcare) or below the floor of the auto-export template (EU AI Act 10
+years, HIPAA 6: `TEMPLATE_RETENTION_FLOORS`) is refused, so an audit record cannot be
+aged out early through the API.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Annotated
 
-from cognify_events import ExportFormat
+from cognify_events import TEMPLATE_RETENTION_FLOORS, ExportFormat, ExportTemplate
 from pydantic import BaseModel, ConfigDict, Field
 
 # Default floor (years) for a new workspace, by compliance tier.
@@ -26,6 +27,7 @@ class RetentionPatch(BaseModel):
     archive_after_days: Annotated[int, Field(ge=0, le=36_500)] | None = None
     auto_export_on_seal: bool | None = None
     auto_export_format: ExportFormat | None = None
+    auto_export_template: ExportTemplate | None = None
 
 
 @dataclass(frozen=True)
@@ -35,6 +37,7 @@ class Retention:
     auto_export_on_seal: bool
     auto_export_format: ExportFormat
     floor_years: int
+    auto_export_template: ExportTemplate = ExportTemplate.DEFAULT
 
     def public(self) -> dict[str, object]:
         return {
@@ -43,6 +46,8 @@ class Retention:
             "auto_export_on_seal": self.auto_export_on_seal,
             "auto_export_format": self.auto_export_format.value,
             "floor_years": self.floor_years,
+            "auto_export_template": self.auto_export_template.value,
+            "template_floor_years": TEMPLATE_RETENTION_FLOORS[self.auto_export_template],
         }
 
 
@@ -64,6 +69,12 @@ def apply_patch(current: Retention, patch: RetentionPatch) -> Retention | list[s
     if new.retention_years < current.floor_years:
         problems.append(
             f"retention_years: below the workspace's floor of {current.floor_years} years"
+        )
+    template_floor = TEMPLATE_RETENTION_FLOORS[new.auto_export_template]
+    if new.retention_years < template_floor:
+        problems.append(
+            f"retention_years: below the {template_floor} years a "
+            f"{new.auto_export_template.value} package must be kept"
         )
     if new.archive_after_days > new.retention_years * 365:
         problems.append("archive_after_days: longer than the retention period")

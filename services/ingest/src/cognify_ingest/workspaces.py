@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import secrets
 
-from cognify_events import ExportFormat
+from cognify_events import ExportFormat, ExportTemplate
 
 from .credentials import IssuedKey, Person, Role, issue
 from .postgres import Conn
@@ -150,7 +150,8 @@ async def load_retention(
 ) -> Retention | None:
     row = await conn.fetchrow(
         """SELECT retention_years, archive_after_days, auto_export_on_seal, auto_export_format,
-                  floor_years FROM retention_settings WHERE workspace_id = $1"""
+                  floor_years, auto_export_template FROM retention_settings
+           WHERE workspace_id = $1"""
         + (" FOR UPDATE" if for_update else ""),
         workspace_id,
     )
@@ -162,6 +163,7 @@ async def load_retention(
         row["auto_export_on_seal"],
         ExportFormat(row["auto_export_format"]),
         row["floor_years"],
+        ExportTemplate(row["auto_export_template"]),
     )
 
 
@@ -169,7 +171,7 @@ async def store_retention(conn: Conn, workspace_id: str, new: Retention, updated
     await conn.execute(
         """UPDATE retention_settings SET retention_years = $2, archive_after_days = $3,
                auto_export_on_seal = $4, auto_export_format = $5, updated_by = $6,
-               updated_at = now()
+               auto_export_template = $7, updated_at = now()
            WHERE workspace_id = $1""",
         workspace_id,
         new.retention_years,
@@ -177,4 +179,5 @@ async def store_retention(conn: Conn, workspace_id: str, new: Retention, updated
         new.auto_export_on_seal,
         new.auto_export_format.value,
         updated_by,
+        new.auto_export_template.value,
     )
