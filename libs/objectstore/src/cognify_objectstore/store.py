@@ -290,6 +290,42 @@ class ObjectStore:
                 ) from exc
             raise ObjectStoreError(str(exc), exc.code) from exc
 
+    def transitions(self) -> dict[str, tuple[str, int, str]]:
+        """The bucket's lifecycle transition rules: id -> (prefix, days, storage class)."""
+        try:
+            config = self._client.get_bucket_lifecycle(self.bucket)
+        except S3Error as exc:
+            raise ObjectStoreError(str(exc), exc.code) from exc
+        out = {}
+        for rule in config.rules if config else []:
+            t, prefix = rule.transition, rule.rule_filter.prefix if rule.rule_filter else ""
+            if rule.rule_id and t is not None and t.days is not None and t.storage_class:
+                out[rule.rule_id] = (prefix or "", t.days, t.storage_class)
+        return out
+
+    def set_transition(self, rule_id: str, prefix: str, days: int, storage_class: str) -> None:
+        """Put (or replace) the lifecycle rule `rule_id`: objects under `prefix` move to
+        `storage_class` `days` after they were written; the bucket's other rules stay. The
+        store's refusal is raised with its code (MinIO: `InvalidStorageClass` while no
+        remote tier of that name is configured)."""
+        from minio.commonconfig import ENABLED, Filter
+        from minio.lifecycleconfig import LifecycleConfig, Rule, Transition
+
+        try:
+            current = self._client.get_bucket_lifecycle(self.bucket)
+            rules = [r for r in (current.rules if current else []) if r.rule_id != rule_id]
+            rules.append(
+                Rule(
+                    ENABLED,
+                    rule_filter=Filter(prefix=prefix),
+                    rule_id=rule_id,
+                    transition=Transition(days=days, storage_class=storage_class),
+                )
+            )
+            self._client.set_bucket_lifecycle(self.bucket, LifecycleConfig(rules))
+        except S3Error as exc:
+            raise ObjectStoreError(str(exc), exc.code) from exc
+
     def list_keys(self, prefix: str = "") -> list[str]:
         return [
             o.object_name

@@ -25,7 +25,7 @@ from uuid import UUID
 import cognify_events as ev
 from cognify_lineage.model import SEALED, Run, iso
 
-from . import keys, metrics, orgdocs, package, postgres, report, seal
+from . import archive, keys, metrics, orgdocs, package, postgres, report, seal
 from .objectstore import PackageStore
 from .postgres import ExportRow, Pool
 
@@ -252,6 +252,7 @@ class Exporter:
         years = max(retention.retention_years, ev.TEMPLATE_RETENTION_FLOORS[template])
         until = retain_until(datetime.now(UTC), years)
         written = await self.packages.write(key, pkg, package.CONTENT_TYPES[fmt], until)
+        await archive.apply(self.packages.store, run.workspace_id, retention.archive_after_days)
         digest, size = pkg.package_hash, len(pkg.data)
         row = ExportRow(
             run_id,
