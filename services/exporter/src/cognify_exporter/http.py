@@ -27,7 +27,8 @@ from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import attestation, keys, metrics, package, postgres
+from . import attestation, keys, metrics, omskeys, package, postgres
+from .omskeys import OmsKey
 from .postgres import Principal
 from .receipts import Exported, Sealed, SealKey, package_content
 from .workflow import Exporter, NotFound, Refused, StaleSeal, export_json
@@ -123,6 +124,23 @@ def create_app(exporter: Exporter) -> FastAPI:
             "public_key_b64": base64.b64encode(key.public_key).decode(),
             "keys": [k.json() for k in history],
         }
+
+    @app.get(
+        "/v1/workspaces/{workspace_id}/oms-key",
+        responses={200: {"model": OmsKey}, **refusals(401, 404)},
+    )
+    async def oms_key(workspace_id: WorkspaceId, request: Request, p: Caller) -> Any:
+        """The workspace's OpenSSF Model Signing public key (ECDSA P-256, beside the seal
+        key; docs/decisions/oms.md), as `model_signing verify key --public_key` reads it.
+        Same rules as the seal key: another workspace's key gets a 404; each read recorded
+        (`oms-key.read` on `workspace:<id>`)."""
+        obj = f"workspace:{workspace_id}"
+        if p.workspace_id != workspace_id:
+            await record(p, request, "oms-key.read", obj, False)
+            raise HTTPException(404, "no such workspace")
+        key = await omskeys.oms_key(exporter.pool, workspace_id, exporter.master_key)
+        await record(p, request, "oms-key.read", obj, True)
+        return omskeys.published(key)
 
     @app.post("/v1/runs/{run_id}/seal", responses={200: {"model": Sealed}, **WORK})
     async def seal(run_id: RunId, body: SealIn, request: Request, p: Caller) -> Any:
