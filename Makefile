@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: help run install up down status walkthrough bench test test-unit test-integration lint format typecheck schemas
+.PHONY: help run install up down status walkthrough bench test test-unit test-integration lint format typecheck schemas wheels
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -52,3 +52,8 @@ typecheck: install ## mypy --strict over libs, services, bench, examples and tes
 
 schemas: install ## regenerate docs/events/*.json from libs/events
 	@$(PY) -m cognify_events.schema docs/events
+
+wheels: ## the SDK's wheels and the two libraries it needs, into dist/ (README: install the SDK)
+	@rm -rf dist && for p in cognify-events cognify-hashing cognify-sdk; do \
+	  uv build --wheel --package $$p -o dist --quiet || exit 1; done
+	@cd dist && sha256sum *.whl > SHA256SUMS && cat SHA256SUMS
