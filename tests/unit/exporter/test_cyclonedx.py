@@ -111,6 +111,25 @@ def test_declarations_map_all_nine_annex_iv_points_to_evidence_hashes() -> None:
     assert att["map"][7]["conformance"]["score"] == 0
 
 
+def test_supplied_documentation_becomes_evidence_of_its_point() -> None:
+    import dataclasses
+    import hashlib
+
+    text = "EU declaration of conformity DoC-2026-001, signed by the provider."
+    report = sealed_report()
+    report = dataclasses.replace(
+        report, documentation={**report.documentation, "declaration_of_conformity": text}
+    )
+    doc = json.loads(cyclonedx.render(report, ExportTemplate.EU_AI_ACT))
+    (claim,) = [c for c in doc["declarations"]["claims"] if c["bom-ref"] == "claim:annex-iv-8"]
+    evidence = {e["bom-ref"]: e for e in doc["declarations"]["evidence"]}
+    (ref,) = claim["evidence"]
+    content = evidence[ref]["data"][0]["contents"]["attachment"]["content"]
+    assert content == "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+    assert doc["declarations"]["attestations"][0]["map"][7]["conformance"]["score"] == 1
+    assert _errors(doc) is None
+
+
 def test_stored_and_signed_like_the_other_formats() -> None:
     first = package.build(sealed_report(), ExportFormat.CYCLONEDX, ExportTemplate.DEFAULT, KEY)
     again = package.build(sealed_report(), ExportFormat.CYCLONEDX, ExportTemplate.DEFAULT, KEY)

@@ -41,14 +41,16 @@ ANNEX_IV = (
     ("8", "EU declaration of conformity"),
     ("9", "Post-market monitoring plan"),
 )
-# Organisation documentation fields (names tried in order) that evidence a point.
+# Organisation documentation fields (cognify_events.DocField) that evidence a point: each
+# one supplied is evidence, by the SHA-256 of its text.
 DOC_EVIDENCE: dict[str, tuple[str, ...]] = {
-    "1": ("intended_use",),
-    "3": ("human_oversight_measures", "human_oversight"),
-    "5": ("risk_management_reference", "risk_management"),
-    "7": ("standards_applied", "harmonised_standards"),
+    "1": ("intended_use", "acceptable_use_policy", "deployment_restrictions"),
+    "2": ("data_source_categories",),
+    "3": ("human_oversight", "known_limitations"),
+    "5": ("risk_management",),
+    "7": ("standards_applied",),
     "8": ("declaration_of_conformity",),
-    "9": ("post_market_monitoring_plan", "post_market_monitoring"),
+    "9": ("post_market_monitoring", "incident_policy_url"),
 }
 
 
@@ -76,12 +78,8 @@ def _ref(kind: str, ident: str) -> str:
     return f"{kind}:{ident}"
 
 
-def _doc(report: Report, names: tuple[str, ...]) -> tuple[str, str] | None:
-    for name in names:
-        value = report.documentation.get(name)
-        if value:
-            return name, value
-    return None
+def _docs(report: Report, names: tuple[str, ...]) -> list[tuple[str, str]]:
+    return [(n, report.documentation[n]) for n in names if report.documentation.get(n)]
 
 
 def _model_component(report: Report) -> Json:
@@ -248,9 +246,8 @@ def _declarations(report: Report, model_ref: str) -> tuple[Json, Json]:
             {"bom-ref": req_ref, "identifier": f"Annex IV({point})", "title": title}
         )
         pairs = list(by_point.get(point, []))
-        doc = _doc(report, DOC_EVIDENCE.get(point, ()))
-        if doc:
-            name, text = doc
+        docs = _docs(report, DOC_EVIDENCE.get(point, ()))
+        for name, text in docs:
             pairs.append((f"organisation documentation {name}", _sha256(text)))
         ev_refs = []
         for i, (what, h) in enumerate(pairs):
@@ -275,7 +272,7 @@ def _declarations(report: Report, model_ref: str) -> tuple[Json, Json]:
             "bom-ref": claim_ref,
             "target": model_ref,
             "predicate": f"{title}: documented from the sealed lineage"
-            + (" and the organisation's documentation" if doc else ""),
+            + (" and the organisation's documentation" if docs else ""),
         }
         if ev_refs:
             claim["evidence"] = ev_refs
