@@ -74,6 +74,23 @@ def test_every_font_is_embedded_and_every_annotation_printable() -> None:
             assert "DejaVu" in base
 
 
+def test_a_standard_font_loaded_before_embedding_is_replaced() -> None:
+    """A `stringWidth("Helvetica")` before `embed_fonts()` loads reportlab's Type 1
+    Helvetica, which `registerFont` would then keep: the PDF must still embed DejaVu."""
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    pdfa.font_registry().pop("Helvetica")
+    pdfmetrics.stringWidth("x", "Helvetica", 7)
+    assert not isinstance(pdfmetrics.getFont("Helvetica"), TTFont)
+    data = pdf.render(sealed_report(), ExportTemplate.DEFAULT)
+    assert isinstance(pdfmetrics.getFont("Helvetica"), TTFont)
+    with pikepdf.open(io.BytesIO(data)) as doc:
+        for page in doc.pages:
+            for _key, font in page.obj.Resources.get("/Font", {}).items():
+                assert "/FontDescriptor" in font, f"{font.BaseFont} is not embedded"
+
+
 def test_the_same_run_gives_the_same_pdf_bytes() -> None:
     first = pdf.render(sealed_report(), ExportTemplate.HEALTHCARE)
     assert first == pdf.render(sealed_report(), ExportTemplate.HEALTHCARE)

@@ -94,20 +94,29 @@ def _font_dir() -> Path:
     )
 
 
-_embedded = False
-
-
 def embed_fonts() -> None:
-    """Draw every standard-14 font name with an embedded DejaVu face (idempotent)."""
-    global _embedded
-    if _embedded:
+    """Draw every standard-14 font name with an embedded DejaVu face (idempotent).
+
+    reportlab loads a standard font on first use of its name (a `stringWidth`, a canvas)
+    and `registerFont` then keeps that Type 1 font, refusing a TrueType one of the same
+    name: so a standard font already loaded is dropped from reportlab's registry first."""
+    registry = font_registry()
+    if all(isinstance(registry.get(name), TTFont) for name in STANDARD_FACES):
         return
     d = _font_dir()
     for name, face in STANDARD_FACES.items():
+        if isinstance(registry.get(name), TTFont):
+            continue
         font = TTFont(name, str(d / face))
         _fix_trailing_advances(font, (d / face).read_bytes())
+        registry.pop(name, None)
         pdfmetrics.registerFont(font)
-    _embedded = True
+
+
+def font_registry() -> dict[str, object]:
+    """reportlab's font registry (`pdfmetrics._fonts`: no public way to replace a font)."""
+    registry: dict[str, object] = pdfmetrics._fonts
+    return registry
 
 
 def _number_of_hmetrics(ttf: bytes) -> int:
