@@ -123,7 +123,12 @@ async def test_write_endpoints_check_role_workspace_and_record_every_call(
         await expect(403, "PATCH", retention, ka.reviewer, patch)
         await expect(404, "PATCH", retention, kb.admin, patch)
         updated = await expect(200, "PATCH", retention, ka.admin, patch)
-        assert updated == {**patch, "floor_years": 1}
+        assert updated == {
+            **patch,
+            "floor_years": 1,
+            "auto_export_template": "default",
+            "template_floor_years": 1,
+        }
         shorter = await expect(409, "PATCH", retention, ka.admin, {"retention_years": 3})
         assert "shortened" in str(shorter)
         await expect(422, "PATCH", retention, ka.admin, {"retention_years": 9, "delete_all": True})

@@ -15,7 +15,8 @@ from xml.sax.saxutils import escape
 from cognify_events import ExportTemplate
 from reportlab import rl_config
 from reportlab.graphics.charts.lineplots import LinePlot
-from reportlab.graphics.shapes import Drawing, String
+from reportlab.graphics.shapes import Drawing, Group, Line, String
+from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
@@ -31,6 +32,7 @@ from reportlab.platypus import (
 
 from . import pdfa
 from .compliance import points as compliance_points
+from .figures import Family, families, key_hyperparameters
 from .report import Report
 from .templates import NOT_SUPPLIED, sections
 
@@ -77,19 +79,47 @@ def _kv(pairs: list[tuple[str, Any]]) -> Table:
 
 
 def _chart(name: str, points: list[tuple[int, float]]) -> Drawing:
-    step = max(1, len(points) // MAX_CHART_POINTS)
-    shown = points[::step]
-    if shown[-1] != points[-1]:
-        shown.append(points[-1])
-    d = Drawing(WIDTH, 55 * mm)
+    return _family_chart(Family(name, name, [(name, points)]))
+
+
+SERIES_COLOURS = ["#1f5fa8", "#c8553d", "#2a9d8f", "#8d6a9f"]
+
+
+def _family_chart(family: Family) -> Drawing:
+    """One family of series on one step axis, with axis titles and a legend."""
+    d = Drawing(WIDTH, 62 * mm)
     plot = LinePlot()
-    plot.x, plot.y, plot.width, plot.height = 12 * mm, 8 * mm, WIDTH - 20 * mm, 40 * mm
-    plot.data = [[(float(s), float(v)) for s, v in shown]]
-    plot.lines[0].strokeColor = colors.HexColor("#1f5fa8")
-    plot.lines[0].strokeWidth = 1
+    plot.x, plot.y, plot.width, plot.height = 16 * mm, 12 * mm, WIDTH - 24 * mm, 40 * mm
+    data = []
+    for _, points in family.series:
+        step = max(1, len(points) // MAX_CHART_POINTS)
+        shown = points[::step]
+        if shown[-1] != points[-1]:
+            shown.append(points[-1])
+        data.append([(float(s), float(v)) for s, v in shown])
+    plot.data = data
+    for i, (_name, points) in enumerate(family.series):
+        plot.lines[i].strokeColor = colors.HexColor(SERIES_COLOURS[i % len(SERIES_COLOURS)])
+        plot.lines[i].strokeWidth = 1
+        if len(points) < 40:  # few points (evaluations): mark each one
+            plot.lines[i].symbol = makeMarker("FilledCircle", size=3)
     plot.xValueAxis.labels.fontSize = plot.yValueAxis.labels.fontSize = 6
     d.add(plot)
-    d.add(String(12 * mm, 50 * mm, f"{name} ({len(points):,} points, by step)", fontSize=8))
+    d.add(String(16 * mm, 57 * mm, family.title, fontSize=8))
+    d.add(
+        String(16 * mm + plot.width / 2, 2 * mm, "training step", fontSize=7, textAnchor="middle")
+    )
+    y_title = String(0, 0, family.y_label, fontSize=7, textAnchor="middle")
+    d.add(Group(y_title, transform=(0, 1, -1, 0, 4 * mm, 12 * mm + plot.height / 2)))
+    x = 70 * mm
+    for i, (name, points) in enumerate(family.series):
+        colour = colors.HexColor(SERIES_COLOURS[i % len(SERIES_COLOURS)])
+        d.add(Line(x, 58 * mm, x + 6 * mm, 58 * mm, strokeColor=colour, strokeWidth=1.5))
+        label = f"{name} ({len(points):,} points)"
+        d.add(String(x + 7 * mm, 57 * mm, label, fontSize=7))
+        # an estimate (0.55 em per character): asking reportlab for the width would load
+        # the standard Type1 Helvetica before pdfa.embed_fonts replaces it (PDF/A)
+        x += 9 * mm + len(label) * 7 * 0.55
     return d
 
 
@@ -141,6 +171,8 @@ def render(report: Report, template: ExportTemplate) -> bytes:
             f"{r['workspace_id']} · project {r['project']}".replace("<b>", "").replace("</b>", "")
         ),
         _p("Sections: " + ", ".join(sections(template)), SMALL),
+        Spacer(1, 3 * mm),
+        *_verdict(report),
         Spacer(1, 4 * mm),
     ]
     for title in sections(template):
@@ -151,6 +183,28 @@ def render(report: Report, template: ExportTemplate) -> bytes:
     pdfa.embed_fonts()  # PDF/A: every font embedded (docs/decisions/pdfa.md)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return pdfa.audit_package(out.getvalue(), report, template)
+
+
+def _verdict(report: Report) -> list[Any]:
+    """The first thing a reviewer reads: sealed, reviewed by whom, chain head, seal key."""
+    s, decisions = report.seal, report.approvals
+    last = decisions[-1] if decisions else None
+    review = (
+        f"{last['decision']} by {last['reviewer']['name']} ({last['reviewer']['role']}) "
+        f"at {last['time']}"
+        if last
+        else "no review decision recorded"
+    )
+    open_ = [f for f in report.findings if f.get("resolved_at") is None]
+    pairs = [
+        ("verdict", f"AUDIT_SEALED at {s.sealed_at} by {s.sealed_by}"),
+        ("review", review),
+        ("open findings", len(open_) or "none"),
+        ("chain head", s.chain_head),
+        ("events sealed", s.event_count),
+        ("seal key", s.key_id),
+    ]
+    return [_p("Summary", H2), _kv(pairs)]
 
 
 def _summary(report: Report, _t: ExportTemplate) -> list[Any]:
@@ -227,6 +281,14 @@ def _datasets(report: Report, _t: ExportTemplate) -> list[Any]:
 def _hyperparameters(report: Report, _t: ExportTemplate) -> list[Any]:
     out: list[Any] = []
     for c in report.configs:
+        pairs = [("config", c["id"]), ("config hash", c["hash"]), *key_hyperparameters(c)]
+        out += [_kv(pairs), _p("The full configuration is in the appendix.", SMALL)]
+    return out or [_p("No configuration was captured.")]
+
+
+def _full_configuration(report: Report, _t: ExportTemplate) -> list[Any]:
+    out: list[Any] = []
+    for c in report.configs:
         pairs = [("config hash", c["hash"])]
         pairs += [
             (k, c.get(k))
@@ -250,9 +312,17 @@ def _hyperparameters(report: Report, _t: ExportTemplate) -> list[Any]:
 
 
 def _metrics(report: Report, _t: ExportTemplate) -> list[Any]:
-    if not report.metrics:
+    if not report.metrics and not report.evaluations:
         return [_p("No training metrics were logged.")]
-    return [_chart(name, pts) for name, pts in sorted(report.metrics.items())]
+    charts, runtime = families(report.metrics, report.evaluations)
+    out: list[Any] = [_family_chart(f) for f in charts]
+    if runtime:
+        rows = [[n, c, f"{last:.6g}", f"{lo:.6g}", f"{hi:.6g}"] for n, c, last, lo, hi in runtime]
+        out += [
+            _p("Runtime and throughput figures (as logged):", SMALL),
+            _table(["metric", "points", "last", "min", "max"], rows),
+        ]
+    return out
 
 
 def _evals(report: Report, _t: ExportTemplate) -> list[Any]:
@@ -456,6 +526,7 @@ SECTION_RENDERERS = {
     "Dataset provenance": _datasets,
     "Hyperparameters": _hyperparameters,
     "Training metrics": _metrics,
+    "Appendix: full configuration": _full_configuration,
     "Evaluation results": _evals,
     "Checkpoint inventory": _checkpoints,
     "Lineage graph": _graph,

@@ -20,6 +20,7 @@ COMMON = [
     "Annotations",
     "Approval record",
     "Seal certificate",
+    "Appendix: full configuration",
 ]
 
 # The template's own sections come first; compliance.py fills each, field by field, citing
