@@ -174,3 +174,18 @@ def test_the_json_package_holds_the_version_used_and_the_cited_fields(
     assert titles == [p.title for p in compliance.points(the_report(), template)]
     for point in doc["compliance"]:
         assert all(f["source"] for f in point["fields"])
+
+
+def test_the_workbook_has_the_cited_fields_and_the_documentation_version() -> None:
+    from cognify_exporter.xlsx import render as render_xlsx
+
+    from .test_source_version import _sheets
+
+    sheets = _sheets(render_xlsx(the_report(), ExportTemplate.HIPAA))
+    cited = sheets["compliance"]
+    phi = [row for row in cited if row.get("section") == "PHI data handling attestation"]
+    assert any(row.get("value") == "de-identified: safe_harbor; authorised use: QI" for row in phi)
+    assert all(row.get("source") for row in cited)
+    docs = {row["field"]: row for row in sheets["documentation"]}
+    assert docs["human_oversight"]["version"] == "2"
+    assert docs["(document)"]["set_by"] == "Dr. Ana Ortiz"

@@ -1,5 +1,6 @@
 """The `xlsx` package: one sheet per type (datasets, configs, checkpoints, eval metrics),
-plus the run, approvals and seal, as deterministic bytes (pure).
+plus the run, approvals, seal, the template's cited fields and the organisation
+documentation version used, as deterministic bytes (pure).
 
 XlsxWriter writes every zip member with a fixed date; the document's creation time is set
 to the seal's time, so the same sealed run gives byte-identical workbooks.
@@ -15,6 +16,7 @@ from typing import Any
 import xlsxwriter
 from cognify_events import ExportTemplate
 
+from . import compliance
 from .report import Report
 
 
@@ -167,5 +169,26 @@ def render(report: Report, template: ExportTemplate) -> bytes:
         ],
     )
     sheet("seal", ["field", "value"], [[k, v] for k, v in sorted(report.seal.json().items())])
+    # the template's own sections, field by field with their sources (compliance.py), and
+    # the organisation documentation version used (orgdocs.py)
+    sheet(
+        "compliance",
+        ["section", "item", "value", "source"],
+        [
+            [p.title, f.label, f.value, f.source]
+            for p in compliance.points(report, template)
+            for f in p.fields
+        ],
+    )
+    docs = report.orgdocs
+    sheet(
+        "documentation",
+        ["field", "text", "version", "set_by", "set_at", "event_id"],
+        [
+            [k, v.text, v.version, v.set_by, v.set_at, v.event_id]
+            for k, v in sorted(docs.fields.items())
+        ]
+        + [["(document)", None, docs.version, docs.updated_by, docs.updated_at, docs.event_id]],
+    )
     book.close()
     return out.getvalue()
