@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from cognify_events import DeadLetter
@@ -49,9 +49,11 @@ class Values(Handler[Record]):
                 raise ValueError(f"cannot store {item.value.decode()}")
         self.processed.extend(item.value for item in items)
 
-    async def done(self, consumer: AIOKafkaConsumer, records: Sequence[Record]) -> None:
+    async def done(
+        self, consumer: AIOKafkaConsumer, positions: Mapping[TopicPartition, int]
+    ) -> None:
         if self.commit:  # else: as if the process died after the dead letter, before this
-            await super().done(consumer, records)
+            await super().done(consumer, positions)
 
 
 async def _topics(kafka: KafkaSettings, prefix: str) -> tuple[str, str]:

@@ -36,9 +36,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, NamedTuple, TypeVar, cast
 
 from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.abc import ConsumerRebalanceListener
@@ -63,9 +63,8 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-@dataclass(frozen=True, slots=True)
-class Record:
-    """One consumed message, as the loop hands it to a handler."""
+class Record(NamedTuple):
+    """One consumed message, as the loop hands it to a handler (a tuple: cheap to make)."""
 
     topic: str
     partition: int
@@ -107,12 +106,14 @@ class Handler(Generic[T]):
         handler stores positions (also when `prepare` failed on it). Kafka-committing
         handlers need nothing (`done` commits)."""
 
-    async def done(self, consumer: AIOKafkaConsumer, records: Sequence[Record]) -> None:
-        """Every record of a poll batch is processed or dead-lettered: store the position.
-        Default: commit the next offset of each partition still assigned to Kafka."""
-        offsets = {r.tp: r.offset + 1 for r in records}  # the last of each partition wins
+    async def done(
+        self, consumer: AIOKafkaConsumer, positions: Mapping[TopicPartition, int]
+    ) -> None:
+        """Every record of a poll batch is processed or dead-lettered: store the position
+        (`positions`: each partition's next offset). Default: commit those of the partitions
+        still assigned to Kafka."""
         assigned = consumer.assignment()
-        mine = {tp: o for tp, o in offsets.items() if tp in assigned}
+        mine = {tp: o for tp, o in positions.items() if tp in assigned}
         if not mine:
             return
         try:
@@ -159,6 +160,8 @@ class Observers:
 class _Batch(Generic[T]):
     records: list[Record]
     items: list[T | _Unprepared]
+    positions: dict[TopicPartition, int]  # each partition's next offset after the batch
+    clean: bool  # prepared without a failure: processed whole without copying first
 
 
 @dataclass(frozen=True)
@@ -270,12 +273,16 @@ class ConsumeLoop(Generic[T]):
             for m in messages
         ]
         items: list[T | _Unprepared] = []
+        clean = True
+        prepare = self.handler.prepare
         for record in records:
             try:
-                items.append(self.handler.prepare(record))
+                items.append(prepare(record))
             except Exception as exc:  # noqa: BLE001 (poison: dead-lettered in order by _handle)
                 items.append(_Unprepared(exc))
-        return _Batch(records, items)
+                clean = False
+        positions = {tp: messages[-1].offset + 1 for tp, messages in polled.items()}
+        return _Batch(records, items, positions, clean)
 
     async def _handle(self, batch: _Batch[T]) -> None:
         self._state.idle.clear()
@@ -292,12 +299,15 @@ class ConsumeLoop(Generic[T]):
                 await isolate(indices, attempt, poison, (_Stopping, Rewound))
             except Rewound:
                 return
-            await self._retrying(lambda: self.handler.done(self.consumer, batch.records), 0)
-            self._report_lag(batch.records)
+            await self._retrying(lambda: self.handler.done(self.consumer, batch.positions), 0)
+            self._report_lag(batch.positions)
         finally:
             self._state.idle.set()
 
     async def _process(self, batch: _Batch[T], part: Sequence[int]) -> None:
+        if batch.clean and len(part) == len(batch.items):
+            await self.handler.process(cast("list[T]", batch.items))  # clean: all are T
+            return
         items: list[T] = []
         for i in part:
             item = batch.items[i]
@@ -340,11 +350,8 @@ class ConsumeLoop(Generic[T]):
                 if self._state.stop.is_set():
                     raise _Stopping from exc
 
-    def _report_lag(self, records: Sequence[Record]) -> None:
-        last: dict[TopicPartition, int] = {}
-        for r in records:
-            last[r.tp] = r.offset
-        for tp, offset in last.items():
+    def _report_lag(self, positions: Mapping[TopicPartition, int]) -> None:
+        for tp, position in positions.items():
             high = self.consumer.highwater(tp)
             if high is not None:
-                self.observers.lag(tp, max(0, high - offset - 1))
+                self.observers.lag(tp, max(0, high - position))

@@ -21,7 +21,7 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.coordinator.assignors.roundrobin import RoundRobinPartitionAssignor
@@ -310,11 +310,13 @@ class CombineWorker(Handler[list[Output]]):
         if outputs:
             await self.publisher.publish(outputs)
 
-    async def done(self, consumer: AIOKafkaConsumer, records: Sequence[Record]) -> None:
+    async def done(
+        self, consumer: AIOKafkaConsumer, positions: Mapping[TopicPartition, int]
+    ) -> None:
         assigned = consumer.assignment()
         offsets = {
             tp: offset
-            for tp in {r.tp for r in records}
+            for tp in positions
             if tp in assigned
             and (offset := self.ledger.committable((tp.topic, tp.partition))) is not None
         }

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import IllegalStateError
@@ -128,7 +128,9 @@ class EventsWorker(Handler[Item]):
     async def assigned(self, consumer: AIOKafkaConsumer, partitions: list[TopicPartition]) -> None:
         await self.seek_to_stored(partitions)
 
-    async def done(self, consumer: AIOKafkaConsumer, records: Sequence[Record]) -> None:
+    async def done(
+        self, consumer: AIOKafkaConsumer, positions: Mapping[TopicPartition, int]
+    ) -> None:
         pass  # the offsets were stored with the fold, in `process` and `skipped`
 
     def prepare(self, record: Record) -> Item:
