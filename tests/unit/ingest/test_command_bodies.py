@@ -7,6 +7,7 @@ import re
 
 import pytest
 from cognify_ingest import commands
+from cognify_ingest.documentation import DocumentationPatch
 from pydantic import BaseModel, ValidationError
 
 
@@ -23,6 +24,7 @@ from pydantic import BaseModel, ValidationError
             {"reviewer": {"name": "Dana\u0000", "role": "officer"}},
             "U+0000",
         ),
+        (DocumentationPatch, {"intended_use": "triage\u0000only"}, "U+0000"),
     ],
 )
 def test_a_body_holding_what_no_event_may_hold_is_refused(
@@ -36,3 +38,9 @@ def test_ordinary_text_and_astral_characters_are_admitted() -> None:
     note = commands.AnnotationIn(node_id="ds_1", text="checked \U0001f600 émigré")
     assert note.text.endswith("émigré")
     assert commands.DecisionIn(comment=None).comment is None
+
+
+def test_documentation_text_is_admitted_and_null_still_clears() -> None:
+    patch = DocumentationPatch.model_validate({"intended_use": " triage ", "phi_handling": None})
+    assert patch.intended_use == "triage"
+    assert patch.model_fields_set == {"intended_use", "phi_handling"}

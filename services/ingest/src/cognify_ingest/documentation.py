@@ -15,15 +15,16 @@ from cognify_access.records import WORKSPACE_PROJECT
 from cognify_events import DocField, DocumentationUpdated, DocumentationUpdatedPayload, Producer
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from .commands import identity
+from .commands import Body, identity
 from .credentials import Principal
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=16_384)]
 URL = Annotated[str, StringConstraints(pattern=r"^https?://[!-~]{1,2000}$")]
 
 
-class DocumentationPatch(BaseModel):
-    """Each member optional; a string sets the field, null clears it."""
+class DocumentationPatch(Body):
+    """Each member optional; a string sets the field, null clears it. Text the event could
+    not hold (a NUL, a lone surrogate) is a 422 here, like every command body."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
