@@ -116,6 +116,13 @@ def test_missing_settings_are_named() -> None:
         Settings.resolve("ws", "k", "p", compliance_tier="gold")
 
 
+def test_the_raw_topic_takes_the_prefix_the_services_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COGNIFY_TOPIC_PREFIX", raising=False)
+    assert Settings.resolve("ws", "k", "p").raw_topic == "cognify.events.raw"
+    monkeypatch.setenv("COGNIFY_TOPIC_PREFIX", "t1234.")
+    assert Settings.resolve("ws", "k", "p").raw_topic == "t1234.cognify.events.raw"
+
+
 def test_dataset_dicts_register_one_dataset_per_split(tmp_path: Path) -> None:
     from cognify.dataset_ref import split_items
 

@@ -16,7 +16,7 @@ import sys
 from pathlib import Path
 
 from . import package_verify, verify_cli
-from .config import ConfigurationError, Settings, default_spool_dir
+from .config import ConfigurationError, Settings, default_spool_dir, raw_topic
 from .publisher import split_record
 from .spool import adopt_orphans
 from .transport import KafkaTransport
@@ -37,7 +37,7 @@ async def _sync(spool_dir: Path, bootstrap: str, timeout_s: float) -> int:
     if not segments:
         print(f"nothing to deliver: the spool {spool_dir} holds no undelivered events")
         return 0
-    transport = KafkaTransport(bootstrap, timeout_s)
+    transport = KafkaTransport(bootstrap, timeout_s, raw_topic())
     try:
         await transport.start()
     except Exception as exc:  # noqa: BLE001 - explain, keep the spool

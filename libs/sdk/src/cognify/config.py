@@ -10,6 +10,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from cognify_events.topics import RAW
+
 TIERS = ("standard", "healthcare", "finance", "eu_ai_act")
 
 
@@ -36,6 +38,12 @@ def default_spool_dir() -> Path:
     return Path(_env("COGNIFY_SPOOL_DIR") or Path.home() / ".cognify" / "spool")
 
 
+def raw_topic() -> str:
+    """The topic events are published to: `cognify.events.raw`, under COGNIFY_TOPIC_PREFIX
+    when set (the services read that prefix too, so a test's stack runs apart)."""
+    return (_env("COGNIFY_TOPIC_PREFIX") or "") + RAW.name
+
+
 @dataclass(frozen=True)
 class Settings:
     workspace_id: str
@@ -49,6 +57,7 @@ class Settings:
     flush_timeout_s: float = 10.0
     delivery_timeout_s: float = 300.0
     exporter_url: str | None = None
+    raw_topic: str = RAW.name
 
     @staticmethod
     def bootstrap_from_env() -> str:
@@ -93,4 +102,5 @@ class Settings:
             flush_timeout_s=_float_env("COGNIFY_FLUSH_TIMEOUT_S", 10.0),
             delivery_timeout_s=_float_env("COGNIFY_DELIVERY_TIMEOUT_S", 300.0),
             exporter_url=_env("COGNIFY_EXPORTER_URL"),
+            raw_topic=raw_topic(),
         )

@@ -105,7 +105,9 @@ class Run:
             version=__version__,
         )
         make_transport = transport or (
-            lambda: KafkaTransport(settings.kafka_bootstrap, settings.delivery_timeout_s)
+            lambda: KafkaTransport(
+                settings.kafka_bootstrap, settings.delivery_timeout_s, settings.raw_topic
+            )
         )
         self.publisher = Publisher(
             settings.spool_dir,
