@@ -1,0 +1,273 @@
+"""The composition root: the dashboard's HTTP routes over the session store, the proxy, the
+live hub and the SPA's files (docs/spec/dashboard.md is the contract).
+
+`python -m cognify_dashboard` serves them on one origin (127.0.0.1:8083 by default), one
+uvicorn worker per process, with the live hub's Kafka consumer beside it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+import httpx
+import uvicorn
+from cognify_access.bodies import BoundedBody
+from cognify_access.records import client_address
+from cognify_events.base import IDENT_PATTERN
+from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
+from fastapi.responses import JSONResponse, StreamingResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.background import BackgroundTask
+
+from . import metrics
+from .live import Hub
+from .proxy import METHODS, SERVICES, Forwarder, upstream_path
+from .session import Me, Session, Sessions, SignInLimiter
+from .settings import DashboardSettings
+from .static import SecurityHeaders, Spa
+
+log = logging.getLogger("cognify_dashboard")
+SESSION_COOKIE = "cognify_session"
+CSRF_COOKIE = "cognify_csrf"
+CSRF_HEADER = "x-csrf-token"
+MAX_KEY = 256
+_IDENT = re.compile(IDENT_PATTERN)
+
+
+@dataclass
+class Dashboard:
+    settings: DashboardSettings
+    sessions: Sessions
+    limiter: SignInLimiter
+    forwarder: Forwarder
+    hub: Hub
+    spa: Spa
+
+
+def _address(request: Request) -> str:
+    return client_address(request) or "unknown"
+
+
+def create_app(d: Dashboard) -> FastAPI:
+    app = FastAPI(title="Cognify dashboard", docs_url=None, redoc_url=None, openapi_url=None)
+    app.add_middleware(BoundedBody)
+    app.add_middleware(SecurityHeaders)
+    app.state.dashboard = d
+
+    @app.middleware("http")
+    async def count(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Any:
+        started = time.perf_counter()
+        response = await call_next(request)
+        route = getattr(request.scope.get("route"), "path", "other")
+        metrics.HTTP_REQUESTS.labels(route, response.status_code).inc()
+        metrics.HTTP_SECONDS.labels(route).observe(time.perf_counter() - started)
+        return response
+
+    def session_of(request: Request) -> Session:
+        session = d.sessions.get(request.cookies.get(SESSION_COOKIE))
+        if session is None:
+            raise HTTPException(401, "not signed in, or the session has expired")
+        if request.method not in ("GET", "HEAD") and not session.csrf_ok(
+            request.headers.get(CSRF_HEADER)
+        ):
+            raise HTTPException(403, "missing or wrong X-CSRF-Token")
+        return session
+
+    Signed = Annotated[Session, Depends(session_of)]
+
+    def start(response: Response, session: Session) -> None:
+        secure = d.settings.secure_cookies
+        response.set_cookie(
+            SESSION_COOKIE, session.token, httponly=True, samesite="strict", secure=secure
+        )
+        response.set_cookie(CSRF_COOKIE, session.csrf, samesite="strict", secure=secure)
+
+    def end(response: Response) -> None:
+        secure = d.settings.secure_cookies
+        response.delete_cookie(SESSION_COOKIE, httponly=True, samesite="strict", secure=secure)
+        response.delete_cookie(CSRF_COOKIE, samesite="strict", secure=secure)
+
+    async def whoami(key: str, request: Request) -> tuple[int, Any]:
+        try:
+            return await d.forwarder.json("ingest", "/v1/whoami", key, _address(request))
+        except httpx.HTTPError as exc:
+            log.warning("ingest unreachable for whoami: %s", exc)
+            return 503, None
+
+    @app.get("/healthz")
+    async def healthz() -> dict[str, Any]:
+        # `live`: the Kafka consumer is at the topics' ends (new events reach open pages).
+        return {"status": "ok", "live": d.hub.ready.is_set()}
+
+    @app.get("/metrics")
+    async def prometheus() -> Response:
+        metrics.SESSIONS.set(len(d.sessions))
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    @app.post("/api/session")
+    async def sign_in(request: Request) -> Any:
+        # A JSON body only: a form of another site cannot send one without a CORS preflight,
+        # which this origin never grants (no sign-in CSRF).
+        if request.headers.get("content-type", "").split(";")[0].strip() != "application/json":
+            raise HTTPException(415, 'send {"api_key": ...} as application/json')
+        address = _address(request)
+        wait = d.limiter.retry_after(address)
+        if wait > 0:
+            metrics.SIGN_INS.labels("limited").inc()
+            headers = {"Retry-After": str(int(wait) + 1)}
+            raise HTTPException(429, "too many refused keys from this address", headers)
+        try:
+            body = await request.json()
+        except ValueError:
+            raise HTTPException(422, "the body is not JSON") from None
+        key = body.get("api_key") if isinstance(body, dict) else None
+        if not isinstance(key, str) or not 0 < len(key) <= MAX_KEY:
+            raise HTTPException(422, 'the body must be {"api_key": "cgk_..."}')
+        status, who = await whoami(key.strip(), request)
+        if status == 401 or (status == 200 and not isinstance(who, dict)):
+            d.limiter.failed(address)
+            metrics.SIGN_INS.labels("refused").inc()
+            raise HTTPException(401, "this API key is not valid (or has been revoked)")
+        if status != 200:
+            metrics.SIGN_INS.labels("unavailable").inc()
+            raise HTTPException(503, f"the services cannot confirm the key now ({status})")
+        d.limiter.succeeded(address)
+        d.sessions.close(request.cookies.get(SESSION_COOKIE))
+        session = d.sessions.open(key.strip(), Me.from_whoami(who))
+        metrics.SIGN_INS.labels("ok").inc()
+        response = JSONResponse(session.me.json())
+        start(response, session)
+        return response
+
+    @app.get("/api/session")
+    async def current(request: Request) -> Any:
+        session = d.sessions.get(request.cookies.get(SESSION_COOKIE))
+        if session is not None and time.monotonic() - session.checked_at > d.settings.recheck_s:
+            status, _ = await whoami(session.api_key, request)
+            if status == 401:  # revoked since sign-in
+                d.sessions.close(session.token)
+                session = None
+            elif status == 200:
+                session.checked_at = time.monotonic()
+        if session is None:
+            response = JSONResponse({"detail": "not signed in"}, 401)
+            end(response)
+            return response
+        return session.me.json()
+
+    @app.delete("/api/session", status_code=204)
+    async def sign_out(session: Signed) -> Response:
+        d.sessions.close(session.token)
+        response = Response(status_code=204)
+        end(response)
+        return response
+
+    @app.get("/api/live")
+    async def live(
+        request: Request,
+        session: Signed,
+        run_id: Annotated[str | None, Query(max_length=128)] = None,
+    ) -> Any:
+        if run_id is not None:
+            if not _IDENT.match(run_id):
+                raise HTTPException(404, "no such run")
+            try:
+                status, _ = await d.forwarder.json(
+                    "lineage", f"/v1/runs/{run_id}", session.api_key, _address(request)
+                )
+            except httpx.HTTPError:
+                raise HTTPException(503, "lineage is unreachable") from None
+            if status != 200:
+                raise HTTPException(status if status in (401, 403, 404) else 502, "no such run")
+        sub = d.hub.subscribe(session.me.workspace_id, run_id)
+        headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return StreamingResponse(d.hub.stream(sub), media_type="text/event-stream", headers=headers)
+
+    @app.api_route("/api/{service}/{rest:path}", methods=sorted(METHODS))
+    async def forward(service: str, rest: str, request: Request) -> Any:
+        path = upstream_path(request.scope.get("raw_path") or b"", f"/api/{service}/")
+        if service not in SERVICES or path is None:
+            raise HTTPException(404, "not found")
+        session = session_of(request)
+        body = await request.body() if request.method not in ("GET", "HEAD") else None
+        try:
+            answer = await d.forwarder.send(
+                service,
+                request.method,
+                path,
+                request.scope.get("query_string", b""),
+                session.api_key,
+                _address(request),
+                body,
+                request.headers.get("content-type"),
+            )
+        except httpx.HTTPError as exc:
+            metrics.PROXIED.labels(service, "unreachable").inc()
+            raise HTTPException(503, f"{service} is unreachable: {type(exc).__name__}") from None
+        metrics.PROXIED.labels(service, f"{answer.status // 100}xx").inc()
+        if answer.status == 401:  # the key was revoked: the session ends with it
+            d.sessions.close(session.token)
+        return StreamingResponse(
+            answer.body,
+            answer.status,
+            headers=answer.headers,
+            background=BackgroundTask(answer.close.aclose),
+        )
+
+    @app.api_route("/api/{rest:path}", methods=sorted(METHODS))
+    async def no_api(rest: str) -> Any:
+        raise HTTPException(404, "not found")
+
+    app.mount("/assets", d.spa.assets, name="assets")
+
+    @app.get("/{rest:path}")
+    async def page(rest: str) -> Response:
+        return d.spa.root_file(rest) or d.spa.index()
+
+    return app
+
+
+def build(settings: DashboardSettings) -> Dashboard:
+    urls = {
+        "ingest": settings.ingest_url,
+        "lineage": settings.lineage_url,
+        "exporter": settings.exporter_url,
+    }
+    return Dashboard(
+        settings=settings,
+        sessions=Sessions(idle_s=settings.idle_s),
+        limiter=SignInLimiter(settings.sign_in_failures, settings.sign_in_window_s),
+        forwarder=Forwarder(urls),
+        hub=Hub(settings.kafka, settings.events_topic, settings.progress_topic),
+        spa=Spa(settings.web_dist),
+    )
+
+
+async def serve(settings: DashboardSettings, stop: asyncio.Event | None = None) -> None:
+    stop = stop or asyncio.Event()
+    d = build(settings)
+    config = uvicorn.Config(
+        create_app(d),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level="warning",
+        access_log=False,
+        lifespan="off",
+    )
+    server = uvicorn.Server(config)
+    hub = asyncio.create_task(d.hub.run(stop))
+    web = asyncio.create_task(server.serve())
+    log.info("dashboard up: http://%s:%s", settings.http_host, settings.http_port)
+    try:
+        await asyncio.wait([web, asyncio.create_task(stop.wait())], return_when="FIRST_COMPLETED")
+    finally:
+        stop.set()
+        server.should_exit = True
+        await asyncio.gather(web, hub, return_exceptions=True)
+        await d.forwarder.aclose()

@@ -1,0 +1,76 @@
+"""The single-page app's files (web/dist, built by `npm ci && npm run build`) and the
+headers every answer of the dashboard carries.
+
+`/assets/*` are Vite's content-hashed files (cached for a year: a new build has new names);
+any other GET outside `/api` is the app's `index.html`, which routes on the client
+(`/signin`, `/runs`, `/runs/:runId`, `/compare`, `/admin`, and its own not-found page).
+A dashboard whose app is not built says so (503) rather than serving nothing.
+
+The Content-Security-Policy allows nothing but this origin: no inline script, no CDN, no
+framing (docs/spec/dashboard.md, docs/decisions/dashboard.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from starlette.responses import FileResponse, PlainTextResponse, Response
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+)
+SECURITY_HEADERS: tuple[tuple[bytes, bytes], ...] = (
+    (b"content-security-policy", CSP.encode()),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+    (b"cross-origin-opener-policy", b"same-origin"),
+)
+DEFAULT_DIST = Path(__file__).resolve().parents[2] / "web" / "dist"
+
+
+class SecurityHeaders:
+    """Adds SECURITY_HEADERS to every HTTP answer (replacing any of the same name)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        names = {name for name, _ in SECURITY_HEADERS}
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                kept = [(k, v) for k, v in message.get("headers", []) if k.lower() not in names]
+                message = {**message, "headers": [*kept, *SECURITY_HEADERS]}
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+class Spa:
+    def __init__(self, dist: Path = DEFAULT_DIST) -> None:
+        self.dist = dist
+        self.assets = StaticFiles(directory=dist / "assets", check_dir=False)
+
+    def index(self) -> Response:
+        index = self.dist / "index.html"
+        if not index.is_file():
+            return PlainTextResponse(
+                "the dashboard's web app is not built: run `npm ci && npm run build` in "
+                "services/dashboard/web (deploy/bootstrap-tools does)",
+                503,
+            )
+        return FileResponse(index, headers={"Cache-Control": "no-cache"})
+
+    def root_file(self, name: str) -> Response | None:
+        """A file Vite copied to the root of dist (favicon, robots.txt), if there is one."""
+        if "/" in name or name.startswith(".") or name == "index.html":
+            return None
+        path = self.dist / name
+        return FileResponse(path) if path.is_file() else None
