@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import cognify_events as ev
-from cognify_access.records import WORKSPACE_PROJECT, client_address, request_recorded
+import pytest
+from cognify_access.records import (
+    WORKSPACE_PROJECT,
+    client_address,
+    forwarded_for,
+    request_recorded,
+    trusted_networks,
+)
 from fastapi import Request
 
 PRODUCER = ev.Producer(kind=ev.ProducerKind.EXPORTER, id="test:1", version="0")
@@ -25,6 +32,40 @@ def _request(client: tuple[str, int] | None) -> Request:
 def test_the_address_is_the_peer_of_the_connection() -> None:
     assert client_address(_request(("10.1.2.3", 5123))) == "10.1.2.3"
     assert client_address(_request(None)) is None
+
+
+def _forwarded(client: tuple[str, int], header: str) -> Request:
+    headers = [(b"x-forwarded-for", header.encode())]
+    return Request(
+        {"type": "http", "method": "GET", "path": "/", "headers": headers, "client": client}
+    )
+
+
+def test_the_dashboard_on_loopback_is_believed_about_the_reviewer_address(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("COGNIFY_TRUSTED_PROXIES", raising=False)
+    assert client_address(_forwarded(("127.0.0.1", 5123), "10.9.8.7")) == "10.9.8.7"
+    assert client_address(_forwarded(("::1", 5123), "2001:db8::5")) == "2001:db8::5"
+
+
+def test_a_forwarded_address_from_anyone_else_is_ignored(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("COGNIFY_TRUSTED_PROXIES", raising=False)
+    assert client_address(_forwarded(("10.1.2.3", 5123), "127.0.0.1")) == "10.1.2.3"
+    monkeypatch.setenv("COGNIFY_TRUSTED_PROXIES", "")
+    assert client_address(_forwarded(("127.0.0.1", 5123), "10.9.8.7")) == "127.0.0.1"
+    monkeypatch.setenv("COGNIFY_TRUSTED_PROXIES", "10.1.0.0/16")
+    assert client_address(_forwarded(("10.1.2.3", 5123), "192.0.2.1")) == "192.0.2.1"
+    assert client_address(_forwarded(("127.0.0.1", 5123), "192.0.2.1")) == "127.0.0.1"
+
+
+def test_only_the_entry_the_trusted_proxy_wrote_counts() -> None:
+    trusted = trusted_networks("127.0.0.1")
+    # a client's own X-Forwarded-For comes first; the dashboard's entry is the last one
+    assert forwarded_for("127.0.0.1", "6.6.6.6, 10.0.0.9", trusted) == "10.0.0.9"
+    assert forwarded_for("127.0.0.1", "not-an-address", trusted) == "127.0.0.1"
+    assert forwarded_for("127.0.0.1", "", trusted) == "127.0.0.1"
+    assert forwarded_for("not-an-address", "10.0.0.9", trusted) == "not-an-address"
 
 
 def test_a_request_becomes_a_workspace_level_record() -> None:

@@ -9,6 +9,9 @@ records"): an action name per route, the object as `run:<run_id>` (a part of a r
 
 from __future__ import annotations
 
+import ipaddress
+import os
+from functools import cache
 from typing import Protocol
 
 from cognify_events import AccessRecorded, AccessRecordedPayload, Producer
@@ -26,9 +29,43 @@ class Caller(Protocol):
     def role(self) -> str: ...
 
 
+# Peers whose `X-Forwarded-For` is believed: the dashboard, which forwards its reviewers'
+# requests (docs/spec/dashboard.md). Addresses or networks, comma-separated; loopback by
+# default, where the local stack runs the dashboard. Set it to the dashboard's address
+# wherever it runs elsewhere, or to "" to believe no one.
+TRUSTED_PROXIES_ENV = "COGNIFY_TRUSTED_PROXIES"
+DEFAULT_TRUSTED = "127.0.0.1/32,::1/128"
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@cache
+def trusted_networks(setting: str) -> tuple[Network, ...]:
+    return tuple(
+        ipaddress.ip_network(part.strip(), strict=False)
+        for part in setting.split(",")
+        if part.strip()
+    )
+
+
+def forwarded_for(peer: str | None, header: str | None, trusted: tuple[Network, ...]) -> str | None:
+    """The client's address: the last entry of `X-Forwarded-For` (the one the trusted proxy
+    wrote) when the peer is a trusted proxy and the entry is an address; the peer otherwise."""
+    if peer is None or not header or not trusted:
+        return peer
+    try:
+        if not any(ipaddress.ip_address(peer) in net for net in trusted):
+            return peer
+        return str(ipaddress.ip_address(header.split(",")[-1].strip()))
+    except ValueError:
+        return peer
+
+
 def client_address(request: HTTPConnection) -> str | None:
-    """The address the request came from: the peer of the connection as the server saw it."""
-    return request.client.host if request.client else None
+    """The address the request came from: the peer of the connection as the server saw it,
+    or the reviewer's address a trusted proxy (the dashboard) forwarded."""
+    peer = request.client.host if request.client else None
+    setting = os.environ.get(TRUSTED_PROXIES_ENV, DEFAULT_TRUSTED)
+    return forwarded_for(peer, request.headers.get("x-forwarded-for"), trusted_networks(setting))
 
 
 def access_recorded(
