@@ -27,10 +27,10 @@ from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import attestation, keys, metrics, omskeys, package, postgres
+from . import attestation, keys, metrics, omskeys, orgdocs, package, postgres
 from .omskeys import OmsKey
 from .postgres import Principal
-from .receipts import Exported, Sealed, SealKey, package_content
+from .receipts import Documentation, Exported, Sealed, SealKey, package_content
 from .workflow import Exporter, NotFound, Refused, StaleSeal, export_json
 
 T = TypeVar("T")
@@ -141,6 +141,27 @@ def create_app(exporter: Exporter) -> FastAPI:
         key = await omskeys.oms_key(exporter.pool, workspace_id, exporter.master_key)
         await record(p, request, "oms-key.read", obj, True)
         return omskeys.published(key)
+
+    @app.get(
+        "/v2/workspaces/{workspace_id}/documentation",
+        responses={200: {"model": Documentation}, **refusals(401, 403, 404)},
+    )
+    async def documentation(workspace_id: WorkspaceId, request: Request, p: Caller) -> Any:
+        """The organisation's documentation of the workspace as a seal now would cite it:
+        each field with its text, version and who set it when (admin keys only; set with
+        ingest's `PATCH /v2/workspaces/{ws}/documentation`). Each read is recorded
+        (`documentation.read` on `workspace:<id>`)."""
+        obj = f"workspace:{workspace_id}"
+        if p.role != "admin":
+            await record(p, request, "documentation.read", obj, False)
+            raise HTTPException(403, f"role {p.role} may not read the documentation")
+        if p.workspace_id != workspace_id:
+            await record(p, request, "documentation.read", obj, False)
+            raise HTTPException(404, "no such workspace")
+        _, legacy = await postgres.documentation(exporter.pool, workspace_id)
+        changes = await postgres.current_documentation_events(exporter.pool, workspace_id)
+        await record(p, request, "documentation.read", obj, True)
+        return {"workspace_id": workspace_id, **orgdocs.fold(changes, legacy).json()}
 
     @app.post("/v1/runs/{run_id}/seal", responses={200: {"model": Sealed}, **WORK})
     async def seal(run_id: RunId, body: SealIn, request: Request, p: Caller) -> Any:

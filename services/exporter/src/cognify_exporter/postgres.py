@@ -208,6 +208,17 @@ async def documentation_events(pool: Pool, workspace_id: str, run_id: str) -> li
     return [ev.decode(r["body"]) for r in rows]
 
 
+async def current_documentation_events(pool: Pool, workspace_id: str) -> list[ev.EventBase]:
+    """Every `documentation.updated` event of the workspace, in store order: the document
+    as a seal now would cite it (orgdocs.py)."""
+    rows = await pool.fetch(
+        """SELECT body FROM lineage_read.events WHERE chain_id = $1
+             AND type = 'documentation.updated' ORDER BY chain_index""",
+        f"workspace:{workspace_id}",
+    )
+    return [ev.decode(r["body"]) for r in rows]
+
+
 async def set_documentation(
     pool: Pool, workspace_id: str, required_approvals: int = 1, **text: str | None
 ) -> None:

@@ -51,6 +51,26 @@ class SealKey(Answer):
     )
 
 
+class DocValue(Answer):
+    text: str
+    version: int = Field(description="the document version that set it (0: the legacy row)")
+    set_by: str
+    set_at: str | None
+    event_id: str | None
+
+
+class Documentation(Answer):
+    """The organisation's documentation of a workspace (orgdocs.fold): fields by name
+    (intended_use, known_limitations, deployment_restrictions, incident_policy_url, ...)."""
+
+    workspace_id: str
+    version: int = Field(description="how many changes were folded (0: none yet)")
+    event_id: str | None
+    updated_by: str | None
+    updated_at: str | None
+    fields: dict[str, DocValue]
+
+
 def package_content() -> dict[str, Any]:
     """The 200 of a package download: one media type per format, the bytes as stored."""
     binary = {"schema": {"type": "string", "format": "binary"}}

@@ -29,6 +29,7 @@ from .receipts import (
     Receipt,
     RetentionSettings,
     SealRequested,
+    WhoAmI,
     event_body_schema,
 )
 from .retention import RetentionPatch, apply_patch
@@ -262,6 +263,28 @@ def create_app(door: Door) -> FastAPI:
             "set": [f.value for f in event.payload.set],
             "cleared": [f.value for f in event.payload.cleared],
             "updated_by": event.payload.updated_by,
+        }
+
+    @app.get("/v1/whoami", responses={200: {"model": WhoAmI}, **refusals(401)})
+    async def whoami(request: Request, p: Caller) -> Any:
+        """The key's workspace, role, id and holder: what the dashboard shows as the signed-in
+        person (any valid key; recorded as `whoami` on the workspace, so sign-ins are in the
+        access log with their address)."""
+        await door.emit(await door.allow(p, request, "whoami", f"workspace:{p.workspace_id}"))
+        person = p.person
+        return {
+            "workspace_id": p.workspace_id,
+            "role": p.role.value,
+            "key_id": p.key_id,
+            "label": p.label,
+            "person": None
+            if person is None
+            else {
+                "person_id": person.person_id,
+                "name": person.name,
+                "title": person.title,
+                "email": person.email,
+            },
         }
 
     return app

@@ -39,6 +39,28 @@ class SealRequested(Receipt):
     status: str
 
 
+class Holder(BaseModel):
+    """The person who holds a key (`issue-key --name --title [--email]`)."""
+
+    model_config = ConfigDict(extra="allow")
+    person_id: str
+    name: str
+    title: str
+    email: str | None
+
+
+class WhoAmI(BaseModel):
+    """The key that made the request: its workspace, role and holder (null for a machine
+    key, which has only a label)."""
+
+    model_config = ConfigDict(extra="allow")
+    workspace_id: str
+    role: str = Field(description="writer, reviewer or admin")
+    key_id: str
+    label: str
+    person: Holder | None
+
+
 class RetentionSettings(BaseModel):
     model_config = ConfigDict(extra="allow")
     retention_years: int

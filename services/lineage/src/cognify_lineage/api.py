@@ -14,7 +14,15 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from cognify_access.params import MAX_TEXT, Offset, PlainText, RunId, TagText, tag_filter
+from cognify_access.params import (
+    MAX_TEXT,
+    Offset,
+    PlainText,
+    RunId,
+    TagText,
+    WorkspaceId,
+    tag_filter,
+)
 from cognify_access.records import request_recorded
 from cognify_access.responses import Health, refusals
 from cognify_access.service import ApiKey, service_app
@@ -87,6 +95,28 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
             list[TagText] | None,
             Query(description="key:value (key up to 64 characters, value up to 256), repeatable"),
         ] = None,
+        approval: Annotated[
+            str | None,
+            Query(
+                pattern=f"^({'|'.join(queries.APPROVALS)})$",
+                description="the latest decision: approved, rejected, or pending (none yet)",
+            ),
+        ] = None,
+        q: Annotated[
+            PlainText | None,
+            Query(
+                min_length=1,
+                max_length=MAX_TEXT,
+                description="text in the run id, name or tags (case-insensitive)",
+            ),
+        ] = None,
+        sort: Annotated[
+            str,
+            Query(
+                pattern=f"^-?({'|'.join(queries.SORTS)})$",
+                description="a column, descending with a leading '-' (default -last_event_at)",
+            ),
+        ] = "-last_event_at",
         limit: Annotated[int, Query(ge=1, le=1_000)] = 100,
         offset: Offset = 0,
     ) -> Any:
@@ -96,11 +126,50 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
         if not p.may_read:
             await reader.record(p, request, "runs.list", f"workspace:{p.workspace_id}", False)
             raise HTTPException(403, f"role {p.role} may not read")
-        runs = await queries.list_runs(
-            reader.pool, p.workspace_id, project, status, tags, limit, offset
+        runs, total = await queries.list_runs(
+            reader.pool,
+            p.workspace_id,
+            project,
+            status,
+            tags,
+            limit,
+            offset,
+            approval=approval,
+            q=q,
+            sort=sort,
         )
         await reader.record(p, request, "runs.list", f"workspace:{p.workspace_id}", True)
-        return {"runs": runs, "limit": limit, "offset": offset}
+        return {"runs": runs, "limit": limit, "offset": offset, "total": total}
+
+    @app.get(
+        "/v2/workspaces/{workspace_id}/access-log",
+        responses={200: {"model": views.AccessLog}, **refusals(401, 403, 404)},
+    )
+    async def access_log(
+        workspace_id: WorkspaceId,
+        request: Request,
+        p: Caller,
+        limit: Annotated[int, Query(ge=1, le=1_000)] = 100,
+        offset: Offset = 0,
+    ) -> Any:
+        """Who read, annotated, approved, sealed and exported what, from which address:
+        the workspace's access records, newest first (admin keys only)."""
+        obj = f"workspace:{workspace_id}"
+        if p.role != "admin":
+            await reader.record(p, request, "access-log.read", obj, False)
+            raise HTTPException(403, f"role {p.role} may not read the access log")
+        if workspace_id != p.workspace_id:
+            await reader.record(p, request, "access-log.read", obj, False)
+            raise HTTPException(404, "no such workspace")
+        entries, total = await queries.access_log(reader.pool, workspace_id, limit, offset)
+        await reader.record(p, request, "access-log.read", obj, True)
+        return {
+            "workspace_id": workspace_id,
+            "entries": entries,
+            "total": total,
+            "limit": limit,
+            "offset": offset,
+        }
 
     @app.get("/v1/runs/{run_id}", responses={200: {"model": views.RunSummary}, **READ})
     async def get_run(run_id: RunId, request: Request, p: Caller) -> Any:

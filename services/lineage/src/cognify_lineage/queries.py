@@ -33,6 +33,33 @@ async def run(pool: Pool, run_id: str) -> Run | None:
     return found.get(run_id)
 
 
+# How the runs list may be ordered: a column (descending with a leading "-"), each with
+# run_id as the tie-breaker so pages never overlap. The default, newest activity first, is
+# served by the index runs_workspace_recent (migration 0021).
+SORTS = {
+    "last_event_at": "last_event_at",
+    "started_at": "started_at",
+    "run_id": "run_id",
+    "project": "project",
+    "status": "status",
+    "ended_at": "(doc->'info'->'end'->>'ended_at')",
+}
+NULLABLE = frozenset({"started_at", "ended_at"})
+APPROVALS = ("approved", "rejected", "pending")
+_APPROVAL = "coalesce(doc->'info'->'review'->>'decision', 'pending')"
+
+
+def order_by(sort: str) -> str | None:
+    """The ORDER BY of a `sort` parameter (a whitelisted column), or None."""
+    name = sort.removeprefix("-")
+    column = SORTS.get(name)
+    if column is None:
+        return None
+    direction = "DESC" if sort.startswith("-") else "ASC"
+    nulls = " NULLS LAST" if name in NULLABLE else ""  # else the index's order exactly
+    return f"{column} {direction}{nulls}, run_id {direction}"
+
+
 async def list_runs(
     pool: Pool,
     workspace_id: str,
@@ -41,19 +68,35 @@ async def list_runs(
     tags: dict[str, str],
     limit: int,
     offset: int,
-) -> list[dict[str, Any]]:
-    rows = await pool.fetch(
-        """SELECT run_id, project, name, status, tags, started_at, last_event_at, sealed_at
-           FROM runs WHERE workspace_id = $1 AND ($2::text IS NULL OR project = $2)
+    *,
+    approval: str | None = None,
+    q: str | None = None,
+    sort: str = "-last_event_at",
+) -> tuple[list[dict[str, Any]], int]:
+    """One page of the workspace's runs and how many match in all. `q` looks for text in
+    the run id, name and tags (case-insensitive); `approval` is the latest decision or
+    `pending`."""
+    where = f"""workspace_id = $1 AND ($2::text IS NULL OR project = $2)
              AND ($3::text IS NULL OR status = $3) AND tags @> $4::jsonb
-           ORDER BY last_event_at DESC, run_id LIMIT $5 OFFSET $6""",
-        workspace_id,
-        project,
-        status,
-        tags,
-        limit,
-        offset,
-    )
+             AND ($5::text IS NULL OR {_APPROVAL} = $5)
+             AND ($6::text IS NULL OR strpos(lower(run_id), $6) > 0
+                  OR strpos(lower(coalesce(name, '')), $6) > 0
+                  OR strpos(lower(tags::text), $6) > 0)"""
+    args = (workspace_id, project, status, tags, approval, q.lower() if q else None)
+    order = order_by(sort) or order_by("-last_event_at")
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            f"""SELECT run_id, project, name, status, tags, started_at, last_event_at, sealed_at,
+                   doc->'info'->'end'->>'ended_at' AS ended_at, {_APPROVAL} AS approval,
+                   (SELECT count(*) FROM findings f
+                    WHERE f.run_id = runs.run_id AND f.resolved_at IS NULL) AS open_findings
+               FROM runs WHERE {where}
+               ORDER BY {order} LIMIT $7 OFFSET $8""",
+            *args,
+            limit,
+            offset,
+        )
+        total = await conn.fetchval(f"SELECT count(*) FROM runs WHERE {where}", *args)
     return [
         {
             "run_id": r["run_id"],
@@ -64,9 +107,43 @@ async def list_runs(
             "started_at": iso(r["started_at"]) if r["started_at"] else None,
             "last_event_at": iso(r["last_event_at"]),
             "sealed_at": iso(r["sealed_at"]) if r["sealed_at"] else None,
+            "ended_at": r["ended_at"],
+            "approval": r["approval"],
+            "open_findings": r["open_findings"],
         }
         for r in rows
-    ]
+    ], int(total)
+
+
+async def access_log(
+    pool: Pool, workspace_id: str, limit: int, offset: int
+) -> tuple[list[dict[str, Any]], int]:
+    """A page of the workspace's access records, newest first, and how many there are."""
+    async with pool.acquire() as conn:
+        rows = await conn.fetch(
+            """SELECT event_id, actor, role, action, object_id, address, allowed, accessed_at
+               FROM access_log WHERE workspace_id = $1
+               ORDER BY accessed_at DESC, event_id DESC LIMIT $2 OFFSET $3""",
+            workspace_id,
+            limit,
+            offset,
+        )
+        total = await conn.fetchval(
+            "SELECT count(*) FROM access_log WHERE workspace_id = $1", workspace_id
+        )
+    return [
+        {
+            "event_id": str(r["event_id"]),
+            "actor": r["actor"],
+            "role": r["role"],
+            "action": r["action"],
+            "object_id": r["object_id"],
+            "address": r["address"],
+            "allowed": r["allowed"],
+            "time": iso(r["accessed_at"]),
+        }
+        for r in rows
+    ], int(total)
 
 
 async def metric_series(pool: Pool, run_id: str, name: str | None) -> dict[str, list[Any]]:

@@ -40,8 +40,32 @@ class RunRow(View):
     sealed_at: str | None
 
 
+class ListedRun(RunRow):
+    ended_at: str | None
+    approval: str = Field(description="approved, rejected, or pending (no decision yet)")
+    open_findings: int
+
+
 class RunList(Page):
-    runs: list[RunRow]
+    runs: list[ListedRun]
+    total: int = Field(description="how many runs match the filters in all")
+
+
+class AccessEntry(View):
+    event_id: str
+    actor: str
+    role: str
+    action: str
+    object_id: str
+    address: str | None
+    allowed: bool
+    time: str
+
+
+class AccessLog(Page):
+    workspace_id: str
+    entries: list[AccessEntry]
+    total: int
 
 
 class Finding(View):
