@@ -9,11 +9,13 @@ import contextlib
 import os
 import signal
 import sys
+import urllib.error
+import urllib.request
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from tests.integration.lineage.harness import eventually, http
+from tests.integration.lineage.harness import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -46,7 +48,7 @@ async def service(name: str, port: int, env: dict[str, str], logs: Path) -> Asyn
     async def healthy() -> bool:
         if not running.alive():
             raise AssertionError(f"{name} exited {proc.returncode}:\n{running.tail()}")
-        return (await http("GET", f"{running.url}/healthz"))[0] == 200
+        return await asyncio.to_thread(answers_200, f"{running.url}/healthz")
 
     try:
         await eventually(healthy, f"{name} to answer /healthz", timeout=60)
@@ -59,6 +61,15 @@ async def service(name: str, port: int, env: dict[str, str], logs: Path) -> Asyn
             except TimeoutError:
                 proc.kill()
                 await proc.wait()
+
+
+def answers_200(url: str) -> bool:
+    """The status alone: the hasher answers /healthz with its metrics text, not JSON."""
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return bool(response.status == 200)
+    except (OSError, urllib.error.URLError):
+        return False
 
 
 def tail(path: Path, lines: int = 40) -> str:
@@ -80,5 +91,12 @@ def service_env(dsn: str, prefix: str, ports: dict[str, int]) -> dict[str, str]:
         "COGNIFY_INGEST_HTTP_PORT": str(ports.get("ingest", 0)),
         "COGNIFY_LINEAGE_HTTP_PORT": str(ports.get("lineage", 0)),
         "COGNIFY_EXPORTER_HTTP_PORT": str(ports.get("exporter", 0)),
+        # The hasher answers /healthz (any path) on its metrics port.
+        "COGNIFY_HASHER_METRICS_PORT": str(ports.get("hasher", 0)),
+        "COGNIFY_HASHER_GROUP": f"{group}-hasher",
+        "COGNIFY_HASHER_COMBINE_GROUP": f"{group}-hasher-combine",
+        "COGNIFY_DASHBOARD_HTTP_PORT": str(ports.get("dashboard", 0)),
         "COGNIFY_EXPORTER_SEAL_WAIT_S": "5",
+        "COGNIFY_ANCHOR_PREFIX": f"test-anchors/{prefix}",
+        "COGNIFY_ANCHOR_RETAIN_DAYS": "1",
     }

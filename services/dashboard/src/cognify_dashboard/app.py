@@ -54,6 +54,23 @@ def _address(request: Request) -> str:
     return client_address(request) or "unknown"
 
 
+def session_of(request: Request) -> Session:
+    """The request's session, or the refusal: 401 without one, 403 for a state-changing
+    request without the session's CSRF token."""
+    d: Dashboard = request.app.state.dashboard
+    session = d.sessions.get(request.cookies.get(SESSION_COOKIE))
+    if session is None:
+        raise HTTPException(401, "not signed in, or the session has expired")
+    if request.method not in ("GET", "HEAD") and not session.csrf_ok(
+        request.headers.get(CSRF_HEADER)
+    ):
+        raise HTTPException(403, "missing or wrong X-CSRF-Token")
+    return session
+
+
+Signed = Annotated[Session, Depends(session_of)]
+
+
 def create_app(d: Dashboard) -> FastAPI:
     app = FastAPI(title="Cognify dashboard", docs_url=None, redoc_url=None, openapi_url=None)
     app.add_middleware(BoundedBody)
@@ -68,18 +85,6 @@ def create_app(d: Dashboard) -> FastAPI:
         metrics.HTTP_REQUESTS.labels(route, response.status_code).inc()
         metrics.HTTP_SECONDS.labels(route).observe(time.perf_counter() - started)
         return response
-
-    def session_of(request: Request) -> Session:
-        session = d.sessions.get(request.cookies.get(SESSION_COOKIE))
-        if session is None:
-            raise HTTPException(401, "not signed in, or the session has expired")
-        if request.method not in ("GET", "HEAD") and not session.csrf_ok(
-            request.headers.get(CSRF_HEADER)
-        ):
-            raise HTTPException(403, "missing or wrong X-CSRF-Token")
-        return session
-
-    Signed = Annotated[Session, Depends(session_of)]
 
     def start(response: Response, session: Session) -> None:
         secure = d.settings.secure_cookies

@@ -148,43 +148,56 @@ class Hub:
             self.unsubscribe(sub)
 
     async def run(self, stop: asyncio.Event) -> None:
-        """Consume until `stop`; a broker outage is waited out, never raised."""
+        """Follow both topics until `stop`, each with its own consumer: the progress topic
+        exists only once a hasher has started, and its absence must not hold up events."""
+        await asyncio.gather(
+            self._follow(self.events_topic, stop, progress=False),
+            self._follow(self.progress_topic, stop, progress=True),
+        )
+
+    async def _follow(self, topic: str, stop: asyncio.Event, progress: bool) -> None:
+        """Consume `topic` until `stop`; a missing topic or a broker outage is waited out
+        (logged once per kind of failure), never raised."""
+        last = ""
         while not stop.is_set():
             try:
-                await self._consume(stop)
+                await self._consume(topic, stop, progress)
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.exception("live: the Kafka consumer stopped; retrying in 2 s")
-                self.ready.clear()
+            except Exception as exc:  # noqa: BLE001 (a missing topic or an outage: retried)
+                if type(exc).__name__ != last:
+                    log.warning("live: cannot read %s (%r); retrying", topic, exc)
+                    last = type(exc).__name__
+                if not progress:
+                    self.ready.clear()
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(stop.wait(), 2.0)
+                    await asyncio.wait_for(stop.wait(), 2.0 if not progress else 10.0)
 
-    async def _consume(self, stop: asyncio.Event) -> None:
-        topics = (self.events_topic, self.progress_topic)
-        cons = consumer(self.kafka, *topics, group_id=None, auto_offset_reset="latest")
+    async def _consume(self, topic: str, stop: asyncio.Event, progress: bool) -> None:
+        cons = consumer(self.kafka, topic, group_id=None, auto_offset_reset="latest")
         await cons.start()
         try:
-            await self._position(cons, stop)
-            log.info("live: reading %s from their ends", ", ".join(topics))
+            await self._position(cons, topic, stop)
+            if not progress:
+                self.ready.set()
+            log.info("live: reading %s from its end", topic)
             while not stop.is_set():
                 batch = await cons.getmany(timeout_ms=500, max_records=2_000)
-                for tp, records in batch.items():
-                    progress = tp.topic == self.progress_topic
+                for records in batch.values():
                     for record in records:
                         for item in item_of(record.value, progress):
                             self.publish(item)
         finally:
             await cons.stop()
 
-    async def _position(self, cons: Any, stop: asyncio.Event) -> None:
-        """Wait for the canonical topic's partitions and their end offsets: from then on,
-        every new event reaches the streams."""
+    @staticmethod
+    async def _position(cons: Any, topic: str, stop: asyncio.Event) -> None:
+        """Wait for the topic's partitions and their end offsets: from then on, every new
+        message reaches the streams."""
         while not stop.is_set():
-            parts = [tp for tp in cons.assignment() if tp.topic == self.events_topic]
+            parts = [tp for tp in cons.assignment() if tp.topic == topic]
             if parts:
                 for tp in parts:
                     await cons.position(tp)
-                self.ready.set()
                 return
             await asyncio.sleep(0.1)
