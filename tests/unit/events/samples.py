@@ -244,6 +244,16 @@ def all_samples() -> list[ev.Event]:
                 previous_run_id="run_20250801_090000_b1b1b",
             ),
         ),
+        ev.DatasetProvenanceIncomplete(
+            **_env(41, ev.Producer(kind="ingest", id="ingest-1")),
+            payload=ev.DatasetProvenanceIncompletePayload(
+                dataset_id="ds_clinical-notes_3.1",
+                name="clinical-notes",
+                tier="healthcare",
+                missing=["deidentification_method"],
+                requested_by_event="00000000-0000-0000-0000-00000000000d",
+            ),
+        ),
         ev.DatasetDiffDocumented(
             **_env(15, ev.Producer(kind="api", id="ingest-1")),
             payload=ev.DatasetDiffDocumentedPayload(

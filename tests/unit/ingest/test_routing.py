@@ -59,3 +59,33 @@ def test_a_dead_letter_keeps_the_original_bytes_and_the_reason() -> None:
     assert out.topic == "cognify.events.dlq" and out.key == b"run-1"
     assert letter.original == b"\x00junk" and letter.reason == "event: not valid"
     assert (letter.partition, letter.offset, letter.source_topic) == (3, 42, "cognify.events.raw")
+
+
+def test_a_healthcare_dataset_without_a_deidentification_method_is_a_provenance_gap() -> None:
+    event = Script("ws-a", "run-1").dataset("d1", provenance={"authorized_use": "IRB-2025-114"})
+    out = routing.accepted(event, ev.encode(event), ME, TOPICS, "healthcare")
+    assert [o.topic for o in out] == ["cognify.events"] * 3 + ["cognify.hash.jobs"]
+    gap = ev.decode(out[1].value)
+    assert isinstance(gap, ev.DatasetProvenanceIncomplete) and out[1].key == b"run-1"
+    assert gap.payload.missing == ["deidentification_method"]
+    assert (gap.payload.tier, gap.payload.dataset_id) == ("healthcare", "d1")
+    assert gap.payload.requested_by_event == str(event.event_id) and gap.seq is None
+    assert routing.accepted(event, ev.encode(event), ME, TOPICS, "healthcare") == out
+
+
+def test_only_the_tier_decides_which_provenance_is_required() -> None:
+    s = Script("ws-a", "run-1")
+    bare = s.dataset("d1")
+    blank = s.dataset("d2", provenance={"deidentification_method": " ", "authorized_use": "x"})
+    full = s.dataset(
+        "d3", provenance={"deidentification_method": "safe_harbor", "authorized_use": "x"}
+    )
+    assert routing.provenance_gap(bare, "standard", ME) is None
+    assert routing.provenance_gap(bare, "no-such-tier", ME) is None
+    gap = routing.provenance_gap(bare, "eu_ai_act", ME)
+    assert gap is not None
+    assert gap.payload.missing == ["source_system", "authorized_use", "extraction_date"]
+    blank_gap = routing.provenance_gap(blank, "healthcare", ME)
+    assert blank_gap is not None and blank_gap.payload.missing == ["deidentification_method"]
+    assert routing.provenance_gap(full, "healthcare", ME) is None
+    assert routing.provenance_gap(s.heartbeat(1), "healthcare", ME) is None

@@ -72,6 +72,7 @@ class Script:
         merkle_root: str | None = None,
         role: str = "train",
         source_uri: str | None = "/data/notes",
+        provenance: dict[str, str] | None = None,
     ) -> ev.DatasetRegistered:
         return ev.DatasetRegistered(
             **self.env(),
@@ -83,6 +84,7 @@ class Script:
                 source_uri=source_uri,
                 record_count=100,
                 merkle_root=merkle_root,
+                provenance=provenance or {},
             ),
         )
 

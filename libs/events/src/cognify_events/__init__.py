@@ -60,6 +60,12 @@ from .hashes import (
     HashProgressPayload,
     HashTarget,
 )
+from .provenance import (
+    REQUIRED_PROVENANCE,
+    DatasetProvenanceIncomplete,
+    DatasetProvenanceIncompletePayload,
+    missing_provenance,
+)
 from .reviews import (
     AnnotationAdded,
     AnnotationAddedPayload,
@@ -116,6 +122,7 @@ __all__ = [
     "HASH_PROGRESS",
     "MAX_EVENT_BYTES",
     "RAW",
+    "REQUIRED_PROVENANCE",
     "TEMPLATE_RETENTION_FLOORS",
     "AccessRecorded",
     "AccessRecordedPayload",
@@ -129,6 +136,8 @@ __all__ = [
     "DatasetChangedPayload",
     "DatasetDiffDocumented",
     "DatasetDiffDocumentedPayload",
+    "DatasetProvenanceIncomplete",
+    "DatasetProvenanceIncompletePayload",
     "DatasetRegistered",
     "DatasetRegisteredPayload",
     "DeadLetter",
@@ -194,6 +203,7 @@ __all__ = [
     "decode_strict",
     "decode_strict_object",
     "encode",
+    "missing_provenance",
     "parse_object",
     "partition_key",
     "sign",

@@ -26,6 +26,7 @@ from .hashes import (
     HashJobRequested,
     HashProgress,
 )
+from .provenance import DatasetProvenanceIncomplete
 from .reviews import (
     AnnotationAdded,
     DatasetChanged,
@@ -65,6 +66,7 @@ Event = Annotated[
         HashProgress,
         DatasetChanged,
         DatasetDiffDocumented,
+        DatasetProvenanceIncomplete,
         AnnotationAdded,
         RunApproved,
         RunRejected,
@@ -101,6 +103,7 @@ EVENT_CLASSES: tuple[type[EventBase], ...] = (
     HashProgress,
     DatasetChanged,
     DatasetDiffDocumented,
+    DatasetProvenanceIncomplete,
     AnnotationAdded,
     RunApproved,
     RunRejected,

@@ -3,7 +3,8 @@
 A run is sealable when it has ended, every hash job has a result or a recorded gap (a
 `hash.failed` is evidence of absence, and acceptable), every dataset change has a
 documented diff, every sequence conflict (an event refused for claiming a number the run
-already had) has been seen by a reviewer, and the approvals the workspace policy requires
+already had) and every dataset short of the provenance the workspace's compliance tier
+requires has been seen by a reviewer, and the approvals the workspace policy requires
 are there and not overturned. `reasons` names every thing that is missing, precisely
 enough to act on.
 """
@@ -16,7 +17,7 @@ from datetime import datetime
 from uuid import UUID, uuid4, uuid5
 
 import cognify_events as ev
-from cognify_lineage import sequence
+from cognify_lineage import provenance, sequence
 from cognify_lineage.model import SEALED, Approval, Finding, Run
 
 ENDED = ("completed", "failed", "interrupted")
@@ -70,6 +71,15 @@ def reasons(
             out.append(
                 f"undocumented dataset change: {finding.subject} changed from "
                 f"{d.get('previous_root')} to {d.get('new_root')} without a documented diff"
+            )
+        elif finding.kind == provenance.INCOMPLETE and finding.resolved_at is None:
+            d = finding.detail
+            missing = d.get("missing")
+            fields = ", ".join(map(str, missing)) if isinstance(missing, list) else missing
+            out.append(
+                f"incomplete provenance: dataset {finding.subject} lacks {fields}, required "
+                f"for the workspace's {d.get('tier')} compliance tier; a reviewer must "
+                f"annotate finding {finding.id} before the seal"
             )
     for finding in refusals:
         if finding.kind == sequence.CONFLICT and finding.resolved_at is None:

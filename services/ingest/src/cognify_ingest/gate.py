@@ -64,8 +64,10 @@ class Gate:
         for item, p, verdict in zip(batch, parsed, verdicts, strict=True):
             kind: str = "unknown" if isinstance(p, Rejected) else p[0].type
             if isinstance(verdict, Accepted):
+                event = verdict.event
+                tier = directory.tiers.get(event.workspace_id, "standard")
                 outputs.extend(
-                    routing.accepted(verdict.event, item.value, self.producer, self.topics)
+                    routing.accepted(event, item.value, self.producer, self.topics, tier)
                 )
                 counts[(kind, "accepted")] += 1
             else:

@@ -28,7 +28,8 @@ class Registry:
     def __init__(self, pool: asyncpg.Pool, ttl_s: float = 2.0) -> None:
         self.pool = pool
         self.ttl_s = ttl_s
-        self._workspaces: dict[str, tuple[bool, float]] = {}  # workspace -> (exists, expiry)
+        # workspace -> (its compliance tier, None when there is no such workspace; expiry)
+        self._workspaces: dict[str, tuple[str | None, float]] = {}
         self._keys: dict[str, tuple[tuple[KeyInfo, ...], float]] = {}
         self._owners: dict[str, str] = {}
         self._sealed: set[str] = set()
@@ -38,7 +39,7 @@ class Registry:
         now = time.monotonic()
         wss = {e.workspace_id for e in events}
         runs = {e.run_id for e in events if e.run_id is not None}
-        stale_ws = [w for w in wss if self._workspaces.get(w, (False, 0.0))[1] < now]
+        stale_ws = [w for w in wss if self._workspaces.get(w, (None, 0.0))[1] < now]
         stale_keys = [w for w in wss if self._keys.get(w, ((), 0.0))[1] < now]
         unowned = [r for r in runs if r not in self._owners]
         unsure = [r for r in runs if r not in self._sealed and self._unsealed.get(r, 0) < now]
@@ -46,7 +47,8 @@ class Registry:
             async with self.pool.acquire() as conn:
                 await self._refresh(conn, stale_ws, stale_keys, unowned, unsure, now)
         return Directory(
-            workspaces={w for w in wss if self._workspaces[w][0]},
+            workspaces={w for w in wss if self._workspaces[w][0] is not None},
+            tiers={w: t for w in wss if (t := self._workspaces[w][0]) is not None},
             keys={w: self._keys[w][0] for w in wss if w in self._keys},
             owners={r: self._owners[r] for r in runs if r in self._owners},
             sealed={r for r in runs if r in self._sealed},
@@ -64,12 +66,14 @@ class Registry:
         expiry = now + self.ttl_s
         if stale_ws:
             known = {
-                r["workspace_id"]
+                r["workspace_id"]: r["compliance_tier"]
                 for r in await conn.fetch(
-                    "SELECT workspace_id FROM workspaces WHERE workspace_id = ANY($1)", stale_ws
+                    """SELECT workspace_id, compliance_tier FROM workspaces
+                       WHERE workspace_id = ANY($1)""",
+                    stale_ws,
                 )
             }
-            self._workspaces.update({w: (w in known, expiry) for w in stale_ws})
+            self._workspaces.update({w: (known.get(w), expiry) for w in stale_ws})
         if stale_keys:
             found: dict[str, list[KeyInfo]] = {w: [] for w in stale_keys}
             for r in await conn.fetch(
@@ -163,12 +167,15 @@ class Registry:
         return None if row is None else (row["head_hash"], row["length"])
 
     async def node_exists(self, run_id: str, node_id: str) -> bool:
-        """A node of the run's graph, or a sequence conflict of the run: a reviewer sees
-        one by annotating it (docs/spec/lineage.md, "Sequence conflicts")."""
+        """A node of the run's graph, or a sequence conflict or provenance-incomplete
+        finding of the run: a reviewer sees one by annotating it (docs/spec/lineage.md,
+        "Sequence conflicts", "Incomplete provenance")."""
         found = await self.pool.fetchval(
             """SELECT 1 FROM lineage_read.lineage_nodes WHERE run_id = $1 AND node_id = $2
                UNION ALL SELECT 1 FROM lineage_read.refused_events
-               WHERE run_id = $1 AND 'sequence-conflict:' || event_id::text = $2""",
+               WHERE run_id = $1 AND 'sequence-conflict:' || event_id::text = $2
+               UNION ALL SELECT 1 FROM lineage_read.findings
+               WHERE run_id = $1 AND finding_id = $2 AND kind = 'provenance-incomplete'""",
             run_id,
             node_id,
         )

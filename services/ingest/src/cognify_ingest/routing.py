@@ -6,6 +6,10 @@ model registrations also yield a `hash.job_requested` event, sent both to the ca
 topic (so the lineage DAG shows the hash as pending) and to the hasher pool's topic. Its job
 id and event id are derived from the target, so a redelivered event makes the same job
 again, which downstream consumers drop as a duplicate, rather than a second job.
+
+A dataset registration whose provenance lacks fields the workspace's compliance tier
+requires also yields `dataset.provenance_incomplete` on the canonical topic, right after it
+in the run's partition, with an id derived the same way.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from dataclasses import dataclass
 
 from cognify_events import (
     CheckpointSaved,
+    DatasetProvenanceIncomplete,
+    DatasetProvenanceIncompletePayload,
     DatasetRegistered,
     DeadLetter,
     Event,
@@ -25,6 +31,7 @@ from cognify_events import (
     ModelRegistered,
     Producer,
     encode,
+    missing_provenance,
     partition_key,
 )
 
@@ -79,9 +86,46 @@ def hash_job(event: Event, producer: Producer) -> HashJobRequested | None:
     )
 
 
-def accepted(event: Event, original: bytes, producer: Producer, topics: Topics) -> list[Output]:
+def provenance_gap(
+    event: Event, tier: str, producer: Producer
+) -> DatasetProvenanceIncomplete | None:
+    """The `dataset.provenance_incomplete` fact of a dataset registration that lacks fields
+    the workspace's tier requires, if it does."""
+    if not isinstance(event, DatasetRegistered) or event.run_id is None:
+        return None
+    p = event.payload
+    missing = missing_provenance(p.provenance, tier)
+    if not missing:
+        return None
+    return DatasetProvenanceIncomplete(
+        event_id=uuid.uuid5(
+            _JOB_NAMESPACE, f"{event.workspace_id}/provenance/{event.run_id}/{p.dataset_id}"
+        ),
+        workspace_id=event.workspace_id,
+        project=event.project,
+        run_id=event.run_id,
+        seq=None,
+        time=event.time,
+        producer=producer,
+        payload=DatasetProvenanceIncompletePayload(
+            dataset_id=p.dataset_id,
+            name=p.name,
+            tier=tier,
+            missing=missing,
+            requested_by_event=str(event.event_id),
+        ),
+    )
+
+
+def accepted(
+    event: Event, original: bytes, producer: Producer, topics: Topics, tier: str = "standard"
+) -> list[Output]:
+    """The outputs of an accepted event; `tier`: its workspace's compliance tier."""
     key = partition_key(event)
     out = [Output(topics.events, key, original)]
+    gap = provenance_gap(event, tier, producer)
+    if gap is not None:
+        out.append(Output(topics.events, key, encode(gap)))
     job = hash_job(event, producer)
     if job is not None:
         body = encode(job)

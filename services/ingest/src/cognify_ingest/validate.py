@@ -1,10 +1,11 @@
 """The gate: is this untrusted event one Cognify accepts? (pure: no I/O)
 
 `check` takes the raw bytes and a `Directory`, the slice of ingest's state that the event
-needs (workspaces, their keys, run owners, sealed runs), read beforehand by the adapter. It
-returns a `Verdict`: accepted (with whether the run still has to be claimed for the
-workspace) or rejected with a reason of the form `field: problem`, which goes to the
-dead-letter topic verbatim. The Kafka worker and the HTTP front door share it.
+needs (workspaces and their compliance tiers, their keys, run owners, sealed runs), read
+beforehand by the adapter. It returns a `Verdict`: accepted (with whether the run still
+has to be claimed for the workspace) or rejected with a reason of the form `field:
+problem`, which goes to the dead-letter topic verbatim. The Kafka worker and the HTTP
+front door share it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ class Directory:
     """What `check` may know about the world; the adapter fills it for a batch."""
 
     workspaces: set[str] = field(default_factory=set)
+    tiers: dict[str, str] = field(default_factory=dict)  # workspace_id -> compliance tier
     keys: dict[str, tuple[KeyInfo, ...]] = field(default_factory=dict)
     owners: dict[str, str] = field(default_factory=dict)  # run_id -> workspace_id
     sealed: set[str] = field(default_factory=set)

@@ -19,6 +19,7 @@ from cognify_events import (
     ConfigCaptured,
     DatasetChanged,
     DatasetDiffDocumented,
+    DatasetProvenanceIncomplete,
     DatasetRegistered,
     EvaluationRecorded,
     Event,
@@ -39,7 +40,7 @@ from cognify_events import (
     SystemInfoCaptured,
 )
 
-from . import nodes, sealing, sequence
+from . import nodes, provenance, sealing, sequence
 from .model import (
     ABANDONED,
     RUNNING,
@@ -218,13 +219,16 @@ def _fold_run(run: Run, e: Event) -> Run:
                 return run
             resolution = {"description": p.description, "documented_by": p.documented_by}
             return nodes.put_finding(run, evolve(open_, resolved_at=e.time, resolution=resolution))
+        case DatasetProvenanceIncomplete():
+            return provenance.incomplete(run, e)
         case AnnotationAdded(payload=p):
             if p.annotation_id in run.annotations:
                 return run
             note = Annotation(
                 p.annotation_id, p.node_id, p.author.name, p.author.role, p.text, e.time
             )
-            return evolve(run, annotations={**run.annotations, note.id: note})
+            run = evolve(run, annotations={**run.annotations, note.id: note})
+            return provenance.annotated(run, note)
         case RunApproved(payload=p) | RunRejected(payload=p):
             decision = "approved" if isinstance(e, RunApproved) else "rejected"
             approval = Approval(
