@@ -3,8 +3,9 @@
 Brings up the stack and the services, creates the demo workspace and its keys (once), runs
 the walkthrough's fine-tune (tiny model) through the SDK, waits until lineage has the run,
 has a reviewer approve it, and — when the exporter is built — seals it and exports PDF, JSON
-and XLSX to WORM storage, downloads and verifies them. Prints where everything is. Every step
-says what it does; a step that cannot run says why and the job fails.
+and XLSX to WORM storage, downloads and verifies them. Prints where everything is, and ends
+with the reviewer dashboard's address and a reviewer key to sign in with. Every step says
+what it does; a step that cannot run says why and the job fails.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ STATE = Path(
 WORKSPACE = "ws-demo"
 INGEST = f"http://127.0.0.1:{os.environ.get('COGNIFY_INGEST_HTTP_PORT', '8080')}"
 LINEAGE = f"http://127.0.0.1:{os.environ.get('COGNIFY_LINEAGE_HTTP_PORT', '8081')}"
+DASHBOARD = f"http://127.0.0.1:{os.environ.get('COGNIFY_DASHBOARD_HTTP_PORT', '8083')}"
 
 
 def step(text: str) -> None:
@@ -134,6 +136,22 @@ def wait_for_lineage(run_id: str, key: str, timeout_s: float = 180) -> dict[str,
     raise AssertionError
 
 
+def dashboard(run_id: str, reviewer_key: str) -> None:
+    """Where a reviewer continues in the browser: the dashboard's address and a key to sign
+    in with (the key is the reviewer's credential: keep it as you would a password)."""
+    step("the reviewer's dashboard")
+    try:
+        with urllib.request.urlopen(f"{DASHBOARD}/healthz", timeout=5) as response:
+            up = response.status == 200
+    except OSError:
+        up = False
+    if not up:
+        fail(f"the dashboard does not answer at {DASHBOARD} (deploy/services logs dashboard)")
+    print(f"  open        {DASHBOARD}/runs/{run_id}")
+    print("  sign in as  Dr. Ana Ortiz (compliance officer), reviewer key:")
+    print(f"              {reviewer_key}")
+
+
 def main() -> None:
     step("local stack: Kafka, PostgreSQL, MinIO")
     run(str(ROOT / "deploy/stack"), "up")
@@ -192,6 +210,7 @@ def main() -> None:
     if exporter.returncode != 0:
         step("seal and export: the exporter is not built yet (issue #6); stopping here")
         print(f"\nrun {run_id}: recorded, in lineage, approved. Lineage graph: {graph_path}")
+        dashboard(run_id, k["reviewer"])
         return
     step("seal and export PDF, JSON and XLSX to WORM storage; download and verify")
     exports = STATE / "audit-packages"
@@ -227,6 +246,7 @@ def main() -> None:
         run(cli, "verify", *args, "--progress", "never", capture=True)
         print(f"  {entry['id']:20} {len(entry['manifest'])} files match the package")
     print(f"\nrun {run_id}: sealed and exported. Packages: {exports}")
+    dashboard(run_id, k["reviewer"])
 
 
 if __name__ == "__main__":

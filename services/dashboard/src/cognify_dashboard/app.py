@@ -231,7 +231,7 @@ def create_app(d: Dashboard) -> FastAPI:
 
     app.mount("/assets", d.spa.assets, name="assets")
 
-    @app.get("/{rest:path}")
+    @app.api_route("/{rest:path}", methods=["GET", "HEAD"])
     async def page(rest: str) -> Response:
         return d.spa.root_file(rest) or d.spa.index()
 
