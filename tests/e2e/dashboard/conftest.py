@@ -1,0 +1,51 @@
+"""The dashboard's browser tests: Debian's chromium, headless, driven by Playwright against
+the real stack and services (site.py). Nothing here is skipped: a missing browser, stack or
+service fails the session with what to do."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+
+from .browsing import AXE, CHROMIUM
+from .site import Site, started
+
+
+@pytest.fixture(scope="session")
+def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
+    with started(tmp_path_factory.mktemp("dashboard")) as s:
+        yield s
+
+
+@pytest.fixture(scope="session")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as p:
+        yield p
+
+
+@pytest.fixture(scope="session")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(
+            f"{CHROMIUM} is missing: deploy/bootstrap-tools installs Debian's chromium",
+            pytrace=False,
+        )
+    if not AXE.exists():
+        pytest.fail(f"{AXE} is missing: npm ci in services/dashboard/web", pytrace=False)
+    b = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+    yield b
+    b.close()
+
+
+@pytest.fixture
+def page(browser: Browser, site: Site) -> Iterator[Page]:
+    """A fresh browser context (its own cookies) per test, at a laptop's size."""
+    context = browser.new_context(
+        viewport={"width": 1440, "height": 900}, accept_downloads=True, base_url=site.url
+    )
+    context.set_default_timeout(15_000)
+    p = context.new_page()
+    yield p
+    context.close()
