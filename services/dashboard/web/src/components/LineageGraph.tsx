@@ -1,0 +1,259 @@
+import {
+  Handle,
+  Position,
+  ReactFlow,
+  ReactFlowProvider,
+  useReactFlow,
+  type Edge,
+  type Node,
+  type NodeProps,
+} from "@xyflow/react";
+import { memo, useCallback, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from "react";
+import { buildView, expandSample, type ViewNode } from "../lib/graph";
+import { layout, move, type Direction, type Positioned } from "../lib/layout";
+import type { HashProgress } from "../live";
+import type { Lineage } from "../types";
+import { HashState } from "./Badges";
+
+type LineageNodeData = { view: ViewNode; progress: HashProgress | undefined; selected: boolean };
+type FlowNode = Node<LineageNodeData, "lineage">;
+
+const TYPE_LABEL: Record<string, string> = {
+  dataset: "Dataset",
+  config: "Config",
+  checkpoint: "Checkpoint",
+  eval: "Evaluation",
+  model: "Model",
+};
+
+const LineageNodeBox = memo(function LineageNodeBox({ data }: NodeProps<FlowNode>) {
+  const v = data.view;
+  const p = data.progress;
+  const pct = p && p.bytes_total > 0 ? Math.min(100, Math.round((100 * p.bytes_done) / p.bytes_total)) : null;
+  return (
+    <div className={`lnode t-${v.type} s-${v.state}${v.group ? " group" : ""}${data.selected ? " picked" : ""}`}>
+      <Handle type="target" position={Position.Left} isConnectable={false} />
+      <div className="lnode-head">
+        <span className="lnode-type">{v.group ? `${TYPE_LABEL[v.type] ?? v.type} group` : (TYPE_LABEL[v.type] ?? v.type)}</span>
+        {v.findings > 0 ? <span className="lnode-flag">⚑ {v.findings} finding{v.findings === 1 ? "" : "s"}</span> : null}
+      </div>
+      <div className="lnode-id">{v.label}</div>
+      {v.detail ? <div className="lnode-detail">{v.detail}</div> : null}
+      <div className="lnode-foot">
+        {v.hashShort ? <code className="lnode-hash">{v.hashShort}</code> : null}
+        <HashState state={v.state} text={pct !== null && v.state === "pending" ? `hashing ${pct}%` : v.stateText} />
+      </div>
+      {pct !== null && v.state === "pending" ? (
+        <div className="lnode-progress" aria-hidden="true">
+          <progress max={100} value={pct} />
+        </div>
+      ) : null}
+      {v.group ? <div className="lnode-hint">Enter to expand</div> : null}
+      <Handle type="source" position={Position.Right} isConnectable={false} />
+    </div>
+  );
+});
+
+const nodeTypes = { lineage: LineageNodeBox };
+
+export interface GraphProps {
+  lineage: Lineage;
+  findings: ReadonlyMap<string, number>;
+  selected: string | null;
+  onSelect: (id: string | null) => void;
+  progress: ReadonlyMap<string, HashProgress>;
+}
+
+export function LineageGraph(props: GraphProps) {
+  return (
+    <ReactFlowProvider>
+      <Graph {...props} />
+    </ReactFlowProvider>
+  );
+}
+
+function Graph({ lineage, findings, selected, onSelect, progress }: GraphProps) {
+  const flow = useReactFlow();
+  const id = useId();
+  const [showAll, setShowAll] = useState(false);
+  const [depth, setDepth] = useState<number | null>(null);
+  const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
+  const [laid, setLaid] = useState<Map<string, Positioned> | null>(null);
+  const [layoutError, setLayoutError] = useState<string | null>(null);
+  const wrapper = useRef<HTMLDivElement>(null);
+  const large = lineage.nodes.length > 60;
+
+  const view = useMemo(
+    () => buildView(lineage, { focus: depth !== null ? selected : null, depth, showAll, expanded }, findings),
+    [lineage, depth, selected, showAll, expanded, findings],
+  );
+
+  useEffect(() => {
+    let live = true;
+    layout(view).then(
+      (pos) => {
+        if (!live) return;
+        setLaid(pos);
+        setLayoutError(null);
+      },
+      (err: unknown) => live && setLayoutError(String(err)),
+    );
+    return () => {
+      live = false;
+    };
+  }, [view]);
+
+  const nodes: FlowNode[] = useMemo(() => {
+    if (!laid) return [];
+    return view.nodes.map((v) => {
+      const at = laid.get(v.id);
+      return {
+        id: v.id,
+        type: "lineage",
+        position: { x: at?.x ?? 0, y: at?.y ?? 0 },
+        data: { view: v, progress: progress.get(v.id), selected: v.id === selected },
+        ariaRole: "button",
+        ariaLabel: v.group ? `${v.label}${v.detail ? `, ${v.detail}` : ""}` : v.id,
+        draggable: false,
+        connectable: false,
+        selectable: true,
+        selected: v.id === selected,
+      };
+    });
+  }, [view, laid, progress, selected]);
+
+  const edges: Edge[] = useMemo(
+    () =>
+      view.edges.map((e) => {
+        const target = view.nodes.find((n) => n.id === e.target);
+        return {
+          id: e.id,
+          source: e.source,
+          target: e.target,
+          focusable: false,
+          className: target?.state === "failed" ? "gap" : undefined,
+        };
+      }),
+    [view],
+  );
+
+  // Fit once the layout of a new view is drawn.
+  useEffect(() => {
+    if (!laid) return;
+    const t = window.setTimeout(() => void flow.fitView({ padding: 0.12, duration: 0, maxZoom: 1.1 }), 30);
+    return () => window.clearTimeout(t);
+  }, [laid, flow]);
+
+  const activate = useCallback(
+    (nodeId: string) => {
+      const v = view.nodes.find((n) => n.id === nodeId);
+      if (v?.group) {
+        setExpanded((old) => new Set([...old, ...expandSample(v.members)]));
+        return;
+      }
+      onSelect(nodeId);
+    },
+    [view, onSelect],
+  );
+
+  const focusNode = (nodeId: string) => {
+    const el = wrapper.current?.querySelector<HTMLElement>(`.react-flow__node[data-id="${CSS.escape(nodeId)}"]`);
+    el?.focus();
+  };
+
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    const target = e.target as HTMLElement;
+    const nodeEl = target.closest<HTMLElement>(".react-flow__node");
+    const nodeId = nodeEl?.dataset["id"];
+    if (!nodeId) return;
+    if (e.key === "Enter" || e.key === " ") {
+      e.preventDefault();
+      e.stopPropagation();
+      activate(nodeId);
+      return;
+    }
+    const dirs: Record<string, Direction> = { ArrowLeft: "left", ArrowRight: "right", ArrowUp: "up", ArrowDown: "down" };
+    const dir = dirs[e.key];
+    if (dir && laid) {
+      e.preventDefault();
+      e.stopPropagation();
+      const next = move(laid, nodeId, dir);
+      if (next) focusNode(next);
+    }
+  };
+
+  return (
+    <section className="graph-region" aria-labelledby={`${id}-title`}>
+      <div className="graph-toolbar">
+        <h2 id={`${id}-title`}>Lineage</h2>
+        <div className="toolbar-buttons">
+          <button type="button" className="secondary" onClick={() => void flow.fitView({ padding: 0.12, duration: 200 })}>
+            Fit to screen
+          </button>
+          <button type="button" className="secondary" onClick={() => void flow.zoomIn({ duration: 150 })}>
+            Zoom in
+          </button>
+          <button type="button" className="secondary" onClick={() => void flow.zoomOut({ duration: 150 })}>
+            Zoom out
+          </button>
+        </div>
+        <div className="field inline">
+          <label htmlFor={`${id}-depth`}>Depth around selected node</label>
+          <select
+            id={`${id}-depth`}
+            value={depth === null ? "" : String(depth)}
+            onChange={(e) => setDepth(e.target.value === "" ? null : Number(e.target.value))}
+          >
+            <option value="">whole run</option>
+            {[1, 2, 3, 4].map((d) => (
+              <option key={d} value={d} disabled={selected === null}>
+                {d} step{d === 1 ? "" : "s"}
+              </option>
+            ))}
+          </select>
+        </div>
+        {large ? (
+          <label className="check">
+            <input type="checkbox" checked={showAll} disabled={lineage.nodes.length > 800} onChange={(e) => setShowAll(e.target.checked)} />
+            Draw every node{lineage.nodes.length > 800 ? " (too many to draw)" : ""}
+          </label>
+        ) : null}
+      </div>
+      <p className="muted small graph-summary" aria-live="polite">
+        {view.total.toLocaleString("en-US")} nodes
+        {view.hidden > 0 ? `, ${view.hidden.toLocaleString("en-US")} folded into groups (select a group and press Enter to expand)` : ""}
+        {depth !== null && selected ? `, showing ${depth} step${depth === 1 ? "" : "s"} around ${selected}` : ""}. Tab to a node, arrow keys to move, Enter for details.
+        {expanded.size > 0 ? (
+          <button type="button" className="link" onClick={() => setExpanded(new Set())}>
+            Fold again
+          </button>
+        ) : null}
+      </p>
+      {layoutError ? (
+        <p role="alert" className="error">
+          The graph could not be laid out: {layoutError}
+        </p>
+      ) : null}
+      <div className="graph" ref={wrapper} role="region" aria-label="Lineage graph" onKeyDownCapture={onKeyDown}>
+        <ReactFlow
+          nodes={nodes}
+          edges={edges}
+          nodeTypes={nodeTypes}
+          onNodeClick={(_, n) => activate(n.id)}
+          onPaneClick={() => undefined}
+          nodesDraggable={false}
+          nodesConnectable={false}
+          elementsSelectable
+          nodesFocusable
+          edgesFocusable={false}
+          zoomOnScroll={false}
+          panOnScroll={false}
+          preventScrolling={false}
+          minZoom={0.05}
+          maxZoom={2}
+          proOptions={{ hideAttribution: true }}
+        />
+      </div>
+    </section>
+  );
+}

@@ -1,0 +1,392 @@
+import { useId, useState, type SyntheticEvent } from "react";
+import { ApiError, exporterPath, getJson, ingestPath, request, runPath, send } from "../api";
+import { verifyPackage, type Verdict } from "../lib/dsse";
+import { bytes, time } from "../lib/format";
+import { mayReview } from "../session";
+import {
+  EXPORT_FORMATS,
+  EXPORT_TEMPLATES,
+  type Exported,
+  type ExportFormat,
+  type ExportTemplate,
+  type Finding,
+  type LineageNode,
+  type Me,
+} from "../types";
+
+export interface ReviewProps {
+  me: Me;
+  runId: string;
+  sealed: boolean;
+  nodes: readonly LineageNode[];
+  selected: string | null;
+  findings: readonly Finding[];
+  onChanged: () => void; // something was recorded: reload what shows it
+}
+
+function message(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+export function ReviewPanel({ me, runId, sealed, nodes, selected, findings, onChanged }: ReviewProps) {
+  const id = useId();
+  const reviewer = mayReview(me);
+  const readOnly = sealed || !reviewer;
+  return (
+    <section className="card review" aria-labelledby={`${id}-title`}>
+      <h2 id={`${id}-title`}>Review</h2>
+      {sealed ? <p className="muted">This run is sealed: nothing about it can be changed any more. Its packages can still be exported.</p> : null}
+      {!reviewer && !sealed ? (
+        <p className="note-box" role="note">
+          This is a <strong>{me.role}</strong> key: it can read this run but not annotate, approve, reject or seal it.
+        </p>
+      ) : null}
+      {!sealed ? (
+        <>
+          <AnnotateForm runId={runId} nodes={nodes} selected={selected} disabled={readOnly} onChanged={onChanged} />
+          {findings
+            .filter((f) => f.kind === "dataset-changed" && f.resolved_at === null && f.subject)
+            .map((f) => (
+              <DiffForm key={f.id} runId={runId} finding={f} disabled={readOnly} onChanged={onChanged} />
+            ))}
+          <DecisionForm runId={runId} disabled={readOnly} onChanged={onChanged} />
+          <SealForm runId={runId} disabled={readOnly} onChanged={onChanged} />
+        </>
+      ) : null}
+      <ExportForm me={me} runId={runId} />
+    </section>
+  );
+}
+
+function AnnotateForm({ runId, nodes, selected, disabled, onChanged }: { runId: string; nodes: readonly LineageNode[]; selected: string | null; disabled: boolean; onChanged: () => void }) {
+  const id = useId();
+  const [node, setNode] = useState(selected ?? runId);
+  const [text, setText] = useState("");
+  const [state, setState] = useState<{ busy: boolean; ok: string | null; error: string | null }>({ busy: false, ok: null, error: null });
+  const [following, setFollowing] = useState(selected);
+  if (selected !== following) {
+    // a node picked in the graph becomes the one to annotate
+    setFollowing(selected);
+    if (selected) setNode(selected);
+  }
+  const submit = async (e: SyntheticEvent) => {
+    e.preventDefault();
+    setState({ busy: true, ok: null, error: null });
+    try {
+      await send("POST", ingestPath(`v1/${runPath(runId)}/annotations`), { node_id: node, text });
+      setText("");
+      setState({ busy: false, ok: `Annotation on ${node} recorded.`, error: null });
+      onChanged();
+    } catch (err) {
+      setState({ busy: false, ok: null, error: message(err) });
+    }
+  };
+  return (
+    <form className="stack" onSubmit={(e) => void submit(e)} aria-labelledby={`${id}-t`}>
+      <h3 id={`${id}-t`}>Annotate</h3>
+      <div className="field">
+        <label htmlFor={`${id}-node`}>Node to annotate</label>
+        <select id={`${id}-node`} value={node} disabled={disabled} onChange={(e) => setNode(e.target.value)}>
+          <option value={runId}>the run itself ({runId})</option>
+          {nodes.length <= 2_000
+            ? nodes.map((n) => (
+                <option key={n.id} value={n.id}>
+                  {n.type}: {n.id}
+                </option>
+              ))
+            : selected && selected !== runId ? <option value={selected}>{selected}</option> : null}
+        </select>
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-text`}>Annotation</label>
+        <textarea id={`${id}-text`} rows={3} maxLength={16_384} value={text} disabled={disabled} onChange={(e) => setText(e.target.value)} />
+      </div>
+      <div className="row">
+        <button type="submit" disabled={disabled || state.busy || text.trim() === ""}>
+          Annotate
+        </button>
+        <Outcome {...state} />
+      </div>
+    </form>
+  );
+}
+
+function DiffForm({ runId, finding, disabled, onChanged }: { runId: string; finding: Finding; disabled: boolean; onChanged: () => void }) {
+  const id = useId();
+  const [text, setText] = useState("");
+  const [state, setState] = useState<{ busy: boolean; ok: string | null; error: string | null }>({ busy: false, ok: null, error: null });
+  const dataset = finding.subject ?? "";
+  const submit = async (e: SyntheticEvent) => {
+    e.preventDefault();
+    setState({ busy: true, ok: null, error: null });
+    try {
+      await send("POST", ingestPath(`v1/${runPath(runId)}/datasets/${encodeURIComponent(dataset)}/diff`), { description: text });
+      setState({ busy: false, ok: "Dataset diff documented.", error: null });
+      setText("");
+      onChanged();
+    } catch (err) {
+      setState({ busy: false, ok: null, error: message(err) });
+    }
+  };
+  return (
+    <form className="stack attention" onSubmit={(e) => void submit(e)}>
+      <h3>Dataset changed: {dataset}</h3>
+      <p className="small">
+        Its root differs from the last registration ({typeof finding.detail["previous_run_id"] === "string" ? finding.detail["previous_run_id"] : "an earlier run"}). Document what changed before
+        the run can be sealed.
+      </p>
+      <div className="field">
+        <label htmlFor={`${id}-d`}>Dataset diff for {dataset}</label>
+        <textarea id={`${id}-d`} rows={3} value={text} disabled={disabled} onChange={(e) => setText(e.target.value)} />
+      </div>
+      <div className="row">
+        <button type="submit" disabled={disabled || state.busy || text.trim() === ""}>
+          Document diff
+        </button>
+        <Outcome {...state} />
+      </div>
+    </form>
+  );
+}
+
+function DecisionForm({ runId, disabled, onChanged }: { runId: string; disabled: boolean; onChanged: () => void }) {
+  const id = useId();
+  const [comment, setComment] = useState("");
+  const [state, setState] = useState<{ busy: boolean; ok: string | null; error: string | null }>({ busy: false, ok: null, error: null });
+  const decide = async (decision: "approve" | "reject") => {
+    setState({ busy: true, ok: null, error: null });
+    try {
+      await send("POST", ingestPath(`v1/${runPath(runId)}/${decision}`), comment.trim() ? { comment } : {});
+      setState({ busy: false, ok: decision === "approve" ? "Approval recorded." : "Rejection recorded.", error: null });
+      setComment("");
+      onChanged();
+    } catch (err) {
+      setState({ busy: false, ok: null, error: message(err) });
+    }
+  };
+  return (
+    <div className="stack" role="group" aria-labelledby={`${id}-t`}>
+      <h3 id={`${id}-t`}>Decision</h3>
+      <div className="field">
+        <label htmlFor={`${id}-c`}>Comment</label>
+        <textarea id={`${id}-c`} rows={2} maxLength={16_384} value={comment} disabled={disabled} onChange={(e) => setComment(e.target.value)} />
+      </div>
+      <div className="row">
+        <button type="button" className="approve" disabled={disabled || state.busy} onClick={() => void decide("approve")}>
+          <span aria-hidden="true">✓ </span>Approve
+        </button>
+        <button type="button" className="reject" disabled={disabled || state.busy} onClick={() => void decide("reject")}>
+          <span aria-hidden="true">✕ </span>Reject
+        </button>
+        <Outcome {...state} />
+      </div>
+    </div>
+  );
+}
+
+function SealForm({ runId, disabled, onChanged }: { runId: string; disabled: boolean; onChanged: () => void }) {
+  const [busy, setBusy] = useState(false);
+  const [reasons, setReasons] = useState<string[] | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const seal = async (attempt = 0): Promise<void> => {
+    setBusy(true);
+    setError(null);
+    setReasons(null);
+    try {
+      await send("POST", exporterPath(`${runPath(runId)}/seal`), {});
+      setBusy(false);
+      onChanged();
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 409) {
+        setReasons(err.reasons.length > 0 ? err.reasons : [err.message]);
+      } else if (err instanceof ApiError && err.status === 503 && attempt < 3) {
+        setError("The seal is not folded yet; trying again in 5 seconds…");
+        await new Promise((r) => setTimeout(r, 5_000));
+        return seal(attempt + 1);
+      } else {
+        setError(message(err));
+      }
+      setBusy(false);
+    }
+  };
+  return (
+    <div className="stack">
+      <h3>Seal</h3>
+      <p className="small muted">Sealing makes the run read-only for good and signs its audit package.</p>
+      <div className="row">
+        <button type="button" className="seal" disabled={disabled || busy} onClick={() => void seal()}>
+          <span aria-hidden="true">🔒 </span>Seal run
+        </button>
+        {busy ? <span role="status">Sealing…</span> : null}
+      </div>
+      {error ? (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      ) : null}
+      {reasons ? (
+        <div role="alert" aria-label="Cannot seal yet" className="refusal">
+          <h4>Cannot seal yet</h4>
+          <ul>
+            {reasons.map((r) => (
+              <li key={r}>{r}</li>
+            ))}
+          </ul>
+        </div>
+      ) : null}
+    </div>
+  );
+}
+
+interface ExportResult {
+  exported: Exported;
+  verdict: Verdict | null;
+  verifyError: string | null;
+  url: string;
+}
+
+function ExportForm({ me, runId }: { me: Me; runId: string }) {
+  const id = useId();
+  const [format, setFormat] = useState<ExportFormat>("pdf");
+  const [template, setTemplate] = useState<ExportTemplate>("default");
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const [reasons, setReasons] = useState<string[]>([]);
+  const [result, setResult] = useState<ExportResult | null>(null);
+
+  const run = async (e: SyntheticEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    setReasons([]);
+    setResult(null);
+    try {
+      const exported = await send<Exported>("POST", exporterPath(`${runPath(runId)}/exports`), { format, template });
+      if (!exported) throw new Error("the exporter answered nothing");
+      const url = exporterPath(`${runPath(runId)}/exports/${exported.template}/${exported.format}`);
+      setResult({ exported, verdict: null, verifyError: null, url });
+      try {
+        const [data, envelope, key] = await Promise.all([
+          request("GET", url).then((r) => r.arrayBuffer()),
+          getJson<unknown>(`${url}/envelope`),
+          getJson<{ public_key_b64: string; keys?: { public_key_b64?: string }[] }>(
+            exporterPath(`workspaces/${encodeURIComponent(me.workspace_id)}/seal-key`),
+          ),
+        ]);
+        const keys = [key.public_key_b64, ...(key.keys ?? []).map((k) => k.public_key_b64 ?? "")].filter(Boolean);
+        const verdict = await verifyPackage(data, envelope, keys);
+        setResult({ exported, verdict, verifyError: null, url });
+      } catch (err) {
+        setResult({ exported, verdict: null, verifyError: message(err), url });
+      }
+    } catch (err) {
+      setError(message(err));
+      if (err instanceof ApiError) setReasons(err.reasons);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const v = result?.verdict;
+  return (
+    <form className="stack" onSubmit={(e) => void run(e)} aria-labelledby={`${id}-t`}>
+      <h3 id={`${id}-t`}>Export</h3>
+      <div className="row">
+        <div className="field">
+          <label htmlFor={`${id}-f`}>Format</label>
+          <select id={`${id}-f`} value={format} onChange={(e) => setFormat(e.target.value as ExportFormat)}>
+            {EXPORT_FORMATS.map((f) => (
+              <option key={f} value={f}>
+                {f.toUpperCase()}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor={`${id}-tpl`}>Template</label>
+          <select id={`${id}-tpl`} value={template} onChange={(e) => setTemplate(e.target.value as ExportTemplate)}>
+            {EXPORT_TEMPLATES.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </div>
+        <button type="submit" disabled={busy}>
+          Export
+        </button>
+        {busy ? <span role="status">Exporting and checking…</span> : null}
+      </div>
+      {error ? (
+        <div role="alert" className="error">
+          <p>Export failed: {error}</p>
+          {reasons.length > 0 ? (
+            <ul>
+              {reasons.map((r) => (
+                <li key={r}>{r}</li>
+              ))}
+            </ul>
+          ) : null}
+        </div>
+      ) : null}
+      {result ? (
+        <div className="export-result" role="status">
+          <dl className="facts">
+            <dt>Package</dt>
+            <dd>
+              <a href={result.url} download>
+                Download {result.exported.format.toUpperCase()} ({bytes(result.exported.size)})
+              </a>
+            </dd>
+            <dt>Package SHA-256</dt>
+            <dd>
+              <code className="full-hash">{v?.packageHash ?? result.exported.package_hash}</code>
+              {v && v.packageHash !== result.exported.package_hash ? (
+                <strong className="error"> differs from the exporter's {result.exported.package_hash}</strong>
+              ) : null}
+            </dd>
+            <dt>Signature</dt>
+            <dd>
+              {v ? (
+                v.verified && v.packageHash === result.exported.package_hash ? (
+                  <span className="ok">
+                    <span aria-hidden="true">✓ </span>Signature verified <span className="muted small">({v.why})</span>
+                  </span>
+                ) : (
+                  <span className="error">
+                    <span aria-hidden="true">✕ </span>Signature NOT verified <span className="small">({v.why})</span>
+                  </span>
+                )
+              ) : result.verifyError ? (
+                <span className="error">
+                  <span aria-hidden="true">✕ </span>Signature NOT verified <span className="small">({result.verifyError})</span>
+                </span>
+              ) : (
+                "checking…"
+              )}
+            </dd>
+            <dt>Kept until</dt>
+            <dd>{time(result.exported.retain_until)} (WORM)</dd>
+          </dl>
+        </div>
+      ) : null}
+    </form>
+  );
+}
+
+function Outcome({ ok, error }: { ok: string | null; error: string | null }) {
+  if (error)
+    return (
+      <span role="alert" className="error">
+        {error}
+      </span>
+    );
+  if (ok)
+    return (
+      <span role="status" className="ok">
+        <span aria-hidden="true">✓ </span>
+        {ok}
+      </span>
+    );
+  return null;
+}

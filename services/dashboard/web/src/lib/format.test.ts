@@ -1,0 +1,26 @@
+import { describe, expect, it } from "vitest";
+import { bytes, metric, shortHash, time } from "./format";
+import { match } from "../router";
+
+describe("format", () => {
+  it("shortens hashes keeping the algorithm", () => {
+    expect(shortHash(`sha256:${"ab".repeat(32)}`)).toBe("sha256:abababababab…");
+    expect(shortHash(null)).toBe("");
+  });
+  it("prints sizes, times and metrics", () => {
+    expect(bytes(512)).toBe("512 B");
+    expect(bytes(1536)).toBe("1.50 KiB");
+    expect(time("2025-09-12T16:45:00+00:00")).toBe("2025-09-12 16:45:00 UTC");
+    expect(metric(0.123456)).toBe("0.1235");
+    expect(metric(0.00002)).toBe("2.000e-5");
+    expect(metric(1500)).toBe("1,500");
+  });
+});
+
+describe("routes", () => {
+  it("matches a run id, decoded", () => {
+    expect(match("/runs/:runId", "/runs/run%3Aa")).toEqual({ runId: "run:a" });
+    expect(match("/runs/:runId", "/runs")).toBeNull();
+    expect(match("/runs/:runId", "/runs/%E0%A4%A")).toBeNull();
+  });
+});

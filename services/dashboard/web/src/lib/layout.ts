@@ -1,0 +1,86 @@
+// The layered left-to-right layout: ELK's input built from the view (pure), ELK run on it,
+// and keyboard moves between the laid-out nodes (pure).
+
+import type { ElkNode } from "elkjs/lib/elk-api";
+import type { NodeType } from "../types";
+import type { GraphView } from "./graph";
+import { TYPE_ORDER } from "./graph";
+
+export const NODE_WIDTH = 232;
+export const NODE_HEIGHT = 92;
+
+export interface Positioned {
+  id: string;
+  type: NodeType;
+  x: number;
+  y: number;
+}
+
+/** ELK's input: layered, left to right, one partition per node type so the columns read
+ * dataset -> config -> checkpoints -> evaluations -> model. */
+export function elkInput(view: GraphView): ElkNode {
+  return {
+    id: "root",
+    layoutOptions: {
+      "elk.algorithm": "layered",
+      "elk.direction": "RIGHT",
+      "elk.partitioning.activate": "true",
+      "elk.layered.spacing.nodeNodeBetweenLayers": "80",
+      "elk.spacing.nodeNode": "28",
+      "elk.layered.nodePlacement.strategy": "BRANDES_KOEPF",
+      "elk.layered.crossingMinimization.strategy": "LAYER_SWEEP",
+      "elk.edgeRouting": "POLYLINE",
+    },
+    children: view.nodes.map((n) => ({
+      id: n.id,
+      width: NODE_WIDTH,
+      height: NODE_HEIGHT,
+      layoutOptions: { "elk.partitioning.partition": String(TYPE_ORDER.indexOf(n.type)) },
+    })),
+    edges: view.edges.map((e) => ({ id: e.id, sources: [e.source], targets: [e.target] })),
+  };
+}
+
+export function positions(view: GraphView, laid: ElkNode): Map<string, Positioned> {
+  const types = new Map(view.nodes.map((n) => [n.id, n.type]));
+  const out = new Map<string, Positioned>();
+  for (const c of laid.children ?? []) {
+    const type = types.get(c.id);
+    if (type !== undefined) out.set(c.id, { id: c.id, type, x: c.x ?? 0, y: c.y ?? 0 });
+  }
+  return out;
+}
+
+let elk: Promise<{ layout(g: ElkNode): Promise<ElkNode> }> | null = null;
+
+export async function layout(view: GraphView): Promise<Map<string, Positioned>> {
+  elk ??= import("elkjs/lib/elk.bundled.js").then((m) => new m.default());
+  const engine = await elk;
+  return positions(view, await engine.layout(elkInput(view)));
+}
+
+export type Direction = "left" | "right" | "up" | "down";
+
+/** The node an arrow key moves to: up/down within the column, left/right to the nearest
+ * node (vertically) in the next column that has any. */
+export function move(all: ReadonlyMap<string, Positioned>, from: string, dir: Direction): string | null {
+  const here = all.get(from);
+  if (!here) return null;
+  const nodes = [...all.values()];
+  const column = (p: Positioned) => Math.round(p.x);
+  if (dir === "up" || dir === "down") {
+    const same = nodes.filter((p) => column(p) === column(here)).sort((a, b) => a.y - b.y);
+    const i = same.findIndex((p) => p.id === from);
+    return same[dir === "up" ? i - 1 : i + 1]?.id ?? null;
+  }
+  const columns = [...new Set(nodes.map(column))].sort((a, b) => a - b);
+  const ci = columns.indexOf(column(here));
+  const target = columns[dir === "left" ? ci - 1 : ci + 1];
+  if (target === undefined) return null;
+  let best: Positioned | null = null;
+  for (const p of nodes) {
+    if (column(p) !== target) continue;
+    if (best === null || Math.abs(p.y - here.y) < Math.abs(best.y - here.y)) best = p;
+  }
+  return best?.id ?? null;
+}
