@@ -233,6 +233,9 @@ async def stack(
                         group_id=f"{group}-lineage",
                         http_port=s.lineage_port,
                         migrate=False,
+                        # a test's anchors under its own prefix, locked a day, not ten years
+                        anchor_prefix=f"test-anchors/{prefix}",
+                        anchor_retain_days=1,
                     ),
                     stop,
                 )

@@ -10,6 +10,7 @@ where).
 
 from __future__ import annotations
 
+import base64
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -28,14 +29,22 @@ from cognify_access.responses import Health, refusals
 from cognify_access.service import ApiKey, service_app
 from cognify_events import Producer
 from cognify_events.base import IDENT_PATTERN
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from . import graph, metrics, queries, views
+from . import anchors, graph, metrics, queries, views
+from .anchoring import Segments
 from .auth import Principal
 from .kafka import Publisher
 from .model import Run
-from .postgres import Pool
+from .postgres import Pool, chain_rows
+from .settings import DEV_ANCHOR_SEED
+
+DEV_ANCHOR_KEY_ID = anchors.key_id(
+    Ed25519PrivateKey.from_private_bytes(DEV_ANCHOR_SEED).public_key()
+)
 
 READ = refusals(401, 403, 404)  # a read of one run: no key, a role that may not read, no run
 
@@ -45,6 +54,10 @@ class Reader:
     pool: Pool
     publisher: Publisher
     producer: Producer
+    # The anchors (anchoring.py) and lineage's anchor key; None: chains are not compared
+    # with anchors.
+    segments: Segments | None = None
+    anchor_key: Ed25519PublicKey | None = None
 
     async def record(self, p: Principal, request: Request, action: str, obj: str, ok: bool) -> None:
         await self.publisher.emit(request_recorded(p, request, action, obj, ok, self.producer))
@@ -213,7 +226,37 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
         offset: Offset = 0,
     ) -> Any:
         await reader.run(p, request, "events.read", run_id)
-        return await queries.events(reader.pool, run_id, limit, offset)
+        return await queries.events(reader.pool, run_id, limit, offset, reader.segments)
+
+    @app.get("/v1/runs/{run_id}/chain", responses={200: {"model": views.ChainStatus}, **READ})
+    async def chain_status(run_id: RunId, request: Request, p: Caller) -> Any:
+        """The run's hash chain, recomputed from the stored events and compared with the
+        heads lineage anchored in Object Lock storage (docs/spec/anchors.md)."""
+        await reader.run(p, request, "chain.read", run_id)
+        links, head = await chain_rows(reader.pool, run_id)
+        status = await queries.chain_status(reader.pool, reader.segments, run_id, links, head)
+        return {"run_id": run_id, "chain": status}
+
+    @app.get("/v1/anchor-key", responses={200: {"model": views.AnchorKey}, **refusals(401, 404)})
+    async def anchor_key(p: Caller) -> Any:
+        """Lineage's anchor public key (and earlier ones it still trusts): what verifies
+        the anchors. Any key may read it; an auditor should compare its fingerprint with one
+        obtained from the operator (docs/spec/trust.md)."""
+        if reader.anchor_key is None or reader.segments is None:
+            raise HTTPException(404, "this lineage anchors nothing")
+        current = anchors.key_id(reader.anchor_key)
+        return {
+            "key_id": current,
+            "algorithm": "ed25519",
+            "public_key_pem": reader.anchor_key.public_bytes(
+                Encoding.PEM, PublicFormat.SubjectPublicKeyInfo
+            ).decode(),
+            "public_key_b64": base64.b64encode(
+                reader.anchor_key.public_bytes(Encoding.Raw, PublicFormat.Raw)
+            ).decode(),
+            "trusted": sorted(reader.segments.trusted),
+            "development": current == DEV_ANCHOR_KEY_ID,
+        }
 
     @app.get("/v1/runs/{run_id}/annotations", responses={200: {"model": views.Annotations}, **READ})
     async def annotations(run_id: RunId, request: Request, p: Caller) -> Any:

@@ -14,9 +14,12 @@ import uvicorn
 from cognify_events import Producer, ProducerKind
 from cognify_events.topics import Topic
 from cognify_kafka import ensure_topics, producer
+from cognify_objectstore import ObjectStore
 from cognify_postgres import apply_migrations
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from . import __version__, metrics, postgres
+from . import __version__, anchors, metrics, postgres
+from .anchoring import Anchorer, AnchorStore, Segments, check, trusted_keys
 from .api import Reader, create_app
 from .kafka import EventsWorker, Publisher
 from .settings import LineageSettings
@@ -45,6 +48,21 @@ async def sweeper(pool: postgres.Pool, settings: LineageSettings, stop: asyncio.
             await asyncio.wait_for(stop.wait(), settings.sweep_s)
 
 
+def anchor_signer(settings: LineageSettings) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(settings.anchor_seed)
+
+
+def anchor_segments(
+    settings: LineageSettings, trusted: dict[str, Ed25519PublicKey] | None = None
+) -> Segments:
+    """The anchors in the object store, checked against lineage's anchor keys (or `trusted`)."""
+    store = AnchorStore(
+        ObjectStore(settings.store), settings.anchor_prefix, settings.anchor_retain_days
+    )
+    keys = trusted or trusted_keys(anchor_signer(settings), settings.anchor_previous)
+    return Segments(store, keys)
+
+
 async def serve(settings: LineageSettings, stop: asyncio.Event | None = None) -> None:
     stop = stop or asyncio.Event()
     await ensure_topics(
@@ -58,6 +76,9 @@ async def serve(settings: LineageSettings, stop: asyncio.Event | None = None) ->
     await prod.start()
     try:
         publisher = Publisher(prod, settings.events_topic, settings.dlq_topic)
+        segments = anchor_segments(settings)
+        anchorer = Anchorer(pool, segments, anchor_signer(settings), settings.anchor_interval_s)
+        log.info("anchor key %s", anchors.key_id(anchor_signer(settings).public_key()))
         worker = EventsWorker(
             settings.kafka,
             settings.events_topic,
@@ -66,10 +87,11 @@ async def serve(settings: LineageSettings, stop: asyncio.Event | None = None) ->
             publisher,
             settings.max_batch,
             settings.group_instance_id,
+            sealed=anchorer.poke,
         )
         me = Producer(kind=ProducerKind.LINEAGE, id=settings.instance, version=__version__)
         config = uvicorn.Config(
-            create_app(Reader(pool, publisher, me)),
+            create_app(Reader(pool, publisher, me, segments, anchor_signer(settings).public_key())),
             host=settings.http_host,
             port=settings.http_port,
             log_level="warning",
@@ -78,7 +100,9 @@ async def serve(settings: LineageSettings, stop: asyncio.Event | None = None) ->
         )
         server = uvicorn.Server(config)
         log.info("lineage up: group %s, http port %s", settings.group_id, settings.http_port)
-        await _until_stopped(stop, [worker.run(stop), sweeper(pool, settings, stop)], server)
+        await _until_stopped(
+            stop, [worker.run(stop), sweeper(pool, settings, stop), anchorer.run(stop)], server
+        )
     finally:
         await prod.stop()
         await pool.close()
@@ -111,22 +135,31 @@ async def rebuild(settings: LineageSettings) -> int:
         await pool.close()
 
 
-async def verify(settings: LineageSettings, chain_ids: list[str]) -> list[str]:
-    """Verify chains (all of them when none is named); one line per broken chain."""
+async def verify(
+    settings: LineageSettings,
+    chain_ids: list[str],
+    trusted: dict[str, Ed25519PublicKey] | None = None,
+) -> list[str]:
+    """Verify chains (all of them when none is named: every chain in the store and every
+    chain with an anchor): the hash chain from the stored bytes, then the store against the
+    anchored heads. One line per broken chain."""
     from . import chain
 
     pool = await postgres.create_pool(settings.postgres.dsn)
+    segments = anchor_segments(settings, trusted)
     try:
         if not chain_ids:
-            chain_ids = [
-                r["chain_id"] for r in await pool.fetch("SELECT chain_id FROM chain_heads")
-            ]
+            stored = {r["chain_id"] for r in await pool.fetch("SELECT chain_id FROM chain_heads")}
+            chain_ids = sorted(stored | await segments.store.chains())
         broken = []
         for cid in chain_ids:
             links, head = await postgres.chain_rows(pool, cid)
             result = chain.verify(cid, links, head)
             if not result.valid:
                 broken.append(result.describe())
+            verdict = await check(pool, segments, cid, [link.body for link in links])
+            if not verdict.check.valid:
+                broken.append(verdict.describe())
         return broken
     finally:
         await pool.close()

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.errors import IllegalStateError
@@ -97,10 +97,12 @@ class EventsWorker(Handler[Item]):
         publisher: Publisher,
         max_batch: int,
         group_instance_id: str | None = None,
+        sealed: Callable[[], None] | None = None,
     ) -> None:
         self.topic = topic
         self.group_id = group_id
         self.pool = pool
+        self.sealed = sealed  # told after a batch with a seal commits (the anchorer's poke)
         self.publisher = publisher
         self.loop = ConsumeLoop(
             consumer(kafka, group_id=group_id, group_instance_id=group_instance_id),
@@ -156,6 +158,10 @@ class EventsWorker(Handler[Item]):
         with metrics.BATCH_SECONDS.time():
             applied = await self._apply(batch)
         self._count(batch, applied, len(letters))
+        if self.sealed is not None and any(
+            d is not None and d.event.type == sealing.SEALED_BY for _, d, _ in items
+        ):
+            self.sealed()
         if applied.refused:
             await self._dead_letter_refused(applied.refused)
 

@@ -55,3 +55,26 @@ HTTP_SECONDS = Histogram(
     ["route"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+ANCHOR_LAST = Gauge(
+    "cognify_lineage_anchor_last_success_timestamp_seconds",
+    "When the last anchor round ended with every grown chain anchored (Unix time).",
+)
+ANCHOR_INTERVAL = Gauge(
+    "cognify_lineage_anchor_interval_seconds", "How often chain heads are anchored (seconds)."
+)
+ANCHORS = Counter(
+    "cognify_lineage_anchors_total", "Anchor segments written to Object Lock storage."
+)
+ANCHOR_FAILURES = Counter(
+    "cognify_lineage_anchor_failures_total",
+    "Anchor rounds that failed (the object store or the database out of reach).",
+)
+ANCHOR_CONFLICTS = Counter(
+    "cognify_lineage_anchor_conflicts_total",
+    "Chains whose store no longer continues what was anchored (history rewritten).",
+)
+ANCHOR_SECONDS = Histogram(
+    "cognify_lineage_anchor_round_seconds",
+    "Time to anchor every chain that grew (one round).",
+    buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60),
+)

@@ -5,7 +5,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from . import chain, projection, sealing, sequence
+from cognify_objectstore import ObjectStoreError
+
+from . import anchoring, chain, projection, sealing, sequence
+from .anchoring import Segments
 from .auth import Principal, key_id_of, matches
 from .graph import finding_json
 from .model import Annotation, Finding, Run, iso
@@ -267,10 +270,54 @@ async def _conflict_notes(db: Pool | projection.Conn, run_id: str) -> list[Annot
     ]
 
 
-async def events(pool: Pool, run_id: str, limit: int, offset: int) -> dict[str, Any]:
-    """A page of the run's stored events, and the verification of its whole chain."""
-    links, head = await chain_rows(pool, run_id)
+async def chain_status(
+    pool: Pool,
+    segments: Segments | None,
+    run_id: str,
+    links: list[chain.StoredLink],
+    head: str | None,
+) -> dict[str, Any]:
+    """The chain verified from the stored bytes, and compared with its anchors (anchoring.py):
+    `valid` only when both hold; the anchors unread (the object store out of reach) leave
+    `anchors.checked` false, and `valid` says what the store alone shows."""
     verdict = chain.verify(run_id, links, head)
+    status: dict[str, Any] = {
+        "valid": verdict.valid,
+        "length": verdict.length,
+        "head": verdict.head,
+        "broken_event_id": verdict.broken_event_id,
+        "broken_index": verdict.broken_index,
+        "reason": verdict.reason,
+        "message": verdict.describe(),
+    }
+    if segments is None:
+        return status
+    try:
+        anchored = await anchoring.check(pool, segments, run_id, [link.body for link in links])
+    except ObjectStoreError as exc:
+        status["anchors"] = anchoring.unchecked(str(exc))
+        return status
+    status["anchors"] = anchored.json()
+    if not anchored.check.valid:
+        d = anchored.check.difference
+        event = anchored.event or {}
+        status.update(
+            valid=False,
+            broken_event_id=event.get("event_id") if d else None,
+            broken_index=d.index if d else None,
+            reason=anchored.describe(),
+            message=anchored.describe(),
+        )
+    return status
+
+
+async def events(
+    pool: Pool, run_id: str, limit: int, offset: int, segments: Segments | None = None
+) -> dict[str, Any]:
+    """A page of the run's stored events, and the verification of its whole chain (with
+    its anchors, given `segments`)."""
+    links, head = await chain_rows(pool, run_id)
+    status = await chain_status(pool, segments, run_id, links, head)
     page = []
     for link in links[offset : offset + limit]:
         page.append(
@@ -284,15 +331,7 @@ async def events(pool: Pool, run_id: str, limit: int, offset: int) -> dict[str, 
         )
     return {
         "run_id": run_id,
-        "chain": {
-            "valid": verdict.valid,
-            "length": verdict.length,
-            "head": verdict.head,
-            "broken_event_id": verdict.broken_event_id,
-            "broken_index": verdict.broken_index,
-            "reason": verdict.reason,
-            "message": verdict.describe(),
-        },
+        "chain": status,
         "total": len(links),
         "events": page,
     }

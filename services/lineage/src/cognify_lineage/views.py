@@ -131,6 +131,49 @@ class Chain(View):
     message: str
 
 
+class AnchorDifference(View):
+    index: int
+    exact: bool
+    last_agreeing_index: int
+    anchored_at: str
+    reason: str
+    event_id: str | None
+    seq: int | None
+    type: str | None
+
+
+class Anchors(View):
+    """The chain compared with the heads lineage anchored in Object Lock storage."""
+
+    checked: bool = Field(description="false: the anchors could not be read")
+    valid: bool | None
+    segments: int
+    anchored_length: int
+    anchored_head: str | None
+    last_anchored_at: str | None
+    first_difference: AnchorDifference | None
+    problems: list[str]
+    message: str
+
+
+class ChainWithAnchors(Chain):
+    anchors: Anchors | None = None
+
+
+class ChainStatus(View):
+    run_id: str
+    chain: ChainWithAnchors
+
+
+class AnchorKey(View):
+    key_id: str
+    algorithm: str
+    public_key_pem: str
+    public_key_b64: str
+    trusted: list[str]
+    development: bool = Field(description="true: the development key, which proves nothing")
+
+
 class StoredEvent(View):
     index: int
     event_id: str
@@ -141,7 +184,7 @@ class StoredEvent(View):
 
 class EventPage(View):
     run_id: str
-    chain: Chain
+    chain: ChainWithAnchors
     total: int
     events: list[StoredEvent]
 
