@@ -190,6 +190,35 @@ def test_probes_hit_healthz_on_the_port_each_service_serves(rendered: str) -> No
         assert services[name]["spec"]["ports"][0]["port"] == port
 
 
+def test_the_hasher_gets_grants_it_accepts_and_no_retired_setting() -> None:
+    """The chart speaks the hasher's grant syntax (docs/hasher.md): the mounted claim for
+    every workspace by default, explicit per-workspace grants when set, no bucket unless
+    granted, and never COGNIFY_HASHER_ALLOWED_ROOTS (a hasher that sees it refuses to start)."""
+    from cognify_hasher.tenancy import parse_roots, parse_s3
+
+    def hasher_env(*settings: str) -> dict[str, str]:
+        objects = _objects(_render(PRODUCTION, settings=settings))
+        data: dict[str, str] = _by_kind(objects, "ConfigMap")["cognify-hasher"]["data"]
+        assert "COGNIFY_HASHER_ALLOWED_ROOTS" not in data
+        parse_roots(data["COGNIFY_HASHER_ROOTS"])
+        parse_s3(data["COGNIFY_HASHER_S3"])
+        return data
+
+    default = hasher_env()
+    assert (default["COGNIFY_HASHER_ROOTS"], default["COGNIFY_HASHER_S3"]) == ("*=/data", "")
+    granted = hasher_env(
+        "hasher.grants.roots=ws-a=/data/a;ws-b=/data/b",
+        "hasher.grants.s3=ws-a=s3://datasets/a/",
+    )
+    assert (
+        parse_roots(granted["COGNIFY_HASHER_ROOTS"]).keys()
+        == parse_roots("ws-a=/data/a;ws-b=/data/b").keys()
+    )
+    assert granted["COGNIFY_HASHER_S3"] == "ws-a=s3://datasets/a/"
+    unmounted = _by_kind(_objects(_render()), "ConfigMap")["cognify-hasher"]["data"]
+    assert unmounted["COGNIFY_HASHER_ROOTS"] == ""
+
+
 def test_the_dashboard_is_a_component_off_by_default(
     default: list[dict[str, Any]], production: list[dict[str, Any]]
 ) -> None:
