@@ -13,6 +13,7 @@ import cognify_events as ev
 from .config import ConfigurationError, Settings
 from .dataset_ref import DatasetRef, describe, split_items
 from .run import QuietRun, Run, is_world_process_zero
+from .tier import TierLookup
 from .transport import Transport
 
 log = logging.getLogger("cognify")
@@ -53,6 +54,7 @@ def init(
     if _current is not None:
         _current.close()
     run = Run(settings, transport=transport)
+    run.tier = TierLookup(settings.ingest_url, settings.api_key, settings.compliance_tier)
     tags = {str(k): str(v) for k, v in (run_tags or {}).items()}
     run.emit(
         ev.RunStarted,
@@ -112,14 +114,29 @@ def dataset(
 ) -> DatasetRef:
     """Register a dataset version: count, schema, provenance; its Merkle root follows."""
     run = _require_run("cognify.dataset")
-    tier = run.settings.compliance_tier if run else "standard"
+    tier, required, ours = "standard", None, False
+    if run is not None:  # the workspace's tier when ingest said it, else the configured one
+        tier, fields = run.tier.check(provenance or {}, name)
+        required, ours = fields, run.tier.learned is not None
     role = role or ("eval" if re.search(r"eval|valid|test", name, re.I) else "train")
     splits = split_items(dataset, source_path)
     if splits is not None:
         refs = {}
         for split, part, path in splits:
             refs[split] = _register(
-                run, describe(part, name, version, path, provenance, tier, role, split)
+                run,
+                describe(
+                    part,
+                    name,
+                    version,
+                    path,
+                    provenance,
+                    tier,
+                    role,
+                    split,
+                    required=required,
+                    workspace_tier=ours,
+                ),
             )
         total = sum(r.record_count or 0 for r in refs.values())
         first = next(iter(refs.values()))
@@ -131,7 +148,20 @@ def dataset(
             splits=refs,
             warnings=first.warnings,
         )
-    return _register(run, describe(dataset, name, version, source_path, provenance, tier, role))
+    return _register(
+        run,
+        describe(
+            dataset,
+            name,
+            version,
+            source_path,
+            provenance,
+            tier,
+            role,
+            required=required,
+            workspace_tier=ours,
+        ),
+    )
 
 
 def _register(run: Run | None, registration: Any) -> DatasetRef:

@@ -44,6 +44,12 @@ def raw_topic() -> str:
     return (_env("COGNIFY_TOPIC_PREFIX") or "") + RAW.name
 
 
+def ingest_url() -> str | None:
+    """COGNIFY_INGEST_URL (default the local stack's, http://127.0.0.1:8080); `off`: none."""
+    url = _env("COGNIFY_INGEST_URL") or "http://127.0.0.1:8080"
+    return None if url.strip().lower() == "off" else url
+
+
 @dataclass(frozen=True)
 class Settings:
     workspace_id: str
@@ -58,6 +64,8 @@ class Settings:
     delivery_timeout_s: float = 300.0
     exporter_url: str | None = None
     raw_topic: str = RAW.name
+    # ingest's HTTP API, asked for the workspace's compliance tier (tier.py); None: not asked
+    ingest_url: str | None = None
 
     @staticmethod
     def bootstrap_from_env() -> str:
@@ -103,4 +111,5 @@ class Settings:
             delivery_timeout_s=_float_env("COGNIFY_DELIVERY_TIMEOUT_S", 300.0),
             exporter_url=_env("COGNIFY_EXPORTER_URL"),
             raw_topic=raw_topic(),
+            ingest_url=ingest_url(),
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -88,7 +88,13 @@ def describe(
     tier: str,
     role: str = "other",
     split: str | None = None,
+    *,
+    required: Sequence[str] | None = None,
+    workspace_tier: bool = False,
 ) -> Registration:
+    """The registration of a dataset, its provenance checked against `tier` (`required`:
+    the fields it requires, when ingest said which; `workspace_tier`: the tier is the
+    workspace's)."""
     provenance = dict(provenance or {})
     source = str(Path(source_path).resolve()) if source_path else None
     if isinstance(dataset, (str, os.PathLike)):
@@ -111,7 +117,7 @@ def describe(
             f"cognify.dataset got a {type(dataset).__name__}; expected a datasets.Dataset or "
             "DatasetDict, or a path to a save_to_disk directory, Parquet, Arrow or JSONL data"
         )
-    warnings = prov.check(provenance, tier, name)
+    warnings = prov.check(provenance, tier, name, required, workspace=workspace_tier)
     ident = dataset_id(name, version, split)
     payload = ev.DatasetRegisteredPayload(
         dataset_id=ident,

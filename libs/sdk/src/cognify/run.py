@@ -37,6 +37,7 @@ from . import records
 from ._version import __version__
 from .config import Settings
 from .publisher import Publisher, Record
+from .tier import TierLookup
 from .transport import KafkaTransport, Transport
 
 log = logging.getLogger("cognify")
@@ -93,6 +94,8 @@ class Run:
         self._last_checkpoint_path: Path | None = None
         self._next_seq = 0
         self._signing_key = signing_key(settings.api_key)  # derived once, not per event
+        # the configured tier until init asks ingest for the workspace's (tier.py)
+        self.tier = TierLookup(None, settings.api_key, settings.compliance_tier)
         self._evals = 0
         self.host = socket.gethostname()
         self.publisher_version = __version__

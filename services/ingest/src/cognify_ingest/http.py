@@ -15,7 +15,14 @@ from cognify_access.params import DatasetId, RunId, WorkspaceId
 from cognify_access.records import request_recorded
 from cognify_access.responses import refusals
 from cognify_access.service import ApiKey, service_app
-from cognify_events import MAX_EVENT_BYTES, Event, Producer, encode, partition_key
+from cognify_events import (
+    MAX_EVENT_BYTES,
+    REQUIRED_PROVENANCE,
+    Event,
+    Producer,
+    encode,
+    partition_key,
+)
 from fastapi import Depends, FastAPI, HTTPException, Request
 
 from . import commands, documentation, metrics, workspaces
@@ -269,10 +276,14 @@ def create_app(door: Door) -> FastAPI:
     async def whoami(request: Request, p: Caller) -> Any:
         """The key's workspace, role, id and holder: what the dashboard shows as the signed-in
         person (any valid key; recorded as `whoami` on the workspace, so sign-ins are in the
-        access log with their address)."""
+        access log with their address), and the workspace's compliance tier with the dataset
+        provenance it requires (the SDK warns about a dataset lacking it)."""
         await door.emit(await door.allow(p, request, "whoami", f"workspace:{p.workspace_id}"))
         person = p.person
+        tier = await door.registry.tier(p.workspace_id)
         return {
+            "compliance_tier": tier,
+            "required_provenance": list(REQUIRED_PROVENANCE.get(tier, ())),
             "workspace_id": p.workspace_id,
             "role": p.role.value,
             "key_id": p.key_id,

@@ -166,6 +166,13 @@ class Registry:
         )
         return None if row is None else (row["head_hash"], row["length"])
 
+    async def tier(self, workspace_id: str) -> str:
+        """The workspace's compliance tier."""
+        tier: str | None = await self.pool.fetchval(
+            "SELECT compliance_tier FROM workspaces WHERE workspace_id = $1", workspace_id
+        )
+        return tier or "standard"
+
     async def node_exists(self, run_id: str, node_id: str) -> bool:
         """A node of the run's graph, or a sequence conflict or provenance-incomplete
         finding of the run: a reviewer sees one by annotating it (docs/spec/lineage.md,

@@ -59,6 +59,12 @@ class WhoAmI(BaseModel):
     key_id: str
     label: str
     person: Holder | None
+    compliance_tier: str = Field(
+        description="the workspace's: standard, healthcare, finance, eu_ai_act"
+    )
+    required_provenance: list[str] = Field(
+        description="the dataset provenance fields the workspace's tier requires"
+    )
 
 
 class RetentionSettings(BaseModel):
