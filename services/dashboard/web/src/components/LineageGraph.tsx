@@ -10,7 +10,7 @@ import {
 } from "@xyflow/react";
 import { memo, useCallback, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { buildView, expandSample, type ViewNode } from "../lib/graph";
-import { layout, move, type Direction, type Positioned } from "../lib/layout";
+import { layout, move, NODE_HEIGHT, NODE_WIDTH, type Direction, type Positioned } from "../lib/layout";
 import type { HashProgress } from "../live";
 import type { Lineage } from "../types";
 import { HashState } from "./Badges";
@@ -80,6 +80,7 @@ function Graph({ lineage, findings, selected, onSelect, progress }: GraphProps) 
   const [expanded, setExpanded] = useState<ReadonlySet<string>>(new Set());
   const [laid, setLaid] = useState<Map<string, Positioned> | null>(null);
   const [layoutError, setLayoutError] = useState<string | null>(null);
+  const [boxWidth, setBoxWidth] = useState(1000);
   const wrapper = useRef<HTMLDivElement>(null);
   const large = lineage.nodes.length > 60;
 
@@ -93,6 +94,7 @@ function Graph({ lineage, findings, selected, onSelect, progress }: GraphProps) 
     layout(view).then(
       (pos) => {
         if (!live) return;
+        setBoxWidth(wrapper.current?.clientWidth ?? 1000);
         setLaid(pos);
         setLayoutError(null);
       },
@@ -137,12 +139,26 @@ function Graph({ lineage, findings, selected, onSelect, progress }: GraphProps) 
     [view],
   );
 
+  // The drawing's height follows the graph's shape at the zoom that fits its width, so a
+  // short graph is not a band in a tall empty box (React sets it through the CSSOM: CSP-safe).
+  const height = useMemo(() => {
+    if (!laid || laid.size === 0) return 420;
+    let w = 0;
+    let h = 0;
+    for (const p of laid.values()) {
+      w = Math.max(w, p.x + NODE_WIDTH);
+      h = Math.max(h, p.y + NODE_HEIGHT);
+    }
+    const zoom = Math.min(1.1, (boxWidth - 40) / Math.max(1, w));
+    return Math.round(Math.min(620, Math.max(260, h * zoom + 70)));
+  }, [laid, boxWidth]);
+
   // Fit once the layout of a new view is drawn.
   useEffect(() => {
     if (!laid) return;
     const t = window.setTimeout(() => void flow.fitView({ padding: 0.12, duration: 0, maxZoom: 1.1 }), 30);
     return () => window.clearTimeout(t);
-  }, [laid, flow]);
+  }, [laid, height, flow]);
 
   const activate = useCallback(
     (nodeId: string) => {
@@ -234,7 +250,7 @@ function Graph({ lineage, findings, selected, onSelect, progress }: GraphProps) 
           The graph could not be laid out: {layoutError}
         </p>
       ) : null}
-      <div className="graph" ref={wrapper} role="region" aria-label="Lineage graph" onKeyDownCapture={onKeyDown}>
+      <div className="graph" ref={wrapper} role="region" aria-label="Lineage graph" onKeyDownCapture={onKeyDown} style={{ height }}>
         <ReactFlow
           nodes={nodes}
           edges={edges}

@@ -1,6 +1,7 @@
 import { useId, useState, type SyntheticEvent } from "react";
 import { ApiError, exporterPath, getJson, ingestPath, request, runPath, send } from "../api";
 import { verifyPackage, type Verdict } from "../lib/dsse";
+import { LockIcon } from "./Badges";
 import { bytes, time } from "../lib/format";
 import { mayReview } from "../session";
 import {
@@ -43,7 +44,14 @@ export function ReviewPanel({ me, runId, sealed, nodes, selected, findings, onCh
       ) : null}
       {!sealed ? (
         <>
-          <AnnotateForm runId={runId} nodes={nodes} selected={selected} disabled={readOnly} onChanged={onChanged} />
+          <AnnotateForm
+            runId={runId}
+            nodes={nodes}
+            findings={findings.filter((f) => f.resolved_at === null && ANNOTATION_RESOLVES.has(f.kind))}
+            selected={selected}
+            disabled={readOnly}
+            onChanged={onChanged}
+          />
           {findings
             .filter((f) => f.kind === "dataset-changed" && f.resolved_at === null && f.subject)
             .map((f) => (
@@ -58,7 +66,25 @@ export function ReviewPanel({ me, runId, sealed, nodes, selected, findings, onCh
   );
 }
 
-function AnnotateForm({ runId, nodes, selected, disabled, onChanged }: { runId: string; nodes: readonly LineageNode[]; selected: string | null; disabled: boolean; onChanged: () => void }) {
+// Findings a reviewer resolves by annotating the finding itself (lineage: provenance.py,
+// sequence.py): ingest accepts the finding's id as the annotated node.
+export const ANNOTATION_RESOLVES = new Set(["provenance-incomplete", "sequence-conflict"]);
+
+function AnnotateForm({
+  runId,
+  nodes,
+  findings,
+  selected,
+  disabled,
+  onChanged,
+}: {
+  runId: string;
+  nodes: readonly LineageNode[];
+  findings: readonly Finding[];
+  selected: string | null;
+  disabled: boolean;
+  onChanged: () => void;
+}) {
   const id = useId();
   const [node, setNode] = useState(selected ?? runId);
   const [text, setText] = useState("");
@@ -88,6 +114,11 @@ function AnnotateForm({ runId, nodes, selected, disabled, onChanged }: { runId: 
         <label htmlFor={`${id}-node`}>Node to annotate</label>
         <select id={`${id}-node`} value={node} disabled={disabled} onChange={(e) => setNode(e.target.value)}>
           <option value={runId}>the run itself ({runId})</option>
+          {findings.map((f) => (
+            <option key={f.id} value={f.id}>
+              finding to resolve: {f.kind} ({f.subject ?? f.id})
+            </option>
+          ))}
           {nodes.length <= 2_000
             ? nodes.map((n) => (
                 <option key={n.id} value={n.id}>
@@ -215,7 +246,7 @@ function SealForm({ runId, disabled, onChanged }: { runId: string; disabled: boo
       <p className="small muted">Sealing makes the run read-only for good and signs its audit package.</p>
       <div className="row">
         <button type="button" className="seal" disabled={disabled || busy} onClick={() => void seal()}>
-          <span aria-hidden="true">🔒 </span>Seal run
+          <LockIcon /> Seal run
         </button>
         {busy ? <span role="status">Sealing…</span> : null}
       </div>

@@ -92,6 +92,8 @@ export function keyHyperparameters(config: Payload | null): Hyperparameter[] {
   }
   const args = (config["training_args"] ?? {}) as Payload;
   for (const [key, label] of KEY_ARGS) {
+    // the optimizer and schedule already named above, as the SDK recorded them
+    if ((key === "optim" && config["optimizer"]) || (key === "lr_scheduler_type" && config["lr_scheduler"])) continue;
     const v = args[key];
     if (v === null || v === undefined || (key === "max_steps" && v === -1)) continue;
     out.push({ label, value: v, source: `training_args.${key}` });

@@ -54,15 +54,11 @@ export function AdminPage() {
   return (
     <main id="main" className="page">
       <h1>Admin: {me.workspace_id}</h1>
-      <div className="run-grid">
-        <div className="col">
-          <RetentionPanel ws={ws} />
-          <DocumentationPanel ws={ws} />
-        </div>
-        <div className="col">
-          <AccessLogPanel ws={ws} />
-        </div>
+      <div className="admin-grid">
+        <RetentionPanel ws={ws} />
+        <DocumentationPanel ws={ws} />
       </div>
+      <AccessLogPanel ws={ws} />
     </main>
   );
 }
@@ -101,7 +97,7 @@ function AccessLogPanel({ ws }: { ws: string }) {
           <tbody>
             {log.data?.entries.map((e) => (
               <tr key={e.event_id}>
-                <td>{time(e.time)}</td>
+                <td className="nowrap">{time(e.time)}</td>
                 <td>
                   {e.actor} <span className="muted">({e.role})</span>
                 </td>
@@ -295,7 +291,7 @@ function DocumentationPanel({ ws }: { ws: string }) {
     <section className="card" aria-label="Documentation">
       <h2>Documentation</h2>
       <p className="muted small">The workspace documentation the export templates cite (EU AI Act, HIPAA). Each save is recorded with your name.</p>
-      {current.error && !(current.error instanceof ApiError && current.error.status === 404) ? (
+      {current.error && !(current.error instanceof ApiError && [404, 405].includes(current.error.status)) ? (
         <p className="error small">The current documentation could not be read ({current.error.message}); saving still works.</p>
       ) : null}
       <form className="stack" onSubmit={(e) => void save(e)}>

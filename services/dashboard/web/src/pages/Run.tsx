@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
 import { ApiError, getJson, lineagePath, runPath } from "../api";
-import { StatusBadge } from "../components/Badges";
+import { LockIcon, StatusBadge } from "../components/Badges";
 import { MetricsPanel } from "../components/Charts";
 import { LineageGraph } from "../components/LineageGraph";
 import { NodeDetails } from "../components/NodeDetails";
@@ -100,7 +100,7 @@ export function RunPage({ runId }: { runId: string }) {
         {run ? <StatusBadge status={run.status} /> : null}
         {sealed ? (
           <p className="sealed-banner" role="status">
-            <span aria-hidden="true">🔒 </span>Sealed — read-only
+            <LockIcon /> Sealed — read-only
           </p>
         ) : null}
         <span className={`live-dot ${connected ? "on" : "off"}`} role="status">
