@@ -125,10 +125,17 @@ def _share_torch(env: Path) -> None:
 
 def make_env(cell: Cell, wheels: Sequence[Path], where: Path) -> Path:
     env = where / f"venv-{cell.name}"
-    _run([str(interpreter(cell.python)), "-m", "venv", str(env)])
     if cell.train:
+        _run([str(interpreter(cell.python)), "-m", "venv", str(env)])
         _share_torch(env)
-    pip = [str(env / "bin/python"), "-m", "pip", "install", "--quiet", "--only-binary", ":all:"]
+        # pip, because it sees the torch the .pth shares (accelerate needs it) as installed
+        pip = [str(env / "bin/python"), "-m", "pip", "install", "--quiet"]
+    else:
+        # uv installs what pip would, from its cache: minutes less per cell than pip, which
+        # downloads and byte-compiles everything again in each fresh venv.
+        _run([str(interpreter(cell.python)), "-m", "venv", "--without-pip", str(env)])
+        pip = ["uv", "pip", "install", "--quiet", "--python", str(env / "bin/python")]
+    pip += ["--only-binary", ":all:"]
     # Our wheels by path: pip cannot swap them for a same-named package from an index.
     _run([*pip, *map(str, wheels), *cell.requirements])
     return env / "bin/python"
