@@ -10,6 +10,7 @@ from typing import Any
 
 import cognify_events as ev
 
+from . import records
 from .config import ConfigurationError, Settings
 from .dataset_ref import DatasetRef, describe, split_items
 from .run import QuietRun, Run, is_world_process_zero
@@ -186,6 +187,8 @@ def eval(
     if bad:
         raise CognifyError(f"cognify.eval results must be numbers; not: {', '.join(bad)}")
     eval_id = re.sub(r"[^A-Za-z0-9._:@-]", "-", f"eval_{benchmark_name}_{benchmark_version}")
+    # a diverged benchmark (NaN, inf) is kept by name: those are no JSON numbers
+    finite, nonfinite = records.split_finite({k: float(v) for k, v in results.items()})
     if run is not None:
         eval_id = f"{eval_id}_{run.eval_counter()}"[:128]
         run.emit(
@@ -194,7 +197,8 @@ def eval(
                 eval_id=eval_id,
                 source=ev.EvaluationSource.BENCHMARK,
                 step=run.last_step,
-                metrics={k: float(v) for k, v in results.items()},
+                metrics=finite,
+                nonfinite_metrics=nonfinite,
                 benchmark_name=benchmark_name,
                 benchmark_version=benchmark_version,
                 eval_dataset_id=eval_dataset_ref.dataset_id if eval_dataset_ref else None,

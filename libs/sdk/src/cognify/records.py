@@ -88,11 +88,17 @@ def metrics_payload(
     }
     if not metrics:
         return None
-    finite = {k: v for k, v in metrics.items() if v == v and abs(v) != float("inf")}
-    nonfinite = {k: str(v) for k, v in metrics.items() if k not in finite}
+    finite, nonfinite = split_finite(metrics)
     return ev.MetricsLoggedPayload(
         step=step, epoch=epoch, metrics=finite, nonfinite_metrics=nonfinite
     )
+
+
+def split_finite(values: Mapping[str, float]) -> tuple[dict[str, float], dict[str, str]]:
+    """Numbers apart from NaN and infinities, which are no JSON numbers: those are kept by
+    name as "nan", "inf" or "-inf" (the events' `nonfinite_metrics`)."""
+    finite = {k: v for k, v in values.items() if v == v and abs(v) != float("inf")}
+    return finite, {k: str(v) for k, v in values.items() if k not in finite}
 
 
 def _number(value: Any) -> float | None:

@@ -87,6 +87,8 @@ def fold_all(events: Iterable[Event], state: Projection | None = None) -> Projec
             continue  # a conflict (sequence.py): the first claim stands; the adapter refuses it
         if isinstance(event, MetricsLogged):  # first: nearly every event of a run is one
             run = _observe(run, event, metrics=_points(run, event, owned))
+            if event.payload.nonfinite_metrics:
+                run = nodes.nonfinite_metrics(run, event.payload)
         elif isinstance(event, DatasetRegistered | HashComputed):
             run = _fold_artifact(_observe(run, event), event, datasets)
         else:

@@ -25,6 +25,7 @@ from cognify_events import (
     EvaluationRecorded,
     HashComputed,
     HashFailed,
+    MetricsLoggedPayload,
     ModelRegistered,
 )
 
@@ -256,6 +257,32 @@ def model(run: Run, e: ModelRegistered) -> Run:
     return add_edges(run, [(source, p.model_id)] if source else [])
 
 
+def nonfinite_metrics(run: Run, p: MetricsLoggedPayload) -> Run:
+    """A logged NaN or infinity (a diverged loss) is no metric point (those are numbers):
+    the run's `nonfinite_metrics` keeps, per metric name, where it was first and last seen
+    non-finite, with the value ("nan", "inf", "-inf"), and how many logs said so."""
+    seen = dict(run.info.get("nonfinite_metrics") or {})
+    step = p.step
+    for name, value in p.nonfinite_metrics.items():
+        before = seen.get(name)
+        if before is None:
+            seen[name] = {
+                "first_step": step,
+                "first_value": value,
+                "last_step": step,
+                "last_value": value,
+                "count": 1,
+            }
+        else:
+            seen[name] = {
+                **before,
+                "last_step": step,
+                "last_value": value,
+                "count": before["count"] + 1,
+            }
+    return evolve(run, info={**run.info, "nonfinite_metrics": seen})
+
+
 def evaluation(run: Run, e: EvaluationRecorded) -> Run:
     p = e.payload
     attrs = {
@@ -267,6 +294,8 @@ def evaluation(run: Run, e: EvaluationRecorded) -> Run:
         "eval_dataset_id": p.eval_dataset_id,
         "named_checkpoint_id": p.checkpoint_id,
     }
+    if p.nonfinite_metrics:  # NaN or infinity by name: "nan", "inf", "-inf"
+        attrs["nonfinite_metrics"] = dict(p.nonfinite_metrics)
     digest = content_hash(json_safe(p.model_dump(mode="json")))
     node = new_node(run, "eval", p.eval_id, e.time, hash=digest, hash_status="computed")
     run = put_node(run, evolve(node, attrs=attrs))

@@ -157,11 +157,13 @@ class CognifyTrainerCallback(TrainerCallback):
         if run is None or not metrics:
             return
         self._evals += 1
-        values = {
-            k: float(v)
-            for k, v in metrics.items()
-            if isinstance(v, (int, float)) and not isinstance(v, bool) and v == v
-        }
+        values, nonfinite = records.split_finite(
+            {
+                k: float(v)
+                for k, v in metrics.items()
+                if isinstance(v, (int, float)) and not isinstance(v, bool)
+            }
+        )
         run.emit(
             ev.EvaluationRecorded,
             ev.EvaluationRecordedPayload(
@@ -169,6 +171,7 @@ class CognifyTrainerCallback(TrainerCallback):
                 source=ev.EvaluationSource.TRAINER,
                 step=state.global_step,
                 metrics=values,
+                nonfinite_metrics=nonfinite,
                 eval_dataset_id=self.eval_dataset_ref.dataset_id if self.eval_dataset_ref else None,
                 checkpoint_id=run.last_checkpoint_id,
             ),
