@@ -55,13 +55,27 @@ def _resigned(data: bytes, statement: dict[str, Any], key: Ed25519PrivateKey) ->
 
 
 def _forgery(pkg: Package, evil: Ed25519PrivateKey) -> tuple[bytes, Envelope]:
-    """The package with another reviewer, consistent throughout, signed by `evil`."""
+    """The package with another reviewer, consistent throughout, signed by `evil`: the
+    approval statements inside too (each re-signed, and listed again by its digest)."""
     evil_id = attestation.key_id(evil.public_key())
-    data = pkg.data.replace(b"Dana Reyes", b"Evil Reviewer")
-    data = data.replace(FINGERPRINT.encode(), evil_id.encode())
-    assert data != pkg.data
+
+    def swap(data: bytes) -> bytes:
+        return data.replace(b"Dana Reyes", b"Evil Reviewer").replace(
+            FINGERPRINT.encode(), evil_id.encode()
+        )
+
+    doc = json.loads(swap(pkg.data))
+    listed = []
+    for a in doc["approvals"]:
+        payload = swap(base64.b64decode(a["statement"]["payload"]))
+        a["statement"] = attestation.sign(payload, evil)
+        listed.append({"event_id": a["event_id"], "statement_sha256": sha256(payload)})
+    text = json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
+    data = text.encode()
+    assert data != pkg.data and b"Evil Reviewer" in data
     statement = json.loads(base64.b64decode(pkg.envelope["payload"]))
     statement["predicate"]["seal"]["key_id"] = evil_id
+    statement["predicate"]["approvals"] = listed
     return data, _resigned(data, statement, evil)
 
 

@@ -19,7 +19,10 @@ MACHINE = Principal("ba9876543210", "ws-1", Role.ADMIN, "ops-bot")
 def test_the_key_names_the_person_whatever_the_body_says() -> None:
     approved = commands.decision(DANA, "p", "run-1", True, commands.DecisionIn(), API)
     assert isinstance(approved, ev.RunApproved)
-    assert approved.payload.reviewer == ev.Reviewer(name="Dana Reyes", role="QA")
+    # the key's holder, and the key itself (docs/spec/package.md, "Approval statements")
+    assert approved.payload.reviewer == ev.Reviewer(
+        name="Dana Reyes", role="QA", key_id="0123456789ab"
+    )
     note = commands.AnnotationIn(node_id="ds_1", text="checked")
     assert commands.annotation(DANA, "p", "run-1", note, API).payload.author.name == "Dana Reyes"
     sealed = commands.seal_request(DANA, "p", "run-1", commands.SealIn(), API)
@@ -48,5 +51,7 @@ def test_a_body_naming_the_holder_or_no_one_is_accepted() -> None:
 
 
 def test_a_key_without_a_holder_acts_as_its_label_and_role() -> None:
-    assert commands.identity(MACHINE) == ev.Reviewer(name="ops-bot", role="admin")
+    assert commands.identity(MACHINE) == ev.Reviewer(
+        name="ops-bot", role="admin", key_id="ba9876543210"
+    )
     assert commands.impersonation(MACHINE, commands.ReviewerIn(name="Dana Reyes", role="QA"))

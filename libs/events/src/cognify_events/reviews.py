@@ -42,6 +42,9 @@ class DatasetDiffDocumented(EventBase):
 class Reviewer(Model):
     name: ShortText
     role: ShortText
+    # The id of the API key the person acted with (additive in v1, issue 13): ingest sets
+    # it from the key, as it does the name and title; absent in events recorded before.
+    key_id: ShortText | None = None
 
 
 class AnnotationAddedPayload(Model):

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://cognify.dev/audit-package/v1"
+APPROVAL_PREDICATE_TYPE = "https://cognify.dev/approval/v1"
 EVIDENCE_PREFIXES = ("chain-head:", "dataset:", "model:")
 ENVELOPE_MEMBERS = {"payloadType", "payload", "signatures"}
 FINGERPRINT = re.compile(r"^ed25519:[0-9a-f]{64}$")
@@ -207,15 +208,15 @@ def _envelope_payload(envelope: Any, public: Ed25519PublicKey, v: Verdict) -> by
     return payload
 
 
-def _subjects(statement: Any) -> dict[str, str]:
+def _subjects(statement: Any, predicate_type: str = PREDICATE_TYPE) -> dict[str, str]:
     if (
         not isinstance(statement, dict)
         or statement.get("_type") != STATEMENT_TYPE
-        or statement.get("predicateType") != PREDICATE_TYPE
+        or statement.get("predicateType") != predicate_type
         or not isinstance(statement.get("predicate"), dict)
         or not isinstance(statement.get("subject"), list)
     ):
-        raise ValueError("statement: not an in-toto v1 Cognify audit-package statement")
+        raise ValueError(f"statement: not an in-toto v1 statement of {predicate_type}")
     subjects: dict[str, str] = {}
     for s in statement["subject"]:
         name = s.get("name") if isinstance(s, dict) else None
@@ -264,12 +265,116 @@ def verify(package: bytes, envelope: Any, public_key: Ed25519PublicKey) -> Verdi
         return v
     if predicate.get("format") == "json":
         _check_json(package, subjects, predicate, v)
+        if not v.failed:
+            _check_approvals(package, predicate, public_key, v)
     else:
         evidence = [n for n in subjects if n.startswith(EVIDENCE_PREFIXES)]
         v.passed.append(
             f"subjects: {len(evidence)} evidence subjects signed ({', '.join(evidence)})"
         )
+        listed = predicate.get("approvals")
+        if isinstance(listed, list):
+            v.passed.append(
+                f"approvals: {len(listed)} approval statement(s) signed by their SHA-256 (the "
+                "statements themselves are in the run's JSON package)"
+            )
     return v
+
+
+def _approval_expected(doc: dict[str, Any], a: dict[str, Any], signer: str) -> dict[str, Any]:
+    """The predicate an approval statement must carry for the package entry `a`."""
+    chain = doc.get("chain") or {}
+    return {
+        "workspace_id": (doc.get("run") or {}).get("workspace_id"),
+        "run_id": doc.get("run_id"),
+        "decision_event_id": a.get("event_id"),
+        "meaning": a.get("decision"),
+        "signer": {
+            "name": (a.get("reviewer") or {}).get("name"),
+            "title": (a.get("reviewer") or {}).get("role"),
+            "key_id": a.get("reviewer_key_id"),
+        },
+        "time": a.get("time"),
+        "comment": a.get("comment"),
+        "reviewed_chain": a.get("reviewed_chain"),
+        "sealed_chain": {"head": chain.get("head"), "length": chain.get("length")},
+        "counted_at_seal": not a.get("stale", False),
+        "stale_reason": a.get("stale_reason"),
+        "signed_by": signer,
+    }
+
+
+def _approval_statement(
+    doc: dict[str, Any], a: Any, public: Ed25519PublicKey, signer: str
+) -> tuple[str | None, str]:
+    """(the statement's payload SHA-256, a line) for a package's approval entry; None and
+    why when it does not hold."""
+    if not isinstance(a, dict) or not isinstance(a.get("statement"), dict):
+        named = a.get("event_id") if isinstance(a, dict) else a
+        return None, f"approvals: decision {named!r} has no signed statement"
+    who = f"approval {a.get('event_id')}"
+    sub = Verdict()
+    payload = _envelope_payload(a["statement"], public, sub)
+    if payload is None:
+        return None, f"{who}: {'; '.join(sub.failed)}"
+    try:
+        statement = strict_json(payload)
+        subjects = _subjects(statement, APPROVAL_PREDICATE_TYPE)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return None, f"{who}: {exc}"
+    predicate, expected = statement["predicate"], _approval_expected(doc, a, signer)
+    if predicate != expected:
+        wrong = sorted(
+            k for k in expected.keys() | predicate.keys() if predicate.get(k) != expected.get(k)
+        )
+        return None, f"{who}: the signed statement and the package disagree on {', '.join(wrong)}"
+    want = {f"chain-head:{doc.get('run_id')}": (doc.get("chain") or {}).get("head")}
+    reviewed = a.get("reviewed_chain")
+    if reviewed:
+        want[f"reviewed-chain-head:{doc.get('run_id')}@{reviewed.get('length')}"] = reviewed.get(
+            "head"
+        )
+    if subjects != want:
+        return None, f"{who}: its subjects are not the run's chain heads"
+    signer_ = expected["signer"]
+    on = f"chain length {reviewed['length']}" if reviewed else "an unrecorded chain length"
+    counted = "" if expected["counted_at_seal"] else " (stale at the seal: not counted)"
+    line = (
+        f"{signer_['name']} ({signer_['title']}, key {signer_['key_id']}) {expected['meaning']} "
+        f"at {expected['time']} on {on}{counted}"
+    )
+    return sha256(payload), line
+
+
+def _check_approvals(
+    package: bytes, predicate: dict[str, Any], public: Ed25519PublicKey, v: Verdict
+) -> None:
+    """Each approval and rejection of a JSON package: its own statement, signed by the
+    chosen key, states exactly what the package lists, and the package's statement lists
+    exactly these statements (docs/spec/package.md, "Approval statements")."""
+    doc = strict_json(package)
+    listed = predicate.get("approvals")
+    if listed is None:
+        v.passed.append("approvals: sealed before approvals were signed statements (none to check)")
+        return
+    signer = fingerprint(raw_bytes(public))
+    found, lines = [], []
+    for a in doc.get("approvals") or []:
+        digest, line = _approval_statement(doc, a, public, signer)
+        if digest is None:
+            v.failed.append(line)
+            return
+        found.append({"event_id": a["event_id"], "statement_sha256": digest})
+        lines.append(line)
+    if found != listed:
+        v.failed.append(
+            "approvals: the statements in the package are not the ones its signed statement lists"
+        )
+        return
+    v.passed.append(
+        f"approvals: {len(found)} decision(s), each a statement signed by {signer}"
+        + "".join(f"\n        {line}" for line in lines)
+    )
 
 
 def _check_json(

@@ -21,6 +21,7 @@ from typing import Any
 
 from cognify_events import ExportTemplate
 
+from .approvals import statement_sha256
 from .report import Report
 
 SPEC_VERSION = "1.6"
@@ -224,7 +225,11 @@ def _evidence_hashes(report: Report) -> dict[str, list[tuple[str, str]]]:
     ckpts = [(f"checkpoint {c['id']}", c.get("hash")) for c in report.checkpoints]
     seal = [("event chain head at the seal", report.seal.chain_head)]
     approvals = [
-        (f"approval event {a.get('event_id')} by {(a.get('reviewer') or {}).get('name')}", None)
+        (
+            f"approval event {a.get('event_id')} by {(a.get('reviewer') or {}).get('name')}"
+            " (its signed statement)",
+            statement_sha256(a),
+        )
         for a in report.approvals
     ]
     found: dict[str, list[tuple[str, str | None]]] = {

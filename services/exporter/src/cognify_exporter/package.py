@@ -14,7 +14,7 @@ from typing import Any
 from cognify_events import ExportFormat, ExportTemplate
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from . import attestation, jsonpkg
+from . import approvals, attestation, jsonpkg
 from .report import Report
 
 CONTENT_TYPES = {
@@ -92,18 +92,19 @@ def predicate(report: Report, fmt: ExportFormat, template: ExportTemplate) -> di
         "seal": report.seal.json(),
         "datasets_without_root": [d["id"] for d in report.datasets if not d["hash"]],
         "model_hash_missing": bool(report.model and not report.model["hash"]),
+        # each approval and rejection's own signed statement, by its payload's SHA-256
+        "approvals": approvals.digests(report),
     }
 
 
 def signed_by(report: Report, key: Ed25519PrivateKey) -> Report:
     """The report whose seal names `key`'s fingerprint, so that every package states in
-    its text which key signed it (docs/spec/trust.md)."""
+    its text which key signed it (docs/spec/trust.md), and whose approvals each carry
+    their statement signed by `key` (approvals.py)."""
     named = attestation.key_id(key.public_key())
-    return (
-        report
-        if report.seal.key_id == named
-        else replace(report, seal=replace(report.seal, key_id=named))
-    )
+    if report.seal.key_id != named:
+        report = replace(report, seal=replace(report.seal, key_id=named))
+    return approvals.signed(report, key)
 
 
 def build(

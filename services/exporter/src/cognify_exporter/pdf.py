@@ -31,6 +31,7 @@ from reportlab.platypus import (
 )
 
 from . import pdfa
+from .approvals import statement_sha256
 from .compliance import points as compliance_points
 from .figures import Family, families, key_hyperparameters
 from .report import Report
@@ -428,7 +429,21 @@ def _approvals(report: Report, _t: ExportTemplate) -> list[Any]:
         [a["decision"], a["reviewer"]["name"], a["reviewer"]["role"], a["time"], a["comment"] or ""]
         for a in report.approvals
     ]
-    return [_table(["decision", "reviewer", "role", "timestamp", "comment"], rows)]
+    out: list[Any] = [_table(["decision", "reviewer", "role", "timestamp", "comment"], rows)]
+    for a in report.approvals:
+        reviewed = a.get("reviewed_chain")
+        on = f"on chain length {reviewed['length']}" if reviewed else "on an unrecorded chain"
+        counted = f" Not counted at the seal: {a['stale_reason']}." if a.get("stale") else ""
+        digest = statement_sha256(a)
+        signed = f" Signed statement (workspace key): {digest}." if digest else ""
+        out.append(
+            _p(
+                f"{a['reviewer']['name']} ({a['reviewer']['role']}) {a['decision']} at "
+                f"{a['time']} with key {a.get('reviewer_key_id') or 'not recorded'}, {on}."
+                f"{counted}{signed}"
+            )
+        )
+    return out
 
 
 def _seal(report: Report, _t: ExportTemplate) -> list[Any]:

@@ -103,15 +103,18 @@ class Snapshot:
     stale: dict[str, str] = field(default_factory=dict)  # decision event id -> why
 
 
-async def stale_decisions(conn: Any, run: Run) -> dict[str, str]:
+async def stale_decisions(conn: Any, run: Run, before: int | None = None) -> dict[str, str]:
     """The run's decisions made about an earlier state of it (freshness.py): by event id,
     why each no longer counts. Decisions recorded without a reviewed length (before v1.1)
-    cannot be judged and are left as they are."""
+    cannot be judged and are left as they are. `before`: judge against the first `before`
+    events of the chain only (the sealed ones: what a package records)."""
     out: dict[str, str] = {}
     rows = await conn.fetch(
         """SELECT body FROM lineage_read.events WHERE chain_id = $1
-             AND type = ANY('{run.approved,run.rejected}'::text[])""",
+             AND type = ANY('{run.approved,run.rejected}'::text[])
+             AND ($2::int IS NULL OR chain_index < $2)""",
         run.run_id,
+        before,
     )
     for row in rows:
         event = ev.decode(row["body"])
@@ -124,10 +127,11 @@ async def stale_decisions(conn: Any, run: Run) -> dict[str, str]:
             """SELECT min(chain_index) AS first, count(*) AS n,
                       (array_agg(type ORDER BY chain_index))[1] AS type
                FROM lineage_read.events WHERE chain_id = $1 AND chain_index >= $2
-                 AND NOT type = ANY($3::text[])""",
+                 AND NOT type = ANY($3::text[]) AND ($4::int IS NULL OR chain_index < $4)""",
             run.run_id,
             length,
             list(freshness.NOT_CHANGES),
+            before,
         )
         change = None
         if found is not None and found["n"]:

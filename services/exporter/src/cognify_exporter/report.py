@@ -18,6 +18,7 @@ import cognify_events as ev
 from cognify_lineage.graph import finding_json, lineage
 from cognify_lineage.model import Run, evolve, iso, json_safe
 
+from . import approvals
 from .orgdocs import OrgDocs
 from .orgdocs import fold as fold_docs
 from .templates import NOT_SUPPLIED
@@ -85,9 +86,11 @@ def build(
     documentation: Mapping[str, str | None],
     access: Iterable[Mapping[str, Json]] = (),
     orgdocs: OrgDocs | None = None,
+    stale: Mapping[str, str] | None = None,
 ) -> Report:
     """`orgdocs`: the organisation documentation folded from its events (orgdocs.py);
-    without it, `documentation` (the legacy table's row) is cited as such."""
+    without it, `documentation` (the legacy table's row) is cited as such. `stale`: the
+    decisions (by event id) that no longer counted at the seal, and why (freshness.py)."""
     orgdocs = orgdocs or fold_docs((), {k: documentation.get(k) for k in DOC_FIELDS})
     quoted = _quoted(events)
     # Exports are appended to the run after the seal; they are not part of what was sealed.
@@ -217,13 +220,16 @@ def build(
             for a in sorted(run.annotations.values(), key=lambda a: (a.time, a.id))
         ],
         approvals=[
-            {
-                "decision": a.decision,
-                "reviewer": {"name": a.reviewer_name, "role": a.reviewer_role},
-                "comment": a.comment,
-                "time": iso(a.time),
-                "event_id": a.event_id,
-            }
+            approvals.entry(
+                a.event_id,
+                a.decision,
+                a.reviewer_name,
+                a.reviewer_role,
+                iso(a.time),
+                a.comment,
+                quoted.decisions.get(a.event_id),
+                (stale or {}).get(a.event_id),
+            )
             for a in run.approvals
         ],
         access=[dict(a) for a in access],
@@ -249,6 +255,7 @@ class _Quoted:
     datasets: dict[str, ev.DatasetRegistered] = field(default_factory=dict)
     evaluations: dict[str, ev.EvaluationRecorded] = field(default_factory=dict)
     hashes: dict[str, ev.HashComputed] = field(default_factory=dict)  # the last, by target
+    decisions: dict[str, ev.RunApproved | ev.RunRejected] = field(default_factory=dict)
 
 
 def _quoted(events: Iterable[ev.EventBase]) -> _Quoted:
@@ -267,6 +274,8 @@ def _quoted(events: Iterable[ev.EventBase]) -> _Quoted:
                 q.evaluations[e.payload.eval_id] = e
             case ev.HashComputed():
                 q.hashes[e.payload.target_id] = e
+            case ev.RunApproved() | ev.RunRejected():
+                q.decisions[str(e.event_id)] = e
     return q
 
 
@@ -288,4 +297,6 @@ QUOTED_TYPES = (
     "dataset.registered",
     "evaluation.recorded",
     "hash.computed",  # the files of each checkpoint's manifest
+    "run.approved",  # who decided with which key, on which state of the run
+    "run.rejected",
 )

@@ -217,7 +217,9 @@ class Exporter:
             count,
             key.key_id,
         )
-        return report.build(run, quoted, sealed, docs, access, orgdocs.fold(changes, docs))
+        # each decision judged as the package records it: against the sealed chain only
+        stale = await postgres.stale_decisions(self.pool, run, count)
+        return report.build(run, quoted, sealed, docs, access, orgdocs.fold(changes, docs), stale)
 
     async def export(
         self,

@@ -17,6 +17,7 @@ import xlsxwriter
 from cognify_events import ExportTemplate
 
 from . import compliance
+from .approvals import statement_sha256
 from .report import Report
 
 
@@ -162,9 +163,29 @@ def render(report: Report, template: ExportTemplate) -> bytes:
     )
     sheet(
         "approvals",
-        ["decision", "reviewer", "role", "time", "comment"],
         [
-            [a["decision"], a["reviewer"]["name"], a["reviewer"]["role"], a["time"], a["comment"]]
+            "decision",
+            "reviewer",
+            "role",
+            "time",
+            "comment",
+            "key id",
+            "reviewed chain length",
+            "counted at the seal",
+            "signed statement sha256",
+        ],
+        [
+            [
+                a["decision"],
+                a["reviewer"]["name"],
+                a["reviewer"]["role"],
+                a["time"],
+                a["comment"],
+                a.get("reviewer_key_id"),
+                (a.get("reviewed_chain") or {}).get("length"),
+                "no: " + a["stale_reason"] if a.get("stale") else "yes",
+                statement_sha256(a),
+            ]
             for a in report.approvals
         ],
     )

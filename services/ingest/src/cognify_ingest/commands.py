@@ -85,8 +85,10 @@ def identity(principal: Principal) -> Reviewer:
     """The person acting, from the key alone: its holder's printed name and title, or, for a
     key without a recorded holder (issued before people were), its label and role."""
     if principal.person is not None:
-        return Reviewer(name=principal.person.name, role=principal.person.title)
-    return Reviewer(name=principal.actor, role=principal.role.value)
+        return Reviewer(
+            name=principal.person.name, role=principal.person.title, key_id=principal.key_id
+        )
+    return Reviewer(name=principal.actor, role=principal.role.value, key_id=principal.key_id)
 
 
 def impersonation(principal: Principal, given: ReviewerIn | None) -> str | None:
