@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 PY := .venv/bin/python
 
-.PHONY: help run install up down status walkthrough bench test test-unit test-integration lint format typecheck schemas wheels
+.PHONY: help run install up down status walkthrough bench test test-unit test-integration test-web lint format typecheck schemas wheels
 
 help: ## this list
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-18s %s\n", $$1, $$2}'
@@ -32,7 +32,7 @@ bench: up ## benchmarks (bench/*.py), each printing its figures and ratios
 	@eval "$$(deploy/stack env)" && for b in bench/*.py; do echo "== $$b"; $(PY) $$b; done
 	@uv sync --quiet
 
-test: install up lint typecheck ## everything CI runs: stack up, lint, types, all tests
+test: install up lint typecheck test-web ## everything CI runs: stack up, lint, types, all tests
 	@eval "$$(deploy/stack env)" && $(PY) -m pytest
 
 test-unit: install ## unit tests only (no servers)
@@ -40,6 +40,9 @@ test-unit: install ## unit tests only (no servers)
 
 test-integration: install up ## integration tests against the real stack
 	@eval "$$(deploy/stack env)" && $(PY) -m pytest tests/integration tests/deploy
+
+test-web: install ## the dashboard web app: ESLint, tsc --noEmit, Vitest unit tests
+	@cd services/dashboard/web && npm run --silent lint && npx --no-install tsc --noEmit && npx --no-install vitest run
 
 lint: install ## ruff lint and format check
 	@.venv/bin/ruff check . && .venv/bin/ruff format --check .
