@@ -11,7 +11,7 @@ interface Series {
 
 const W = 560;
 const H = 220;
-const M = { top: 12, right: 16, bottom: 40, left: 64 };
+const M = { top: 12, right: 16, bottom: 40, left: 76 };
 
 /** A line chart of one or more series over the training step, with hover values (and a
  * table of the same values for keyboard and screen-reader users). */
@@ -62,7 +62,7 @@ export function LineChart({ title, series, yLabel }: { title: string; series: Se
           <g key={`y${t}`} className="grid">
             <line x1={M.left} x2={W - M.right} y1={y(t)} y2={y(t)} />
             <text x={M.left - 6} y={y(t) + 4} textAnchor="end">
-              {metric(t)}
+              {tick(t)}
             </text>
           </g>
         ))}
@@ -121,6 +121,13 @@ export function LineChart({ title, series, yLabel }: { title: string; series: Se
       </details>
     </figure>
   );
+}
+
+/** An axis label: short (4e-5, 0.25, 1,500). */
+function tick(v: number): string {
+  const a = Math.abs(v);
+  if (v !== 0 && (a < 1e-3 || a >= 1e6)) return v.toExponential(1).replace(".0e", "e");
+  return metric(v);
 }
 
 export function MetricsPanel({ series }: { series: Record<string, Point[]> | null }) {

@@ -184,7 +184,7 @@ export function RunPage({ runId }: { runId: string }) {
 
 function AnnotationsPanel({ annotations, onSelect }: { annotations: readonly Annotation[]; onSelect: (id: string) => void }) {
   return (
-    <section className="card" aria-label="Annotations">
+    <section className="card" aria-label="Review thread">
       <h2>Annotations</h2>
       {annotations.length === 0 ? (
         <p className="muted">No annotation yet.</p>

@@ -133,7 +133,7 @@ export function RunsPage() {
                   <Link to={`/runs/${encodeURIComponent(r.run_id)}`}>{r.run_id}</Link>
                   {r.name ? <div className="muted small">{r.name}</div> : null}
                   {Object.keys(r.tags).length > 0 ? (
-                    <ul className="tags" aria-label="Tags">
+                    <ul className="tags">
                       {Object.entries(r.tags).map(([k, v]) => (
                         <li key={k}>
                           {k}:{v}
