@@ -2,6 +2,7 @@ import { useId, useMemo, useState, type PointerEvent } from "react";
 import { domain, nearest, path, scale, ticks } from "../lib/chart";
 import { metric } from "../lib/format";
 import type { Point } from "../types";
+import { LazyDetails } from "./Lazy";
 
 interface Series {
   name: string;
@@ -94,8 +95,8 @@ export function LineChart({ title, series, yLabel }: { title: string; series: Se
           ? `step ${metric(hoverStep)}: ${at.map(({ s, p }) => `${s.name} ${p ? metric(p.value) : "—"}${p && p.step !== hoverStep ? ` (at step ${metric(p.step)})` : ""}`).join(", ")}`
           : "Hover over the chart for values."}
       </p>
-      <details>
-        <summary>Values as a table</summary>
+      <LazyDetails summary="Values as a table">
+        {() => (
         <div className="table-wrap short">
           <table className="compact">
             <thead>
@@ -118,7 +119,8 @@ export function LineChart({ title, series, yLabel }: { title: string; series: Se
             </tbody>
           </table>
         </div>
-      </details>
+        )}
+      </LazyDetails>
     </figure>
   );
 }
@@ -148,12 +150,9 @@ export function MetricsPanel({ series }: { series: Record<string, Point[]> | nul
       />
       <LineChart title="Learning rate" yLabel="learning rate" series={[{ name: "learning_rate", points: pick("learning_rate"), className: "c3" }]} />
       {others.length > 0 ? (
-        <details>
-          <summary>Other metrics ({others.length})</summary>
-          {others.map((n) => (
-            <LineChart key={n} title={n} yLabel={n} series={[{ name: n, points: pick(n), className: "c1" }]} />
-          ))}
-        </details>
+        <LazyDetails summary={`Other metrics (${others.length})`}>
+          {() => others.map((n) => <LineChart key={n} title={n} yLabel={n} series={[{ name: n, points: pick(n), className: "c1" }]} />)}
+        </LazyDetails>
       ) : null}
     </div>
   );

@@ -1,12 +1,13 @@
-import { useId } from "react";
+import { useId, type ReactNode } from "react";
 import { keyHyperparameters } from "../lib/events";
 import { benchmarkKey } from "../lib/graph";
 import { cell, count, metric, time } from "../lib/format";
 import type { Approval, Chain, Finding, LineageNode, RunSummary } from "../types";
 import { ApprovalBadge, StatusBadge } from "./Badges";
+import { LazyDetails } from "./Lazy";
 import { FindingList } from "./NodeDetails";
 
-function Region({ title, children, className }: { title: string; children: React.ReactNode; className?: string }) {
+function Region({ title, children, className }: { title: string; children: ReactNode; className?: string }) {
   const id = useId();
   return (
     <section className={`card ${className ?? ""}`} aria-labelledby={id}>
@@ -140,15 +141,14 @@ export function ConfigPanel({ config, loading }: { config: Record<string, unknow
               ))}
             </tbody>
           </table>
-          <details>
-            <summary>Full configuration</summary>
-            <pre className="json">{JSON.stringify(config, null, 2)}</pre>
-          </details>
+          <LazyDetails summary="Full configuration">{() => <pre className="json">{JSON.stringify(config, null, 2)}</pre>}</LazyDetails>
         </>
       )}
     </Region>
   );
 }
+
+const SHOWN_BENCHMARKS = 20;
 
 export function EvaluationsPanel({ nodes, onSelect }: { nodes: readonly LineageNode[]; onSelect: (id: string) => void }) {
   const evals = nodes.filter((n) => n.type === "eval");
@@ -162,7 +162,7 @@ export function EvaluationsPanel({ nodes, onSelect }: { nodes: readonly LineageN
   return (
     <Region title="Evaluations">
       {evals.length === 0 ? <p className="muted">No evaluation recorded.</p> : null}
-      {[...groups].map(([key, list]) => {
+      {[...groups].slice(0, SHOWN_BENCHMARKS).map(([key, list]) => {
         const metricNames = [...new Set(list.flatMap((n) => Object.keys(n["metrics"] ?? {})))].slice(0, 8);
         const shown = list.slice(-50);
         return (
@@ -208,6 +208,11 @@ export function EvaluationsPanel({ nodes, onSelect }: { nodes: readonly LineageN
           </div>
         );
       })}
+      {groups.size > SHOWN_BENCHMARKS ? (
+        <p className="muted small">
+          {(groups.size - SHOWN_BENCHMARKS).toLocaleString("en-US")} more benchmark versions: select their nodes in the graph (grouped by benchmark), or compare runs.
+        </p>
+      ) : null}
     </Region>
   );
 }

@@ -231,8 +231,8 @@ function RetentionPanel({ ws }: { ws: string }) {
 
 type Docs = Record<string, string>;
 
-/** The documentation's current text, from whichever service answers it: a flat object of
- * fields, or {"fields": {...}} with a string or {"text"} per field. */
+/** The documentation's current text: the exporter's {"fields": {name: {"text", ...}}} (it
+ * folds documentation.updated as a seal cites it); a flat object of strings is read too. */
 function readDocs(body: unknown): Docs {
   const root = (body ?? {}) as Record<string, unknown>;
   const fields = (typeof root["fields"] === "object" && root["fields"] !== null ? root["fields"] : root) as Record<string, unknown>;
@@ -246,8 +246,9 @@ function readDocs(body: unknown): Docs {
 
 function DocumentationPanel({ ws }: { ws: string }) {
   const id = useId();
-  const path = ingestPath(`v2/workspaces/${ws}/documentation`);
-  const current = useLoad(() => getJson<unknown>(path).then(readDocs), [path]);
+  const path = ingestPath(`v2/workspaces/${ws}/documentation`); // changes go to ingest
+  const readPath = `/api/exporter/v2/workspaces/${ws}/documentation`; // the exporter folds them
+  const current = useLoad(() => getJson<unknown>(readPath).then(readDocs), [readPath]);
   const [edited, setForm] = useState<Docs | null>(null);
   const [savedNow, setSaved] = useState<Docs | null>(null);
   const form = edited ?? current.data ?? {};
