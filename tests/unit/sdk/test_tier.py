@@ -67,7 +67,7 @@ def test_a_slow_ingest_does_not_hold_the_dataset_and_warns_when_it_answers(
     with caplog.at_level(logging.WARNING, "cognify"), warnings.catch_warnings():
         warnings.simplefilter("ignore")  # warned from another thread: the log shows it
         go.set()
-        assert lookup._done.wait(5)
+        assert lookup.finished.wait(5)
     (late,) = [r.getMessage() for r in caplog.records]
     assert "'notes': provenance is missing deidentification_method" in late
     assert "provenance-incomplete finding" in late

@@ -62,11 +62,13 @@ class TierLookup:
         self.configured: Requirement = (configured, tuple(prov.REQUIRED.get(configured, ())))
         self.learned: Requirement | None = None
         self._deadline = time.monotonic() + timeout_s
-        self._done = threading.Event()
+        self._done = threading.Event()  # the answer is in (or will not come)
+        self.finished = threading.Event()  # and the datasets it came late for are checked
         self._lock = threading.Lock()
         self._pending: list[tuple[str, dict[str, Any], Requirement]] = []
         if base_url is None:
             self._done.set()
+            self.finished.set()
             return
         thread = threading.Thread(
             target=self._ask,
@@ -96,6 +98,7 @@ class TierLookup:
         for name, provenance, checked in pending:
             if learned is not None and learned != checked:
                 prov.check(provenance, learned[0], name, learned[1], late=True)
+        self.finished.set()
 
     def requirement(self) -> Requirement:
         """The tier to check a dataset against now: the workspace's when ingest has answered
