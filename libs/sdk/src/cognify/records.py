@@ -16,6 +16,7 @@ import cognify_events as ev
 from cognify_hashing import canonical_json
 
 from .redaction import jsonable, redact
+from .wire import MetricValues
 
 
 def config_payload(
@@ -80,17 +81,30 @@ def checkpoint_payload(path: Path, step: int, checkpoint_id: str) -> ev.Checkpoi
     )
 
 
-def metrics_payload(
-    step: int, epoch: float | None, logs: Mapping[str, Any]
-) -> ev.MetricsLoggedPayload | None:
+def metric_values(step: int, epoch: float | None, logs: Mapping[str, Any]) -> MetricValues | None:
+    """What one log call recorded, as plain values (the publisher encodes them without
+    pydantic where it can: wire.py); None when it held no number."""
     metrics = {
         k: x for k, x in ((k, _number(v)) for k, v in logs.items() if k != "step") if x is not None
     }
     if not metrics:
         return None
     finite, nonfinite = split_finite(metrics)
+    if isinstance(epoch, int) and not isinstance(epoch, bool):
+        epoch = float(epoch)  # as the model would take it
+    return MetricValues(step, epoch, finite, nonfinite)
+
+
+def metrics_payload(
+    step: int, epoch: float | None, logs: Mapping[str, Any]
+) -> ev.MetricsLoggedPayload | None:
+    values = metric_values(step, epoch, logs)
+    return None if values is None else as_payload(values)
+
+
+def as_payload(v: MetricValues) -> ev.MetricsLoggedPayload:
     return ev.MetricsLoggedPayload(
-        step=step, epoch=epoch, metrics=finite, nonfinite_metrics=nonfinite
+        step=v.step, epoch=v.epoch, metrics=v.metrics, nonfinite_metrics=v.nonfinite
     )
 
 

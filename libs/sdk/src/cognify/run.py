@@ -39,6 +39,7 @@ from .config import Settings
 from .publisher import Publisher, Record
 from .tier import TierLookup
 from .transport import KafkaTransport, Transport
+from .wire import Envelope, MetricValues
 
 log = logging.getLogger("cognify")
 
@@ -112,6 +113,10 @@ class Run:
                 settings.kafka_bootstrap, settings.delivery_timeout_s, settings.raw_topic
             )
         )
+        self._envelope = Envelope(
+            settings.workspace_id, settings.project, self.run_id, self._producer
+        )
+        self._key = self.run_id.encode()  # the partition key (ev.partition_key): the run
         self.publisher = Publisher(
             settings.spool_dir,
             make_transport,
@@ -136,6 +141,12 @@ class Run:
         payload = source() if callable(source) else source
         if payload is None:
             return None
+        if isinstance(payload, MetricValues):  # nearly every event: no pydantic (wire.py)
+            plain = self._envelope.plain(payload, self._next_seq, at, self._signing_key)
+            if plain is not None:
+                self._next_seq += 1
+                return self._key, plain
+            payload = records.as_payload(payload)  # which raises what the model refuses
         event = cls(
             workspace_id=self.settings.workspace_id,
             project=self.settings.project,
@@ -190,7 +201,7 @@ class Run:
         """Training metrics at `step`: numbers, or one-element tensors (read off the
         training thread). NaN and infinities are kept as such, by name."""
         self.last_step = step
-        self.emit(ev.MetricsLogged, partial(records.metrics_payload, step, epoch, dict(metrics)))
+        self.emit(ev.MetricsLogged, partial(records.metric_values, step, epoch, dict(metrics)))
 
     def log_checkpoint(
         self, path: str | os.PathLike[str], step: int, *, checkpoint_id: str | None = None

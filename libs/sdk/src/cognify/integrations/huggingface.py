@@ -55,7 +55,7 @@ def _scheduler_name(scheduler: Any, args: TrainingArguments) -> str:
 
 
 _checkpoint_payload = records.checkpoint_payload
-_metrics_payload = records.metrics_payload
+_metric_values = records.metric_values
 
 
 class CognifyTrainerCallback(TrainerCallback):
@@ -141,9 +141,7 @@ class CognifyTrainerCallback(TrainerCallback):
         # Nothing changes either dict afterwards, so it is read later, on the publisher thread.
         history = state.log_history
         values = history[-1] if history and history[-1].get("step") == state.global_step else logs
-        run.emit(
-            ev.MetricsLogged, partial(_metrics_payload, state.global_step, state.epoch, values)
-        )
+        run.emit(ev.MetricsLogged, partial(_metric_values, state.global_step, state.epoch, values))
 
     def on_evaluate(
         self,
