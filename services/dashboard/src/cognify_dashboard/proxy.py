@@ -1,5 +1,5 @@
 """The SPA's only way to the services: `/api/<service>/<path>` forwarded to that service's
-`/<path>` with the session's key (httpx, one connection pool per service).
+`/<path>` with the session's key (aiohttp, one pooled session).
 
 Only API paths are forwarded: `v1/...` or `v2/...` made of plain segments. Anything else
 (`..`, `.`, empty segments, percent-encoded bytes such as `%2e`, a scheme or host) never
@@ -17,7 +17,8 @@ import re
 from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
-import httpx
+import aiohttp
+import yarl
 
 SERVICES = ("ingest", "lineage", "exporter")
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE"})
@@ -62,21 +63,32 @@ class Answer:
     status: int
     headers: dict[str, str]
     body: AsyncIterator[bytes]
-    close: httpx.Response
 
 
 class Forwarder:
-    """One pooled client per service. `send` returns the service's answer still streaming;
-    the caller hands `body` to the browser and closes `close` when done."""
+    """One pooled aiohttp session for the three services. `send` returns the service's
+    answer still streaming; its body iterator releases the connection when it ends.
+
+    aiohttp rather than httpx: on this machine httpx's connection pool spent milliseconds
+    per request assigning 20 concurrent requests to connections, and the dashboard answered
+    half as many requests per second (bench/dashboard.py; docs/decisions/dashboard.md)."""
 
     def __init__(self, urls: Mapping[str, str], timeout_s: float = 60.0) -> None:
-        limits = httpx.Limits(max_connections=64, max_keepalive_connections=32)
-        self.clients = {
-            name: httpx.AsyncClient(
-                base_url=url, timeout=httpx.Timeout(timeout_s, connect=5.0), limits=limits
+        self.urls = {name: url.rstrip("/") for name, url in urls.items()}
+        self.timeout = aiohttp.ClientTimeout(total=None, connect=5.0, sock_read=timeout_s)
+        self._session: aiohttp.ClientSession | None = None
+
+    def _http(self) -> aiohttp.ClientSession:
+        if self._session is None:  # made inside the running loop, on first use
+            connector = aiohttp.TCPConnector(limit=64, ttl_dns_cache=300)
+            self._session = aiohttp.ClientSession(
+                connector=connector, timeout=self.timeout, auto_decompress=False
             )
-            for name, url in urls.items()
-        }
+        return self._session
+
+    def _url(self, service: str, path: str, query: bytes = b"") -> yarl.URL:
+        text = self.urls[service] + path + (f"?{query.decode('latin-1')}" if query else "")
+        return yarl.URL(text, encoded=True)  # the path was checked; the query goes as sent
 
     async def send(
         self,
@@ -94,12 +106,19 @@ class Forwarder:
             headers["X-Forwarded-For"] = client
         if body:
             headers["Content-Type"] = content_type or "application/json"
-        http = self.clients[service]
-        url = httpx.URL(path, query=query) if query else httpx.URL(path)
-        request = http.build_request(method, url, headers=headers, content=body or None)
-        response = await http.send(request, stream=True)
+        response = await self._http().request(
+            method, self._url(service, path, query), headers=headers, data=body or None
+        )
         passed = {h: response.headers[h] for h in PASSED_BACK if h in response.headers}
-        return Answer(response.status_code, passed, response.aiter_raw(), response)
+
+        async def chunks() -> AsyncIterator[bytes]:
+            try:
+                async for chunk in response.content.iter_any():
+                    yield chunk
+            finally:
+                response.release()
+
+        return Answer(response.status, passed, chunks())
 
     async def json(
         self, service: str, path: str, key: str, client: str | None
@@ -108,12 +127,12 @@ class Forwarder:
         headers = {"Authorization": f"Bearer {key}"}
         if client:
             headers["X-Forwarded-For"] = client
-        response = await self.clients[service].get(path, headers=headers)
-        try:
-            return response.status_code, response.json()
-        except ValueError:
-            return response.status_code, None
+        async with self._http().get(self._url(service, path), headers=headers) as response:
+            try:
+                return response.status, await response.json(content_type=None)
+            except ValueError:
+                return response.status, None
 
     async def aclose(self) -> None:
-        for http in self.clients.values():
-            await http.aclose()
+        if self._session is not None:
+            await self._session.close()

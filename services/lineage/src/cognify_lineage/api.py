@@ -200,7 +200,9 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
         },
     )
     async def lineage(run_id: RunId, request: Request, p: Caller) -> Any:
-        return graph.lineage(await reader.run(p, request, "lineage.read", run_id))
+        # Already JSON (graph.py): answered as it is. FastAPI's generic encoder walked the
+        # graph of a 2,000-checkpoint run for 77 ms of the 100 it took (bench/dashboard.py).
+        return JSONResponse(graph.lineage(await reader.run(p, request, "lineage.read", run_id)))
 
     @app.get("/v1/runs/{run_id}/findings", responses={200: {"model": views.Findings}, **READ})
     async def findings(run_id: RunId, request: Request, p: Caller) -> Any:

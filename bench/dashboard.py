@@ -1,0 +1,340 @@
+"""Benchmark: the reviewer dashboard's API under 20 concurrent reviewers (issue 14).
+
+    .venv/bin/python bench/dashboard.py [--runs 10000] [--checkpoints 2000] [--evals 200]
+                                        [--reviewers 20] [--rounds 2]
+
+Everything real, on the local stack (deploy/stack up), with topics and a database of the
+benchmark's own: lineage, ingest and the dashboard run as their own processes; a workspace
+is seeded with --runs runs (run.started and run.ended straight onto the canonical topic, as
+the services would publish them; a third of them approved, a third rejected) and one run with
+--checkpoints checkpoints (each hashed) and --evals evaluations.
+
+Measured, for each API the dashboard's pages call first:
+
+- the runs list, a page of 50 at a random offset (`GET /v1/runs?limit=50&offset=N`);
+- the big run's lineage graph (`GET /v1/runs/{run}/lineage`);
+
+by --reviewers clients at once, each signed in with its own session, each sending its
+requests one after another. The baseline is the same request straight to lineage with the
+key (what the dashboard adds is the session lookup, the proxy hop and the streaming copy);
+the two are measured alternately, --rounds times each, in the same run. Printed: p50, p95,
+p99 and requests/s, and the dashboard's p95 against the baseline's. The clients run on the
+same 2 cores as the services, Kafka and PostgreSQL: read the figures with that.
+
+Issue 14's target is an API p95 under 100 ms. The browser's figures (first meaningful paint
+of the runs list and of the run page, headless Chromium) are the front end's half of this
+benchmark.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import random
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+import cognify_events as ev
+import httpx
+from cognify_ingest import workspaces
+from cognify_ingest.credentials import Role
+from cognify_kafka import KafkaSettings, delete_topics, ensure_topics, producer, scratch_prefix
+from cognify_postgres import apply_migrations, scratch_database
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+from tests.unit.lineage.script import Script, root  # noqa: E402 (the scripted run of the tests)
+
+WORKSPACE = "ws-bench-dash"
+PAGE = 50
+
+
+@dataclass
+class Env:
+    dsn: str
+    prefix: str
+    writer: str
+    reviewer: str
+
+
+@contextlib.asynccontextmanager
+async def environment(kafka: KafkaSettings) -> AsyncIterator[Env]:
+    prefix = scratch_prefix("bench")
+    topics = [t.__class__(prefix + t.name, t.partitions, t.purpose) for t in ev.ALL_TOPICS]
+    await ensure_topics(kafka, topics)
+    try:
+        async with scratch_database("bench") as dsn:
+            conn = await asyncpg.connect(dsn)
+            try:
+                await apply_migrations(conn)
+                await workspaces.create_workspace(conn, WORKSPACE, "Dashboard benchmark")
+                writer = (await workspaces.issue_key(conn, WORKSPACE, Role.WRITER, "bench")).key
+                holder = await workspaces.person(conn, WORKSPACE, "Bench Reviewer", "reviewer")
+                reviewer = await workspaces.issue_key(
+                    conn, WORKSPACE, Role.REVIEWER, "bench reviewer", holder
+                )
+            finally:
+                await conn.close()
+            yield Env(dsn, prefix, writer, reviewer.key)
+    finally:
+        await delete_topics(kafka, prefix)
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@contextlib.contextmanager
+def services(env: Env, kafka: KafkaSettings) -> Iterator[dict[str, str]]:
+    ports = {name: free_port() for name in ("ingest", "lineage", "dashboard")}
+    environ = {
+        **os.environ,
+        "COGNIFY_PG_DSN": env.dsn,
+        "COGNIFY_KAFKA_BOOTSTRAP": kafka.bootstrap_servers,
+        "COGNIFY_TOPIC_PREFIX": env.prefix,
+        "COGNIFY_INGEST_GROUP": f"{env.prefix}ingest",
+        "COGNIFY_LINEAGE_GROUP": f"{env.prefix}lineage",
+        "COGNIFY_MIGRATE": "0",
+        **{f"COGNIFY_{name.upper()}_HTTP_PORT": str(port) for name, port in ports.items()},
+    }
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-m", f"cognify_{name}"],
+            env=environ,
+            cwd=ROOT,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for name in ports
+    ]
+    try:
+        yield {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
+    finally:
+        for proc in procs:
+            proc.terminate()
+        for proc in procs:
+            try:
+                proc.wait(20)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def many_runs(count: int) -> list[ev.Event]:
+    """run.started and run.ended of `count` runs over 5 projects, a third approved and a
+    third rejected (what the runs list filters on)."""
+    out: list[ev.Event] = []
+    for i in range(count):
+        s = Script(WORKSPACE, f"run-{i:05d}", project=f"project-{i % 5}")
+        s.t0 += timedelta(seconds=i)
+        out += [s.started(), s.ended(ev.RunStatus.COMPLETED if i % 7 else ev.RunStatus.FAILED)]
+        if i % 3:
+            verdict = ev.RunApproved if i % 3 == 1 else ev.RunRejected
+            payload = ev.DecisionPayload(
+                reviewer=ev.Reviewer(name="Bench Reviewer", role="reviewer"), comment="ok"
+            )
+            out.append(verdict(**s.env(numbered=False), payload=payload))
+    return out
+
+
+def big_run(checkpoints: int, evals: int) -> tuple[str, list[ev.Event]]:
+    s = Script(WORKSPACE, "run-big", project="project-big")
+    events: list[ev.Event] = [
+        s.started(),
+        s.config(),
+        s.dataset("ds_notes_v3", merkle_root=root(1)),
+    ]
+    every = max(1, checkpoints // max(1, evals))
+    for n in range(1, checkpoints + 1):
+        events.append(s.checkpoint(n * 10))
+        if n % every == 0 and n // every <= evals:
+            events.append(s.evaluation(n * 10))
+    events += [s.model(f"ckpt_step_{checkpoints * 10}"), s.ended()]
+    events += [
+        s.hashed(ev.HashTarget.CHECKPOINT, f"ckpt_step_{n * 10}", root(n + 10))
+        for n in range(1, checkpoints + 1)
+    ]
+    return s.run_id, events
+
+
+async def publish(kafka: KafkaSettings, topic: str, events: list[ev.Event]) -> None:
+    prod = producer(kafka, linger_ms=20)
+    await prod.start()
+    try:
+        futures = [await prod.send(topic, ev.encode(e), key=ev.partition_key(e)) for e in events]
+        await asyncio.gather(*futures)
+    finally:
+        await prod.stop()
+
+
+async def wait_for(what: str, probe: Callable[[], Awaitable[bool]], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    while not await probe():
+        if time.monotonic() > deadline:
+            raise SystemExit(f"timed out waiting for {what}")
+        await asyncio.sleep(0.5)
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(p / 100 * len(ordered)))]
+
+
+async def load(
+    clients: list[httpx.AsyncClient], paths: Callable[[], str], per_client: int
+) -> tuple[list[float], float]:
+    """Each client sends `per_client` requests one after another, all clients at once:
+    each request's seconds, and the wall time."""
+    times: list[float] = []
+
+    async def reviewer(client: httpx.AsyncClient) -> None:
+        for _ in range(per_client):
+            started = time.perf_counter()
+            answer = await client.get(paths())
+            await answer.aread()
+            if answer.status_code != 200:
+                raise SystemExit(f"{answer.request.url}: {answer.status_code} {answer.text[:200]}")
+            times.append(time.perf_counter() - started)
+
+    started = time.perf_counter()
+    await asyncio.gather(*(reviewer(c) for c in clients))
+    return times, time.perf_counter() - started
+
+
+def row(label: str, times: list[float], wall: float) -> None:
+    ms = [t * 1000 for t in times]
+    print(
+        f"  {label:<34} p50 {pct(ms, 50):7.1f} ms  p95 {pct(ms, 95):7.1f} ms  "
+        f"p99 {pct(ms, 99):7.1f} ms  {len(ms) / wall:7.1f} req/s",
+        flush=True,
+    )
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--runs", type=int, default=10_000)
+    parser.add_argument("--checkpoints", type=int, default=2_000)
+    parser.add_argument("--evals", type=int, default=200)
+    parser.add_argument("--reviewers", type=int, default=20)
+    parser.add_argument("--rounds", type=int, default=2)
+    args = parser.parse_args()
+    kafka = KafkaSettings()
+    async with environment(kafka) as env:
+        with services(env, kafka) as urls:
+            async with httpx.AsyncClient() as probe:
+
+                async def healthy() -> bool:
+                    try:
+                        for url in urls.values():
+                            if (await probe.get(f"{url}/healthz")).status_code != 200:
+                                return False
+                    except httpx.HTTPError:
+                        return False
+                    return True
+
+                await wait_for("the services to answer /healthz", healthy, 120)
+            big, big_events = big_run(args.checkpoints, args.evals)
+            started = time.perf_counter()
+            await publish(kafka, env.prefix + ev.EVENTS.name, many_runs(args.runs) + big_events)
+            pool = await asyncpg.create_pool(env.dsn, min_size=1, max_size=2)
+            try:
+
+                async def folded() -> bool:
+                    runs = await pool.fetchval("SELECT count(*) FROM runs")
+                    hashed = await pool.fetchval(
+                        "SELECT count(*) FROM lineage_nodes WHERE run_id = $1"
+                        " AND hash_status = 'computed'",
+                        big,
+                    )
+                    return bool(runs == args.runs + 1 and hashed >= args.checkpoints)
+
+                await wait_for("lineage to fold the seeded workspace", folded, 900)
+                # What autovacuum does after a bulk load, done now rather than whenever it
+                # comes round: without statistics the planner sorts the whole workspace.
+                await pool.execute("VACUUM ANALYZE runs")
+            finally:
+                await pool.close()
+            print(
+                f"seeded {args.runs:,} runs and one of {args.checkpoints:,} checkpoints and "
+                f"{args.evals} evaluations in {time.perf_counter() - started:.1f} s",
+                flush=True,
+            )
+            await measure(args, urls, env, big)
+
+
+async def measure(args: argparse.Namespace, urls: dict[str, str], env: Env, big: str) -> None:
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    timeout = httpx.Timeout(120)
+    direct = [
+        httpx.AsyncClient(
+            base_url=urls["lineage"],
+            headers={"Authorization": f"Bearer {env.reviewer}"},
+            limits=limits,
+            timeout=timeout,
+        )
+        for _ in range(args.reviewers)
+    ]
+    dash = [
+        httpx.AsyncClient(
+            base_url=f"{urls['dashboard']}/api/lineage", limits=limits, timeout=timeout
+        )
+        for _ in range(args.reviewers)
+    ]
+    try:
+        for client in dash:
+            answer = await client.post(
+                f"{urls['dashboard']}/api/session", json={"api_key": env.reviewer}
+            )
+            answer.raise_for_status()
+        pages = max(1, args.runs // PAGE)
+
+        def runs_page() -> str:
+            return f"/v1/runs?limit={PAGE}&offset={random.randrange(pages) * PAGE}"
+
+        def lineage() -> str:
+            return f"/v1/runs/{big}/lineage"
+
+        size = len((await direct[0].get(lineage())).content)
+        print(
+            f"{args.reviewers} reviewers at once, each request after the previous one's answer; "
+            f"lineage graph {size / 1e6:.2f} MB",
+            flush=True,
+        )
+        for label, path, per_client in (
+            ("runs list (page of 50)", runs_page, 25),
+            ("run lineage (big run)", lineage, 3),
+        ):
+            await load(dash, path, 1)  # warm: connections, caches, plans
+            await load(direct, path, 1)
+            seen: dict[str, list[float]] = {"direct": [], "dashboard": []}
+            walls: dict[str, float] = {"direct": 0.0, "dashboard": 0.0}
+            for n in range(args.rounds):
+                order = [("direct", direct), ("dashboard", dash)]
+                for name, clients in order if n % 2 == 0 else order[::-1]:
+                    times, wall = await load(clients, path, per_client)
+                    seen[name] += times
+                    walls[name] += wall
+            print(label)
+            row("lineage directly (baseline)", seen["direct"], walls["direct"])
+            row("through the dashboard", seen["dashboard"], walls["dashboard"])
+            ratio = pct(seen["dashboard"], 95) / pct(seen["direct"], 95)
+            target = "meets" if pct(seen["dashboard"], 95) < 0.1 else "misses"
+            print(f"  dashboard p95 / baseline p95: {ratio:.2f}x ({target} the 100 ms target)")
+    finally:
+        for client in direct + dash:
+            await client.aclose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
