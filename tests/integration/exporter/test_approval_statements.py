@@ -11,6 +11,7 @@ import asyncio
 import base64
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cognify import cli
@@ -50,7 +51,13 @@ async def test_each_decision_in_a_package_is_signed_and_checked_offline(
             return run is not None and any(step == 160 for (_, step) in run.metrics)
 
         await eventually(late_folded, "the late metric folded")
+        # Lineage's read API shows the approval stale, with the reason, as the exporter judges.
+        [first] = await _listed(c, run_id)
+        assert first["stale"] is True and "metrics.logged" in first["stale_reason"]
+        assert first["reviewer"]["key_id"] == key_id_of(c.keys.reviewer)
         await _decide(c, run_id, 2)
+        listed = await _listed(c, run_id)
+        assert [a["stale"] for a in listed] == [True, False]
 
         status, row = await http(
             "POST",
@@ -90,6 +97,18 @@ async def test_each_decision_in_a_package_is_signed_and_checked_offline(
         assert second["stale"] is False and second["stale_reason"] is None
         assert first["reviewed_chain"]["length"] < second["reviewed_chain"]["length"]
 
+        # The sealed run's approvals are judged against the sealed chain: the exports
+        # appended after the seal change nothing.
+        after = await _listed(c, run_id)
+        assert [(a["stale"], a["stale_reason"]) for a in after] == [
+            (True, first["stale_reason"]),
+            (False, None),
+        ]
+        assert [a["reviewed_chain"] for a in after] == [
+            first["reviewed_chain"],
+            second["reviewed_chain"],
+        ]
+
         statement = json.loads(base64.b64decode(second["statement"]["payload"]))
         assert statement["predicateType"] == "https://cognify.dev/approval/v1"
         p = statement["predicate"]
@@ -106,6 +125,15 @@ async def test_each_decision_in_a_package_is_signed_and_checked_offline(
         forged = out.read_bytes().replace(b'"name": "Dana Reyes"', b'"name": "Evil Reviewer"')
         out.write_bytes(forged)
         assert await asyncio.to_thread(_verify, out, key, capsys_out) == 1
+
+
+async def _listed(c: Cluster, run_id: str) -> list[dict[str, Any]]:
+    status, body = await http(
+        "GET", f"{c.s.lineage_url}/v1/runs/{run_id}/approvals", c.keys.reviewer
+    )
+    assert status == 200, body
+    approvals: list[dict[str, Any]] = body["approvals"]
+    return approvals
 
 
 def _verify(package: Path, key: Path, log: Path) -> int:

@@ -89,7 +89,14 @@ async def dump(pool: Pool) -> dict[str, list[str]]:
 
 
 def cli(dsn: str, *args: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COGNIFY_PG_DSN": dsn, "COGNIFY_MIGRATE": "0"}
+    # the anchors of this database's own (an anchor prefix is one event store's namespace)
+    prefix = f"test-anchors/{dsn.rsplit('/', 1)[1]}/"
+    env = {
+        **os.environ,
+        "COGNIFY_PG_DSN": dsn,
+        "COGNIFY_MIGRATE": "0",
+        "COGNIFY_ANCHOR_PREFIX": prefix,
+    }
     return subprocess.run(
         [sys.executable, "-m", "cognify_lineage", *args],
         env=env, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False,

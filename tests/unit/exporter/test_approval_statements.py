@@ -24,9 +24,9 @@ from .fixtures import sealed_report
 VECTOR_KEY = Ed25519PrivateKey.from_private_bytes(
     hashlib.sha256(b"cognify approval test vector").digest()
 )
-VECTOR_SHA256 = "001cf86701d4144b9297f66bde177b5aa0a8d8a3d4672b7d12e6c09336896479"
+VECTOR_SHA256 = "f7a9bcb3327b581779255b12b7a69a01630a05ca33412389c96b7b110aa8b12c"
 VECTOR_SIG = (
-    "8rQFwGhX9Et+YophL3U8coZlPwfFJmhzUJhA36PaBGcyQj7IuwwrFwxPii1G3jtzDVsWcGZMFaW6CGJ61qhCCw=="
+    "WaZnaHdN5rLx/eEDNNx87jrwtzIV9+QGMpGi++50oQeFQA/+vPD0LXIlHzef+DKV1FmpGVhZtPPafd31TCjnBA=="
 )
 KEY = Ed25519PrivateKey.from_private_bytes(bytes(range(32)))
 
@@ -53,6 +53,7 @@ def vector_report() -> report.Report:
                 "comment": "Reviewed against the protocol.",
                 "time": "2025-09-12T16:30:00.000000Z",
                 "reviewed_chain": {"head": "sha256:" + "cd" * 32, "length": 23},
+                "lineage_digest": "sha256:" + "ef" * 32,
                 "stale": False,
                 "stale_reason": None,
             }

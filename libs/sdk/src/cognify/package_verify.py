@@ -297,6 +297,7 @@ def _approval_expected(doc: dict[str, Any], a: dict[str, Any], signer: str) -> d
         "time": a.get("time"),
         "comment": a.get("comment"),
         "reviewed_chain": a.get("reviewed_chain"),
+        "reviewed_lineage_digest": a.get("lineage_digest"),
         "sealed_chain": {"head": chain.get("head"), "length": chain.get("length")},
         "counted_at_seal": not a.get("stale", False),
         "stale_reason": a.get("stale_reason"),

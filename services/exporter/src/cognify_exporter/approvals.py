@@ -6,7 +6,8 @@ signature. Every approval and rejection in a package is therefore also an in-tot
 Statement v1 (predicate `https://cognify.dev/approval/v1`) in a DSSE envelope signed with
 the workspace's seal key, naming the person (printed name, title, the id of the key they
 acted with), the time, the meaning (`approved`, `rejected`), the run's chain head and
-length they decided on, and whether the decision still counted at the seal. The package's
+length and its lineage digest (the graph) they decided on, and whether the decision still
+counted at the seal. The package's
 own statement lists the SHA-256 of each of these statements, so every format binds them.
 Spec and test vector: docs/spec/package.md, "Approval statements".
 """
@@ -41,6 +42,7 @@ def entry(
     comment: str | None,
     event: ev.RunApproved | ev.RunRejected | None = None,
     stale: str | None = None,
+    lineage_digest: str | None = None,
 ) -> dict[str, Any]:
     """A decision as the package lists it: who (from the key), when, what it means, on
     which state of the run, and whether it counted at the seal (`stale`: why not)."""
@@ -56,6 +58,7 @@ def entry(
         "comment": comment,
         "time": time,
         "reviewed_chain": reviewed,
+        "lineage_digest": lineage_digest,
         "stale": stale is not None,
         "stale_reason": stale,
     }
@@ -86,6 +89,7 @@ def statement(report: Report, approval: Mapping[str, Any]) -> bytes:
         "time": approval["time"],
         "comment": approval.get("comment"),
         "reviewed_chain": reviewed,
+        "reviewed_lineage_digest": approval.get("lineage_digest"),
         "sealed_chain": {"head": report.seal.chain_head, "length": report.seal.event_count},
         "counted_at_seal": not approval.get("stale", False),
         "stale_reason": approval.get("stale_reason"),

@@ -11,11 +11,12 @@ from uuid import UUID
 import asyncpg
 import cognify_events as ev
 from cognify_access.keys import key_id_of, matches
+from cognify_events import freshness
 from cognify_lineage import chain, projection, queries
 from cognify_lineage.model import Finding, Run, iso
 from cognify_lineage.postgres import Pool, chain_rows, create_pool
 
-from . import freshness, keys
+from . import keys
 from .report import DOC_FIELDS, QUOTED_TYPES
 from .seal import Policy
 

@@ -229,6 +229,7 @@ def build(
                 a.comment,
                 quoted.decisions.get(a.event_id),
                 (stale or {}).get(a.event_id),
+                a.lineage_digest,
             )
             for a in run.approvals
         ],

@@ -267,7 +267,8 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
 
     @app.get("/v1/runs/{run_id}/approvals", responses={200: {"model": views.Approvals}, **READ})
     async def approvals(run_id: RunId, request: Request, p: Caller) -> Any:
-        await reader.run(p, request, "approvals.read", run_id)
-        return {"run_id": run_id, "approvals": await queries.approval_list(reader.pool, run_id)}
+        run = await reader.run(p, request, "approvals.read", run_id)
+        found = await queries.approval_list(reader.pool, run_id, run)
+        return {"run_id": run_id, "lineage_digest": graph.digest(run), "approvals": found}
 
     return app

@@ -129,6 +129,7 @@ async def _save_runs(conn: Conn, runs: list[Run], before: Projection) -> None:
                 a.reviewer_role,
                 a.comment,
                 a.time,
+                a.lineage_digest,
             )
             for a in run.approvals[len(old.approvals) :]
         ]
@@ -189,7 +190,7 @@ async def _write_children(
     if approvals:
         await conn.executemany(
             """INSERT INTO approvals (event_id, run_id, decision, reviewer_name, reviewer_role,
-                   comment, decided_at) VALUES ($1, $2, $3, $4, $5, $6, $7)
+                   comment, decided_at, lineage_digest) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
                ON CONFLICT DO NOTHING""",
             approvals,
         )

@@ -40,7 +40,7 @@ from cognify_events import (
     SystemInfoCaptured,
 )
 
-from . import nodes, provenance, sealing, sequence
+from . import graph, nodes, provenance, sealing, sequence
 from .model import (
     ABANDONED,
     RUNNING,
@@ -234,7 +234,13 @@ def _fold_run(run: Run, e: Event) -> Run:
         case RunApproved(payload=p) | RunRejected(payload=p):
             decision = "approved" if isinstance(e, RunApproved) else "rejected"
             approval = Approval(
-                str(e.event_id), decision, p.reviewer.name, p.reviewer.role, p.comment, e.time
+                str(e.event_id),
+                decision,
+                p.reviewer.name,
+                p.reviewer.role,
+                p.comment,
+                e.time,
+                graph.digest(run),
             )
             review = {
                 "decision": decision,

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from typing import Any
 
 from .model import Finding, Node, Run, iso
@@ -34,6 +36,17 @@ def lineage(run: Run) -> dict[str, Any]:
     }
 
 
+def digest(run: Run) -> str:
+    """The lineage digest: SHA-256 of the run's graph (its nodes and edges as `lineage`
+    gives them), as canonical JSON (sorted keys, no whitespace, UTF-8). It changes with any
+    node, hash, hash status, attribute or edge, and not with the run's status or seal.
+    Spec: docs/spec/lineage.md, "Lineage digest"."""
+    graph = lineage(run)
+    body = {"nodes": graph["nodes"], "edges": graph["edges"]}
+    text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()
+
+
 def finding_json(f: Finding) -> dict[str, Any]:
     return {
         "id": f.id,
@@ -59,5 +72,6 @@ def summary(run: Run) -> dict[str, Any]:
         "sealed_at": iso(run.sealed_at) if run.sealed_at else None,
         "seq_high": run.seq_high,
         "sequence_gaps": [{"from": lo, "to": hi} for lo, hi in run.gaps],
+        "lineage_digest": digest(run),
         **dict(run.info),
     }

@@ -102,6 +102,7 @@ class Approval:
     reviewer_role: str
     comment: str | None
     time: datetime
+    lineage_digest: str | None = None  # the graph decided on (graph.digest), as folded
 
 
 @dataclass(frozen=True)

@@ -131,6 +131,7 @@ async def _load_appended(conn: Conn, ids: list[str], runs: dict[str, dict[str, A
                 r["reviewer_role"],
                 r["comment"],
                 r["decided_at"],
+                r["lineage_digest"],
             ),
         )
 

@@ -5,14 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from cognify_events import InvalidEvent, RunApproved, RunRejected, freshness
 from cognify_objectstore import ObjectStoreError
 
-from . import anchoring, chain, projection, sealing, sequence
+from . import anchoring, chain, graph, projection, sealing, sequence
 from .anchoring import Segments
 from .auth import Principal, key_id_of, matches
 from .graph import finding_json
 from .model import Annotation, Finding, Run, iso
-from .postgres import Pool, chain_rows
+from .postgres import Pool, chain_rows, decode
 
 
 async def principal(pool: Pool, token: str) -> Principal | None:
@@ -202,22 +203,98 @@ async def annotation_list(pool: Pool, run_id: str) -> list[dict[str, Any]]:
     ]
 
 
-async def approval_list(pool: Pool, run_id: str) -> list[dict[str, Any]]:
+async def approval_list(pool: Pool, run_id: str, run: Run | None = None) -> list[dict[str, Any]]:
+    """The run's decisions in store order, each with who made it (from the key), on which
+    state of the run (`reviewed_chain`), and whether it is stale: the run changed since by
+    more than reviews (cognify_events.freshness, the rule the exporter seals by), or the
+    chain at the reviewed length is not the head the decision names. A sealed run is judged
+    against its sealed chain only (what came after the seal changes nothing sealed)."""
     rows = await pool.fetch(
-        """SELECT a.* FROM approvals a JOIN events e USING (event_id)
+        """SELECT a.*, e.body FROM approvals a JOIN events e USING (event_id)
            WHERE a.run_id = $1 ORDER BY e.position""",
         run_id,
     )
-    return [
-        {
-            "event_id": str(r["event_id"]),
-            "decision": r["decision"],
-            "reviewer": {"name": r["reviewer_name"], "role": r["reviewer_role"]},
-            "comment": r["comment"],
-            "time": iso(r["decided_at"]),
-        }
-        for r in rows
-    ]
+    seal = (run.info.get("seal") if run is not None else None) or {}
+    until = seal.get("event_count")
+    now = graph.digest(run) if run is not None else None
+    out = []
+    for r in rows:
+        event = _decision(r["body"])
+        payload = event.payload if event is not None else None
+        length = payload.reviewed_chain_length if payload else None
+        head = payload.reviewed_chain_head if payload else None
+        why = await _stale(pool, run_id, r["reviewer_name"], r["decision"], length, head, until)
+        out.append(
+            {
+                "event_id": str(r["event_id"]),
+                "decision": r["decision"],
+                "reviewer": {
+                    "name": r["reviewer_name"],
+                    "role": r["reviewer_role"],
+                    "key_id": payload.reviewer.key_id if payload else None,
+                },
+                "comment": r["comment"],
+                "time": iso(r["decided_at"]),
+                "reviewed_chain": (
+                    {"head": head, "length": length} if head and length is not None else None
+                ),
+                # null: recorded before decisions named the chain; it cannot be judged
+                "stale": None if length is None else why is not None,
+                "stale_reason": why,
+                # the lineage graph decided on, and whether the run's graph is another now
+                "lineage_digest": r["lineage_digest"],
+                "lineage_changed": (
+                    None
+                    if r["lineage_digest"] is None or now is None
+                    else r["lineage_digest"] != now
+                ),
+            }
+        )
+    return out
+
+
+def _decision(body: bytes) -> RunApproved | RunRejected | None:
+    try:
+        event = decode(body).event
+    except InvalidEvent:
+        return None
+    return event if isinstance(event, RunApproved | RunRejected) else None
+
+
+async def _stale(
+    pool: Pool,
+    run_id: str,
+    who: str,
+    decision: str,
+    length: int | None,
+    head: str | None,
+    until: int | None,
+) -> str | None:
+    if length is None:
+        return None
+    if length > 0 and head is not None:
+        at = await pool.fetchval(
+            "SELECT hash FROM events WHERE chain_id = $1 AND chain_index = $2", run_id, length - 1
+        )
+        if at != head:
+            return (
+                f"approval stale: {who} {decision} the run at chain head {head} (length "
+                f"{length}), but the run's chain at that length ends in {at}"
+            )
+    found = await pool.fetchrow(
+        """SELECT min(chain_index) AS first, count(*) AS n,
+                  (array_agg(type ORDER BY chain_index))[1] AS type
+           FROM events WHERE chain_id = $1 AND chain_index >= $2
+             AND NOT type = ANY($3::text[]) AND ($4::int IS NULL OR chain_index < $4)""",
+        run_id,
+        length,
+        list(freshness.NOT_CHANGES),
+        until,
+    )
+    change = None
+    if found is not None and found["n"]:
+        change = freshness.Change(found["first"], found["type"], found["n"])
+    return freshness.stale_reason(who, decision, length, change)
 
 
 def findings(run: Run) -> list[dict[str, Any]]:

@@ -207,16 +207,41 @@ class Annotations(View):
     annotations: list[Annotation]
 
 
+class Reviewer(Person):
+    key_id: str | None = Field(None, description="the API key the decision was made with")
+
+
+class ReviewedChain(View):
+    head: str
+    length: int
+
+
 class Approval(View):
     event_id: str
     decision: str
-    reviewer: Person
+    reviewer: Reviewer
     comment: str | None
     time: str
+    reviewed_chain: ReviewedChain | None = Field(
+        None, description="the run's chain as the decision was taken (null: not recorded)"
+    )
+    stale: bool | None = Field(
+        None,
+        description="true: the run changed since by more than reviews, and the decision no "
+        "longer counts; null: recorded before decisions named the chain",
+    )
+    stale_reason: str | None = None
+    lineage_digest: str | None = Field(
+        None, description="the run's lineage digest as folded just before the decision"
+    )
+    lineage_changed: bool | None = Field(
+        None, description="true: the run's lineage graph is not the one decided on"
+    )
 
 
 class Approvals(View):
     run_id: str
+    lineage_digest: str | None = Field(None, description="the run's lineage digest now")
     approvals: list[Approval]
 
 

@@ -4,6 +4,9 @@ A decision records the run's event chain as it stood (`reviewed_chain_length`, i
 When the chain has since grown by anything but reviews (a late metric, a checkpoint, a
 hash result, a documented diff), the decision is stale: what the person approved is not
 what would be sealed, and the seal needs a new decision (docs/spec/trust.md).
+
+Part of the event contract because two services apply the same rule: the exporter when it
+seals (a stale approval does not count) and lineage when it lists a run's approvals.
 """
 
 from __future__ import annotations
