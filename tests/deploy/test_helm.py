@@ -250,7 +250,8 @@ def test_each_service_may_reach_only_what_it_uses(production: list[dict[str, Any
     policies = _by_kind(production, "NetworkPolicy")
     dns, kafka, postgres, s3 = 53, 9092, 5432, 443
     assert _egress_ports(policies["cognify-ingest"]) == {dns, kafka, postgres}
-    assert _egress_ports(policies["cognify-lineage"]) == {dns, kafka, postgres}
+    # lineage writes the chain-head anchors to the audit bucket (docs/spec/anchors.md)
+    assert _egress_ports(policies["cognify-lineage"]) == {dns, kafka, postgres, s3}
     assert _egress_ports(policies["cognify-hasher"]) == {dns, kafka, s3}
     assert _egress_ports(policies["cognify-exporter"]) == {dns, kafka, postgres, s3}
     assert _egress_ports(policies["cognify-dashboard"]) == {dns, 8080, 8081, 8082}
