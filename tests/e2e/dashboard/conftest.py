@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from .browsing import AXE, CHROMIUM
+from .browsing import AXE, CHROMIUM, Pages
 from .site import Site, started
 
 
@@ -49,3 +49,13 @@ def page(browser: Browser, site: Site) -> Iterator[Page]:
     p = context.new_page()
     yield p
     context.close()
+
+
+@pytest.fixture
+def pages() -> Iterator[Pages]:
+    """Screenshots and axe-core of the pages a test shows; serious or critical violations
+    fail the test once it has run to its end."""
+    checked = Pages()
+    yield checked
+    if checked.found:
+        pytest.fail(checked.report(), pytrace=False)

@@ -95,6 +95,14 @@ class Site:
     def run(self, run_id: str, key: str | None = None) -> dict[str, Any]:
         return get_json(f"{self.lineage_url}/v1/runs/{run_id}", key or self.keys.reviewer)
 
+    def annotations(self, run_id: str) -> list[dict[str, Any]]:
+        url = f"{self.lineage_url}/v1/runs/{run_id}/annotations"
+        return list(get_json(url, self.keys.reviewer)["annotations"])
+
+    def approvals(self, run_id: str) -> list[dict[str, Any]]:
+        url = f"{self.lineage_url}/v1/runs/{run_id}/approvals"
+        return list(get_json(url, self.keys.reviewer)["approvals"])
+
 
 class Loop:
     """An asyncio loop in a thread of its own: the services' processes and the database
@@ -260,6 +268,8 @@ def started(work: Path) -> Iterator[Site]:
             "COGNIFY_SPOOL_DIR": str(work / "spool"),
             "COGNIFY_COMPLIANCE_TIER": "healthcare",
             "TOKENIZERS_PARALLELISM": "false",
+            "COGNIFY_INGEST_URL": services["ingest"].url,
+            "COGNIFY_EXPORTER_URL": services["exporter"].url,
         }
         site = Site(
             url=services["dashboard"].url,
@@ -301,7 +311,10 @@ def started(work: Path) -> Iterator[Site]:
             "a run with a pending problem",
         )
         for run_id in (site.runs.walkthrough, site.runs.second, site.runs.pending):
-            settled(site.lineage, run_id)
+            try:
+                settled(site.lineage, run_id)
+            except AssertionError as exc:
+                raise AssertionError(f"{exc}\n{site.logs()}") from None
         yield site
     finally:
         loop.close()
