@@ -7,6 +7,7 @@ run alone."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import hashlib
 import json
@@ -28,6 +29,7 @@ from cognify_lineage.postgres import Message, Pool, apply_batch, chain_rows, cre
 from cognify_lineage.settings import LineageSettings
 from cognify_objectstore import ObjectStore, RetentionRefused
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from tests.unit.lineage.script import Script, training
 
@@ -177,6 +179,51 @@ async def test_a_consistent_rewrite_after_an_anchor_is_named_by_verify(
             other = Ed25519PrivateKey.generate().public_key()
             lines = await verify(settings, [b.run_id], {anchors.key_id(other): other})
             assert lines and "not a trusted anchor key" in lines[0]
+
+            # A long chain anchored for the first time goes in segments of a bounded size.
+            c = Script(ws, f"{unique}-c")
+            later = training(c)
+            await apply_batch(
+                pool,
+                "g",
+                "c",
+                {
+                    0: [
+                        (Message("c", 0, i, ev.encode(e)), decode(ev.encode(e)))
+                        for i, e in enumerate(later)
+                    ]
+                },
+            )
+            small = Anchorer(
+                pool, anchor_segments(settings), anchor_signer(settings), 60, max_segment=4
+            )
+            assert await small.round() == 4  # 15 events: 4 + 4 + 4 + 3
+            found, problems = await anchor_segments(settings).of(c.run_id)
+            assert not problems and [s.length for s in found] == [4, 8, 12, 15]
+            assert await verify(settings, [c.run_id]) == []
+            # An auditor names the anchor key on the command line (its public half only).
+            public = base64.b64encode(
+                anchor_signer(settings).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+            ).decode()
+            plain = {k: v for k, v in env.items() if k != "COGNIFY_ANCHOR_KEY"}
+            audited = subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "cognify_lineage",
+                    "verify",
+                    c.run_id,
+                    "--anchor-key",
+                    public,
+                ],
+                env=plain,
+                capture_output=True,
+                text=True,
+                cwd=ROOT,
+                timeout=120,
+                check=False,
+            )
+            assert audited.returncode == 0, audited.stdout + audited.stderr
         finally:
             await pool.close()
 

@@ -141,12 +141,15 @@ class Anchorer:
         signer: Ed25519PrivateKey,
         interval_s: float,
         clock: type[datetime] = datetime,
+        max_segment: int = 50_000,
     ) -> None:
         self.pool = pool
         self.segments = segments
         self.signer = signer
         self.interval_s = interval_s
         self.clock = clock
+        # ~3.5 MB of hashes per segment at most, and as many bodies read at once
+        self.max_segment = max_segment
         self.anchored: dict[str, Anchored] = {}  # what this process wrote or read back
         self.wake = asyncio.Event()
 
@@ -193,18 +196,34 @@ class Anchorer:
         return known
 
     async def anchor(self, chain_id: str, workspace_id: str, length: int) -> int:
-        """Anchor one chain up to `length` events (1: a segment written, 0: none needed)."""
+        """Anchor one chain up to `length` events, in segments of at most `max_segment`
+        events (a chain anchored for the first time may be long); returns how many
+        segments were written."""
         last = await self._last(chain_id)
         if last.length >= length:
             await self._record(chain_id, workspace_id, last, None)
             return 0
+        written = 0
+        while last.length < length:
+            done = await self._segment(
+                chain_id, workspace_id, last, min(length, last.length + self.max_segment)
+            )
+            if done is None:
+                break
+            last, written = done, written + 1
+        return written
+
+    async def _segment(
+        self, chain_id: str, workspace_id: str, last: Anchored, upto: int
+    ) -> Anchored | None:
+        """Write the segment of events `last.length` .. `upto - 1` (None: none written)."""
         rows = await self.pool.fetch(
             """SELECT chain_index, prev_hash, body FROM events
                WHERE chain_id = $1 AND chain_index >= $2 AND chain_index < $3
                ORDER BY chain_index""",
             chain_id,
             last.length,
-            length,
+            upto,
         )
         rows = [r for i, r in enumerate(rows) if r["chain_index"] == last.length + i]
         if not rows:
@@ -212,7 +231,7 @@ class Anchorer:
                 "chain %s: events from #%d are missing; nothing anchored", chain_id, last.length
             )
             metrics.ANCHOR_CONFLICTS.inc()
-            return 0
+            return None
         if rows[0]["prev_hash"] != last.head:
             # The store no longer continues what was anchored: history before the anchor
             # was rewritten. The segment continues the anchor all the same (what was anchored
@@ -225,7 +244,9 @@ class Anchorer:
                 last.head,
             )
             metrics.ANCHOR_CONFLICTS.inc()
-        seg = anchors.extend(
+        # Hashing and signing a long segment takes a while: not on the consume loop's thread.
+        seg = await asyncio.to_thread(
+            anchors.extend,
             chain_id,
             workspace_id,
             last.length,
@@ -234,7 +255,8 @@ class Anchorer:
             self.clock.now(UTC),
         )
         key = self.segments.store.key(chain_id, seg.length)
-        if not await self.segments.store.put(key, anchors.sign(seg, self.signer)):
+        envelope = await asyncio.to_thread(anchors.sign, seg, self.signer)
+        if not await self.segments.store.put(key, envelope):
             there = await self.segments.read(key)  # another instance anchored it first
             if there.head != seg.head:
                 log.error("chain %s: the anchor %s disagrees with the store", chain_id, key)
@@ -245,7 +267,7 @@ class Anchorer:
         done = Anchored(seg.length, seg.head)
         self.anchored[chain_id] = done
         await self._record(chain_id, workspace_id, done, key)
-        return 1
+        return done
 
     async def _record(
         self, chain_id: str, workspace_id: str, done: Anchored, key: str | None
