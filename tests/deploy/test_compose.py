@@ -46,16 +46,25 @@ def test_every_service_and_server_of_the_topology_is_described() -> None:
         "lineage",
         "hasher",
         "exporter",
+        "dashboard",
     } <= set(services)
 
 
 def test_each_cognify_service_is_built_from_its_own_dockerfile() -> None:
     services = _config()["services"]
-    for name in ("ingest", "lineage", "hasher", "exporter"):
+    for name in ("ingest", "lineage", "hasher", "exporter", "dashboard"):
         dockerfile = services[name]["build"]["dockerfile"]
         assert dockerfile == f"services/{name}/Dockerfile"
         assert (ROOT / dockerfile).is_file()
         assert f"cognify-{name}" in (ROOT / dockerfile).read_text()
+
+
+def test_the_services_believe_forwarded_addresses_from_the_dashboard_only() -> None:
+    services = _config()["services"]
+    address = services["dashboard"]["networks"]["default"]["ipv4_address"]
+    for name in ("ingest", "lineage", "exporter"):
+        assert services[name]["environment"]["COGNIFY_TRUSTED_PROXIES"] == address
+    assert services["dashboard"]["environment"]["COGNIFY_TRUSTED_PROXIES"] == ""
 
 
 def test_the_hasher_pool_scales_to_n_replicas() -> None:
