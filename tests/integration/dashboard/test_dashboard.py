@@ -20,7 +20,9 @@ import cognify_events as ev
 import httpx
 import pytest
 import pytest_asyncio
-from cognify_kafka import KafkaSettings, producer
+from cognify_ingest import workspaces
+from cognify_ingest.credentials import Role
+from cognify_kafka import KafkaSettings, ensure_topics, producer
 
 from tests.integration.lineage.harness import (
     Keys,
@@ -41,6 +43,7 @@ pytestmark = pytest.mark.asyncio(loop_scope="module")
 class Setup:
     url: str
     dsn: str
+    prefix: str
     run_id: str
     keys: Keys
     other: Keys  # another workspace's
@@ -99,7 +102,7 @@ async def setup(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Setup
 
             await eventually(live_ready, "the dashboard's live consumer at the topics' ends", 60)
             await _seed(kafka, prefix, dsn, keys, script)
-            yield Setup(dashboard.url, dsn, script.run_id, keys, other)
+            yield Setup(dashboard.url, dsn, prefix, script.run_id, keys, other)
 
 
 @contextlib.asynccontextmanager
@@ -307,6 +310,79 @@ async def test_a_new_event_of_the_run_reaches_its_live_stream_within_seconds(set
         elapsed = time.monotonic() - started
         assert '"event_type": "annotation.added"' in data and setup.run_id in data
         assert elapsed < 5, f"{elapsed:.1f} s"
+
+
+async def test_a_revoked_key_ends_its_sessions_at_the_next_call(setup: Setup) -> None:
+    ws = setup.run_id.replace("run-", "ws-")
+    conn = await asyncpg.connect(setup.dsn)
+    try:
+        holder = await workspaces.person(conn, ws, "Lee Park", "auditor")
+        issued = await workspaces.issue_key(conn, ws, Role.REVIEWER, "lee", holder)
+    finally:
+        await conn.close()
+    async with browser(setup, issued.key) as client:
+        assert (await client.get("/api/lineage/v1/runs")).status_code == 200
+        conn = await asyncpg.connect(setup.dsn)
+        try:
+            assert await workspaces.revoke_key(conn, issued.key_id)
+        finally:
+            await conn.close()
+        assert (await client.get("/api/lineage/v1/runs")).status_code == 401  # lineage says
+        assert (await client.get("/api/session")).status_code == 401  # and the session is gone
+        again = await client.post("/api/session", json={"api_key": issued.key})
+        assert again.status_code == 401
+
+
+async def test_hash_progress_reaches_the_runs_live_stream(setup: Setup) -> None:
+    topic = f"{setup.prefix}{ev.HASH_PROGRESS.name}"
+    await ensure_topics(KafkaSettings(), [ev.Topic(topic, 1, "test")])
+    ws = setup.run_id.replace("run-", "ws-")
+    progress = ev.HashProgress(
+        workspace_id=ws,
+        project="clinical-nlp",
+        run_id=setup.run_id,
+        producer=ev.Producer(kind=ev.ProducerKind.HASHER, id="test:1", version="0"),
+        payload=ev.HashProgressPayload(
+            job_id="job-1",
+            target=ev.HashTarget.CHECKPOINT,
+            target_id="ckpt_step_200",
+            bytes_done=512,
+            bytes_total=1024,
+        ),
+    )
+    async with (
+        browser(setup, setup.keys.reviewer) as client,
+        client.stream("GET", f"/api/live?run_id={setup.run_id}") as stream,
+    ):
+        lines = stream.aiter_lines()
+        while (await anext(lines)) != ": connected":
+            pass
+
+        async def hash_line() -> str:
+            name = ""
+            async for line in lines:
+                if line.startswith("event: "):
+                    name = line.removeprefix("event: ")
+                elif line.startswith("data: ") and name == "hash":
+                    return line
+            raise AssertionError("the stream ended")
+
+        waiting = asyncio.ensure_future(hash_line())
+        # The dashboard looks for a topic that did not exist every 10 s: publish until
+        # one message is read (the consumer starts at the topic's end).
+        for _ in range(40):
+            prod = producer(KafkaSettings())
+            await prod.start()
+            try:
+                await prod.send_and_wait(topic, ev.encode(progress), key=b"job-1")
+            finally:
+                await prod.stop()
+            done, _ = await asyncio.wait({waiting}, timeout=1)
+            if done:
+                break
+        line = await asyncio.wait_for(waiting, 1)
+    assert '"node_id": "ckpt_step_200"' in line and '"state": "hashing"' in line
+    assert '"bytes_done": 512' in line and '"bytes_total": 1024' in line
 
 
 async def test_signing_out_ends_the_session_for_good(setup: Setup) -> None:
