@@ -13,7 +13,6 @@ import { buildView, expandSample, type ViewNode } from "../lib/graph";
 import { layout, move, NODE_HEIGHT, NODE_WIDTH, type Direction, type Positioned } from "../lib/layout";
 import type { HashProgress } from "../live";
 import type { Lineage } from "../types";
-import { HashState } from "./Badges";
 
 type LineageNodeData = { view: ViewNode; progress: HashProgress | undefined; selected: boolean };
 type FlowNode = Node<LineageNodeData, "lineage">;
@@ -30,31 +29,58 @@ const LineageNodeBox = memo(function LineageNodeBox({ data }: NodeProps<FlowNode
   const v = data.view;
   const p = data.progress;
   const pct = p && p.bytes_total > 0 ? Math.min(100, Math.round((100 * p.bytes_done) / p.bytes_total)) : null;
+  // The node's accessible name is its id (or the group's label), and that is its only text
+  // content: the type, step, hash and state are drawn by CSS from data-text (generated
+  // content), so the visible label is the name (WCAG 2.5.3, axe label-content-name-mismatch),
+  // and they reach assistive technology as the node's description (aria-describedby):
+  // "ckpt_step_6, button, Checkpoint, step 6, sha256:…, hash computed".
+  const state = pct !== null && v.state === "pending" ? `hashing ${pct}%` : v.stateText;
+  const description = [
+    v.group ? `${TYPE_LABEL[v.type] ?? v.type} group` : (TYPE_LABEL[v.type] ?? v.type),
+    v.group ? "" : v.detail,
+    v.hashShort,
+    state,
+    v.findings > 0 ? `${v.findings} open finding${v.findings === 1 ? "" : "s"}` : "",
+    v.group ? "Enter to expand" : "Enter for details",
+  ]
+    .filter(Boolean)
+    .join(", ");
   return (
     <div className={`lnode t-${v.type} s-${v.state}${v.group ? " group" : ""}${data.selected ? " picked" : ""}`}>
+      <span id={describedBy(v.id)} className="sr-only" aria-hidden="true">
+        {description}
+      </span>
       <Handle type="target" position={Position.Left} isConnectable={false} />
-      <div className="lnode-head">
-        <span className="lnode-type">{v.group ? `${TYPE_LABEL[v.type] ?? v.type} group` : (TYPE_LABEL[v.type] ?? v.type)}</span>
-        {v.findings > 0 ? <span className="lnode-flag">⚑ {v.findings} finding{v.findings === 1 ? "" : "s"}</span> : null}
+      <div className="lnode-head" aria-hidden="true">
+        <span className="lnode-type" data-text={v.group ? `${TYPE_LABEL[v.type] ?? v.type} group` : (TYPE_LABEL[v.type] ?? v.type)} />
+        {v.findings > 0 ? <span className="lnode-flag" data-text={`⚑ ${v.findings} finding${v.findings === 1 ? "" : "s"}`} /> : null}
       </div>
-      <div className="lnode-id">{v.label}</div>
-      {v.detail ? <div className="lnode-detail">{v.detail}</div> : null}
-      <div className="lnode-foot">
-        {v.hashShort ? <code className="lnode-hash">{v.hashShort}</code> : null}
-        <HashState state={v.state} text={pct !== null && v.state === "pending" ? `hashing ${pct}%` : v.stateText} />
+      <div className="lnode-id" title={v.label}>
+        {v.label}
+      </div>
+      {v.detail ? (v.group ? <div className="lnode-detail">{v.detail}</div> : <div className="lnode-detail" aria-hidden="true" data-text={v.detail} />) : null}
+      <div className="lnode-foot" aria-hidden="true">
+        {v.hashShort ? <code className="lnode-hash" data-text={v.hashShort} /> : null}
+        <span className={`hash-state hs-${v.state}`} data-text={`${STATE_ICON[v.state]} ${state}`} />
       </div>
       {pct !== null && v.state === "pending" ? (
         <div className="lnode-progress" aria-hidden="true">
           <progress max={100} value={pct} />
         </div>
       ) : null}
-      {v.group ? <div className="lnode-hint">Enter to expand</div> : null}
+      {v.group ? <div className="lnode-hint" aria-hidden="true" data-text="Enter to expand" /> : null}
       <Handle type="source" position={Position.Right} isConnectable={false} />
     </div>
   );
 });
 
+const STATE_ICON: Record<string, string> = { computed: "✓", pending: "◷", failed: "✕", group: "▤" };
+
 const nodeTypes = { lineage: LineageNodeBox };
+
+function describedBy(nodeId: string): string {
+  return `lnode-desc-${nodeId}`;
+}
 
 export interface GraphProps {
   lineage: Lineage;
@@ -116,6 +142,7 @@ function Graph({ lineage, findings, selected, onSelect, progress }: GraphProps) 
         data: { view: v, progress: progress.get(v.id), selected: v.id === selected },
         ariaRole: "button",
         ariaLabel: v.group ? `${v.label}${v.detail ? `, ${v.detail}` : ""}` : v.id,
+        domAttributes: { "aria-describedby": describedBy(v.id) },
         draggable: false,
         connectable: false,
         selectable: true,

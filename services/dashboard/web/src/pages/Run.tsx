@@ -61,7 +61,7 @@ export function RunPage({ runId }: { runId: string }) {
         pendingReload.current = null;
         reloadAll();
         metrics.reload();
-      }, 1_000);
+      }, (lineage.data?.nodes.length ?? 0) > 500 ? 5_000 : 1_500); // a big graph is a big read
     },
     onHash: (h) => setProgress((old) => new Map(old).set(h.node_id, h)),
     onStatus: setConnected,
