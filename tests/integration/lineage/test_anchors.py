@@ -280,7 +280,7 @@ async def test_lineage_anchors_at_the_seal_and_its_read_api_names_the_rewrite(
                 ]
                 return bool(line) and float(line[0].split()[1]) > 0
 
-            await eventually(rounds, "the first anchor round")
+            await eventually(rounds, "the first anchor round", 60)
 
             async def chain_of(run_id: str) -> dict[str, Any] | None:
                 status, body = await http("GET", f"{url}/v1/runs/{run_id}/chain", keys.reviewer)
@@ -300,7 +300,7 @@ async def test_lineage_anchors_at_the_seal_and_its_read_api_names_the_rewrite(
 
             # Run b is stored, and not anchored: the interval is ten minutes.
             await send(kafka, topics.events, training(b))
-            await eventually(lambda: stored(b.run_id, 15), "run b stored")
+            await eventually(lambda: stored(b.run_id, 15), "run b stored", 60)
             assert (await chain_of(b.run_id) or {})["anchors"]["segments"] == 0
 
             # The seal anchors at once: the sealed run with its seal, and run b.
@@ -309,7 +309,7 @@ async def test_lineage_anchors_at_the_seal_and_its_read_api_names_the_rewrite(
             for e in events:
                 head = chain.link(head, ev.encode(e))
             await send(kafka, topics.events, [*events, a.sealed(head, len(events))])
-            sealed = await eventually(lambda: anchored(a.run_id), "the seal's anchor", 30)
+            sealed = await eventually(lambda: anchored(a.run_id), "the seal's anchor", 60)
             assert sealed["valid"] is True
             assert sealed["anchors"]["anchored_length"] == len(events) + 1 == sealed["length"]
             assert await anchored(b.run_id)

@@ -11,8 +11,8 @@ from uuid import UUID
 import asyncpg
 import cognify_events as ev
 from cognify_access.keys import key_id_of, matches
-from cognify_events import freshness
-from cognify_lineage import chain, projection, queries
+from cognify_events import chain, freshness
+from cognify_lineage import projection, queries
 from cognify_lineage.model import Finding, Run, iso
 from cognify_lineage.postgres import Pool, chain_rows, create_pool
 

@@ -24,11 +24,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
+from cognify_events import chain
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-
-from . import chain
 
 PAYLOAD_TYPE = "application/vnd.cognify.chain-anchor+json"
 ANCHOR_TYPE = "https://cognify.dev/chain-anchor/v1"
