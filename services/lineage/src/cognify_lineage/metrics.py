@@ -78,3 +78,9 @@ ANCHOR_SECONDS = Histogram(
     "Time to anchor every chain that grew (one round).",
     buckets=(0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60),
 )
+
+GRAPH_CACHE = Counter(
+    "cognify_lineage_graph_cache_total",
+    "Lineage graph requests answered from the cache of encoded graphs (hit) or built (miss).",
+    ["outcome"],
+)

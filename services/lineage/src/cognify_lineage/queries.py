@@ -31,6 +31,24 @@ async def principal(pool: Pool, token: str) -> Principal | None:
     return Principal(row["key_id"], row["workspace_id"], row["role"], row["label"])
 
 
+async def version(pool: Pool, run_id: str) -> tuple[str, tuple[Any, ...]] | None:
+    """The run's workspace and what changes whenever its graph can (graphcache.py): its
+    stored chain's length, status, last event and seal; None for no such run. One row."""
+    row = await pool.fetchrow(
+        """SELECT r.workspace_id, r.status, r.last_event_at, r.sealed_at, h.length
+           FROM runs r LEFT JOIN chain_heads h ON h.chain_id = r.run_id WHERE r.run_id = $1""",
+        run_id,
+    )
+    if row is None:
+        return None
+    return row["workspace_id"], (
+        row["length"],
+        row["status"],
+        row["last_event_at"],
+        row["sealed_at"],
+    )
+
+
 async def run(pool: Pool, run_id: str) -> Run | None:
     async with pool.acquire() as conn:
         found = await projection.load(conn, [run_id])
