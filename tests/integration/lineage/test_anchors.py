@@ -201,6 +201,20 @@ async def test_a_consistent_rewrite_after_an_anchor_is_named_by_verify(
             found, problems = await anchor_segments(settings).of(c.run_id)
             assert not problems and [s.length for s in found] == [4, 8, 12, 15]
             assert await verify(settings, [c.run_id]) == []
+            # Restarted, with the database's record of what was anchored gone: lineage reads
+            # where the chain's anchors end from the store, and continues from there.
+            owner = await asyncpg.connect(dsn)
+            try:
+                await owner.execute("DELETE FROM chain_anchors")
+            finally:
+                await owner.close()
+            late = c.heartbeat(300)
+            body = ev.encode(late)
+            await apply_batch(pool, "g", "c2", {0: [(Message("c2", 0, 0, body), decode(body))]})
+            restarted = Anchorer(pool, anchor_segments(settings), anchor_signer(settings), 60)
+            assert await restarted.round() == 1  # only run c grew; a and b are anchored
+            found, _ = await anchor_segments(settings).of(c.run_id)
+            assert [(s.start, s.length) for s in found][-1] == (15, 16)
             # An auditor names the anchor key on the command line (its public half only).
             public = base64.b64encode(
                 anchor_signer(settings).public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)

@@ -119,9 +119,17 @@ class Segments:
         return segments, problems
 
     async def last(self, chain_id: str) -> anchors.Segment | None:
-        """The segment anchoring the most of the chain (None: never anchored)."""
-        found, _ = await self.of(chain_id)
-        return max(found, key=lambda s: s.length, default=None)
+        """The segment anchoring the most of the chain (None: never anchored): the last key
+        (keys sort by length), or the one before it when that is not a trusted segment."""
+        for key in reversed(await self.store.keys(chain_id)):
+            try:
+                seg = await self.read(key)
+            except anchors.AnchorInvalid:
+                log.error("anchor %s is not a trusted segment; skipped", key)
+                continue
+            if seg.chain_id == chain_id and self.store.key(chain_id, seg.length) == key:
+                return seg
+        return None
 
 
 @dataclass(frozen=True)
