@@ -8,6 +8,7 @@ import { ReviewPanel } from "../components/Review";
 import { ChainPanel, ConfigPanel, EvaluationsPanel, FindingsPanel, SummaryPanel } from "../components/RunPanels";
 import { configOf } from "../lib/events";
 import { findingCounts } from "../lib/graph";
+import { preloadLayout } from "../lib/layout";
 import { type HashProgress, type LiveEvent, useLive } from "../live";
 import { useLoad } from "../load";
 import { Link } from "../router";
@@ -20,6 +21,7 @@ const ALL_EVENTS = 10_000; // the read API's page limit
 
 export function RunPage({ runId }: { runId: string }) {
   const { me } = useSession();
+  useEffect(() => void preloadLayout(), []);
   const base = lineagePath(runPath(runId));
   const summary = useLoad(() => getJson<RunSummary>(base), [base]);
   const lineage = useLoad(() => getJson<Lineage>(`${base}/lineage`), [base]);
