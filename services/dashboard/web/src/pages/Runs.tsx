@@ -149,7 +149,9 @@ export function RunsPage() {
                 <td>{time(r.started_at)}</td>
                 <td>{time(r.ended_at ?? null)}</td>
                 <td>{r.approval !== undefined ? <ApprovalBadge approval={r.approval ?? "pending"} /> : "—"}</td>
-                <td className="num">{r.open_findings ?? r.findings_count ?? "—"}</td>
+                <td className="num">
+                  <FindingCount n={r.open_findings ?? r.findings_count} />
+                </td>
                 <td>{time(r.last_event_at)}</td>
               </tr>
             ))}
@@ -166,6 +168,17 @@ export function RunsPage() {
         </button>
       </nav>
     </main>
+  );
+}
+
+function FindingCount({ n }: { n: number | undefined }) {
+  if (n === undefined) return <>—</>;
+  if (n === 0) return <>0</>;
+  return (
+    <strong className="error">
+      <span aria-hidden="true">⚑ </span>
+      {n}
+    </strong>
   );
 }
 
