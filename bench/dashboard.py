@@ -284,7 +284,8 @@ async def main() -> None:
 
 
 async def measure(args: argparse.Namespace, urls: dict[str, str], env: Env, big: str) -> None:
-    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1)
+    # Idle connections expire before the servers' 5 s keep-alive closes them under a request.
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=2)
     timeout = httpx.Timeout(120)
     direct = [
         httpx.AsyncClient(
