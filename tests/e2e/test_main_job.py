@@ -9,6 +9,7 @@ import os
 import re
 import subprocess
 import sys
+import urllib.request
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -65,6 +66,19 @@ def test_the_main_job_audits_a_fine_tune_from_training_to_verified_package(
     (approval,) = package["approvals"]
     assert approval["reviewer"] == {"name": "Dr. Ana Ortiz", "role": "compliance officer"}
     assert package["seal"]["chain_head"].startswith("sha256:")
+
+    # It ends with the reviewer dashboard's address and a key that signs in there.
+    shown = re.search(r"open\s+(http://\S+)/runs/(\S+)\n.*reviewer key:\n\s+(cgk_\S+)", done.stdout)
+    assert shown and shown[2] == run_id[1], done.stdout[-1000:]
+    sign_in = urllib.request.Request(
+        f"{shown[1]}/api/session",
+        data=json.dumps({"api_key": shown[3]}).encode(),
+        headers={"Content-Type": "application/json"},
+        method="POST",
+    )
+    with urllib.request.urlopen(sign_in, timeout=30) as answer:
+        me = json.loads(answer.read())
+    assert (me["role"], me["person"]["name"]) == ("reviewer", "Dr. Ana Ortiz")
 
     text = subprocess.run(
         ["pdftotext", f"{stem}.pdf", "-"], capture_output=True, text=True, check=True
