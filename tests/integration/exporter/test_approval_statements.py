@@ -1,9 +1,9 @@
-"""Approvals as signed statements (issue 13), for real: a reviewer approves, a late event
-makes that approval stale, she approves again, the run is sealed and exported; every
-decision in the package is an in-toto statement signed by the workspace key, naming the
-person, the key she acted with, the time, the meaning and the chain she decided on, and
-`cognify verify-package --key` (with the key published by the authenticated API) checks
-each one."""
+"""Approvals as signed statements (issue 13), for real: a reviewer annotates and approves,
+a late event makes that approval stale, she approves again, the run is sealed and
+exported; every decision (and note) in the package is an in-toto statement signed by the
+workspace key, naming the person, the key she acted with, the time, the meaning and the
+chain she decided on, and `cognify verify-package --key` (with the key published by the
+authenticated API) checks each one."""
 
 from __future__ import annotations
 
@@ -42,6 +42,19 @@ async def test_each_decision_in_a_package_is_signed_and_checked_offline(
     async with cluster(kafka, unique) as c:
         run_id = f"run-{unique}"
         script = await trained(c, run_id)
+        status, body = await http(
+            "POST",
+            f"{c.s.ingest_url}/v1/runs/{run_id}/annotations",
+            c.keys.reviewer,
+            {"node_id": "ckpt_step_200", "text": "Checkpoint hashes match the manifest."},
+        )
+        assert status == 201, body
+
+        async def noted() -> bool:
+            run = (await c.s.runs(run_id)).get(run_id)
+            return run is not None and len(run.annotations) == 1
+
+        await eventually(noted, "the annotation folded")
         await _decide(c, run_id, 1)
         # A late metric changes the run: the first approval is about an earlier state.
         await c.s.send_raw([signed(script.metrics(160, 0.8), c.keys.writer)])
@@ -86,8 +99,14 @@ async def test_each_decision_in_a_package_is_signed_and_checked_offline(
         assert code == 0, text
         assert "approvals: 2 decision(s), each a statement signed by" in text
         assert "(stale at the seal: not counted)" in text
+        assert "annotations: 1 note(s), each a statement signed by" in text
+        assert "Dana Reyes (compliance-officer, key " in text and "reviewed ckpt_step_200" in text
 
         doc = json.loads(out.read_bytes())
+        [note] = doc["annotations"]
+        assert note["author_key_id"] == key_id_of(c.keys.reviewer)
+        review = json.loads(base64.b64decode(note["statement"]["payload"]))["predicate"]
+        assert (review["meaning"], review["node_id"]) == ("reviewed", "ckpt_step_200")
         first, second = doc["approvals"]
         me = key_id_of(c.keys.reviewer)
         for a in (first, second):

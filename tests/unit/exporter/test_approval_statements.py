@@ -195,19 +195,41 @@ def test_other_formats_sign_the_statements_digests(
     pem = tmp_path / "ws.pub.pem"
     pem.write_text(attestation.public_pem(KEY.public_key()))
     assert main(["verify-package", str(path), "--key", str(pem)]) == 0
-    assert "approvals: 1 approval statement(s) signed by their SHA-256" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "approvals: 1 approval and 1 annotation statement(s) signed by their SHA-256" in out
 
 
 def test_a_package_sealed_before_statements_still_verifies() -> None:
     data, envelope = _json_package()
     doc = json.loads(data)
-    for a in doc["approvals"]:
-        del a["statement"]
+    for entry in [*doc["approvals"], *doc["annotations"]]:
+        del entry["statement"]
     statement = json.loads(base64.b64decode(envelope["payload"]))
     del statement["predicate"]["approvals"]
+    del statement["predicate"]["annotations"]
     forged, _ = _resealed(doc)
     statement["subject"][0]["digest"]["sha256"] = sha256(forged).removeprefix("sha256:")
     payload = json.dumps(statement, sort_keys=True, separators=(",", ":")).encode()
     verdict = _verify(forged, attestation.sign(payload, KEY))
     assert verdict.ok, verdict.lines()
     assert any("sealed before approvals were signed statements" in p for p in verdict.passed)
+
+
+def test_each_annotation_is_a_signed_review_statement() -> None:
+    data, envelope = _json_package()
+    [note] = json.loads(data)["annotations"]
+    stmt = attestation.verify(note["statement"], KEY.public_key())
+    assert stmt["predicateType"] == approvals.NOTE_PREDICATE_TYPE
+    p = stmt["predicate"]
+    assert (p["meaning"], p["node_id"], p["text"]) == ("reviewed", note["node_id"], note["text"])
+    assert p["signer"]["name"] == "Dana Reyes"
+    verdict = _verify(data, envelope)
+    assert verdict.ok, verdict.lines()
+    assert any(f"reviewed {note['node_id']}" in line for line in verdict.passed)
+    # the note's text changed in the package (re-sealed by the workspace key): refused
+    doc = json.loads(data)
+    doc["annotations"][0]["text"] = "Nothing to see."
+    doc_bytes, resealed = _resealed(doc)
+    verdict = _verify(doc_bytes, resealed)
+    assert not verdict.ok
+    assert any("annotation" in f and "text" in f for f in verdict.failed), verdict.failed

@@ -56,7 +56,8 @@ def _resigned(data: bytes, statement: dict[str, Any], key: Ed25519PrivateKey) ->
 
 def _forgery(pkg: Package, evil: Ed25519PrivateKey) -> tuple[bytes, Envelope]:
     """The package with another reviewer, consistent throughout, signed by `evil`: the
-    approval statements inside too (each re-signed, and listed again by its digest)."""
+    approval and annotation statements inside too (each re-signed, and listed again by its
+    digest)."""
     evil_id = attestation.key_id(evil.public_key())
 
     def swap(data: bytes) -> bytes:
@@ -65,17 +66,22 @@ def _forgery(pkg: Package, evil: Ed25519PrivateKey) -> tuple[bytes, Envelope]:
         )
 
     doc = json.loads(swap(pkg.data))
-    listed = []
+    listed, notes = [], []
     for a in doc["approvals"]:
         payload = swap(base64.b64decode(a["statement"]["payload"]))
         a["statement"] = attestation.sign(payload, evil)
         listed.append({"event_id": a["event_id"], "statement_sha256": sha256(payload)})
+    for n in doc["annotations"]:
+        payload = swap(base64.b64decode(n["statement"]["payload"]))
+        n["statement"] = attestation.sign(payload, evil)
+        notes.append({"annotation_id": n["annotation_id"], "statement_sha256": sha256(payload)})
     text = json.dumps(doc, sort_keys=True, indent=2, ensure_ascii=False) + "\n"
     data = text.encode()
     assert data != pkg.data and b"Evil Reviewer" in data
     statement = json.loads(base64.b64decode(pkg.envelope["payload"]))
     statement["predicate"]["seal"]["key_id"] = evil_id
     statement["predicate"]["approvals"] = listed
+    statement["predicate"]["annotations"] = notes
     return data, _resigned(data, statement, evil)
 
 

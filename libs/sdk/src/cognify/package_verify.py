@@ -39,6 +39,7 @@ PAYLOAD_TYPE = "application/vnd.in-toto+json"
 STATEMENT_TYPE = "https://in-toto.io/Statement/v1"
 PREDICATE_TYPE = "https://cognify.dev/audit-package/v1"
 APPROVAL_PREDICATE_TYPE = "https://cognify.dev/approval/v1"
+NOTE_PREDICATE_TYPE = "https://cognify.dev/review/v1"
 EVIDENCE_PREFIXES = ("chain-head:", "dataset:", "model:")
 ENVELOPE_MEMBERS = {"payloadType", "payload", "signatures"}
 FINGERPRINT = re.compile(r"^ed25519:[0-9a-f]{64}$")
@@ -274,9 +275,11 @@ def verify(package: bytes, envelope: Any, public_key: Ed25519PublicKey) -> Verdi
         )
         listed = predicate.get("approvals")
         if isinstance(listed, list):
+            notes = predicate.get("annotations")
+            counted = f" and {len(notes)} annotation" if isinstance(notes, list) else ""
             v.passed.append(
-                f"approvals: {len(listed)} approval statement(s) signed by their SHA-256 (the "
-                "statements themselves are in the run's JSON package)"
+                f"approvals: {len(listed)} approval{counted} statement(s) signed by their "
+                "SHA-256 (the statements themselves are in the run's JSON package)"
             )
     return v
 
@@ -305,6 +308,36 @@ def _approval_expected(doc: dict[str, Any], a: dict[str, Any], signer: str) -> d
     }
 
 
+def _signed_entry(
+    entry: dict[str, Any],
+    who: str,
+    public: Ed25519PublicKey,
+    predicate_type: str,
+    expected: dict[str, Any],
+    subjects_wanted: dict[str, Any],
+) -> tuple[str | None, str]:
+    """(the payload's SHA-256, "") when `entry["statement"]` is signed by `public` alone
+    and states `expected` about `subjects_wanted`; (None, why) otherwise."""
+    sub = Verdict()
+    payload = _envelope_payload(entry["statement"], public, sub)
+    if payload is None:
+        return None, f"{who}: {'; '.join(sub.failed)}"
+    try:
+        statement = strict_json(payload)
+        subjects = _subjects(statement, predicate_type)
+    except (ValueError, UnicodeDecodeError) as exc:
+        return None, f"{who}: {exc}"
+    predicate = statement["predicate"]
+    if predicate != expected:
+        wrong = sorted(
+            k for k in expected.keys() | predicate.keys() if predicate.get(k) != expected.get(k)
+        )
+        return None, f"{who}: the signed statement and the package disagree on {', '.join(wrong)}"
+    if subjects != subjects_wanted:
+        return None, f"{who}: its subjects are not the run's chain heads"
+    return sha256(payload), ""
+
+
 def _approval_statement(
     doc: dict[str, Any], a: Any, public: Ed25519PublicKey, signer: str
 ) -> tuple[str | None, str]:
@@ -313,30 +346,17 @@ def _approval_statement(
     if not isinstance(a, dict) or not isinstance(a.get("statement"), dict):
         named = a.get("event_id") if isinstance(a, dict) else a
         return None, f"approvals: decision {named!r} has no signed statement"
-    who = f"approval {a.get('event_id')}"
-    sub = Verdict()
-    payload = _envelope_payload(a["statement"], public, sub)
-    if payload is None:
-        return None, f"{who}: {'; '.join(sub.failed)}"
-    try:
-        statement = strict_json(payload)
-        subjects = _subjects(statement, APPROVAL_PREDICATE_TYPE)
-    except (ValueError, UnicodeDecodeError) as exc:
-        return None, f"{who}: {exc}"
-    predicate, expected = statement["predicate"], _approval_expected(doc, a, signer)
-    if predicate != expected:
-        wrong = sorted(
-            k for k in expected.keys() | predicate.keys() if predicate.get(k) != expected.get(k)
-        )
-        return None, f"{who}: the signed statement and the package disagree on {', '.join(wrong)}"
+    expected = _approval_expected(doc, a, signer)
     want = {f"chain-head:{doc.get('run_id')}": (doc.get("chain") or {}).get("head")}
     reviewed = a.get("reviewed_chain")
     if reviewed:
         want[f"reviewed-chain-head:{doc.get('run_id')}@{reviewed.get('length')}"] = reviewed.get(
             "head"
         )
-    if subjects != want:
-        return None, f"{who}: its subjects are not the run's chain heads"
+    who = f"approval {a.get('event_id')}"
+    digest, why = _signed_entry(a, who, public, APPROVAL_PREDICATE_TYPE, expected, want)
+    if digest is None:
+        return None, why
     signer_ = expected["signer"]
     on = f"chain length {reviewed['length']}" if reviewed else "an unrecorded chain length"
     counted = "" if expected["counted_at_seal"] else " (stale at the seal: not counted)"
@@ -344,7 +364,45 @@ def _approval_statement(
         f"{signer_['name']} ({signer_['title']}, key {signer_['key_id']}) {expected['meaning']} "
         f"at {expected['time']} on {on}{counted}"
     )
-    return sha256(payload), line
+    return digest, line
+
+
+def _note_statement(
+    doc: dict[str, Any], n: Any, public: Ed25519PublicKey, signer: str
+) -> tuple[str | None, str]:
+    """As `_approval_statement`, for an annotation (meaning `reviewed`)."""
+    if not isinstance(n, dict) or not isinstance(n.get("statement"), dict):
+        named = n.get("annotation_id") if isinstance(n, dict) else n
+        return None, f"annotations: note {named!r} has no signed statement"
+    chain = doc.get("chain") or {}
+    author = n.get("author") or {}
+    expected = {
+        "workspace_id": (doc.get("run") or {}).get("workspace_id"),
+        "run_id": doc.get("run_id"),
+        "annotation_id": n.get("annotation_id"),
+        "event_id": n.get("event_id"),
+        "meaning": "reviewed",
+        "node_id": n.get("node_id"),
+        "text": n.get("text"),
+        "signer": {
+            "name": author.get("name"),
+            "title": author.get("role"),
+            "key_id": n.get("author_key_id"),
+        },
+        "time": n.get("time"),
+        "sealed_chain": {"head": chain.get("head"), "length": chain.get("length")},
+        "signed_by": signer,
+    }
+    want = {f"chain-head:{doc.get('run_id')}": chain.get("head")}
+    who = f"annotation {n.get('annotation_id')}"
+    digest, why = _signed_entry(n, who, public, NOTE_PREDICATE_TYPE, expected, want)
+    if digest is None:
+        return None, why
+    line = (
+        f"{author.get('name')} ({author.get('role')}, key {n.get('author_key_id')}) reviewed "
+        f"{n.get('node_id')} at {n.get('time')}"
+    )
+    return digest, line
 
 
 def _check_approvals(
@@ -374,6 +432,34 @@ def _check_approvals(
         return
     v.passed.append(
         f"approvals: {len(found)} decision(s), each a statement signed by {signer}"
+        + "".join(f"\n        {line}" for line in lines)
+    )
+    _check_notes(doc, predicate, public, signer, v)
+
+
+def _check_notes(
+    doc: Any, predicate: dict[str, Any], public: Ed25519PublicKey, signer: str, v: Verdict
+) -> None:
+    """Each annotation of a JSON package (meaning `reviewed`), as `_check_approvals`."""
+    listed = predicate.get("annotations")
+    if listed is None:
+        v.passed.append("annotations: sealed before annotations were signed statements")
+        return
+    found, lines = [], []
+    for n in doc.get("annotations") or []:
+        digest, line = _note_statement(doc, n, public, signer)
+        if digest is None:
+            v.failed.append(line)
+            return
+        found.append({"annotation_id": n["annotation_id"], "statement_sha256": digest})
+        lines.append(line)
+    if found != listed:
+        v.failed.append(
+            "annotations: the statements in the package are not the ones its signed statement lists"
+        )
+        return
+    v.passed.append(
+        f"annotations: {len(found)} note(s), each a statement signed by {signer}"
         + "".join(f"\n        {line}" for line in lines)
     )
 

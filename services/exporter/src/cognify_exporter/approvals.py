@@ -9,6 +9,8 @@ acted with), the time, the meaning (`approved`, `rejected`), the run's chain hea
 length and its lineage digest (the graph) they decided on, and whether the decision still
 counted at the seal. The package's
 own statement lists the SHA-256 of each of these statements, so every format binds them.
+Each annotation is likewise a statement of meaning `reviewed` (predicate
+`https://cognify.dev/review/v1`): who noted what, on which node.
 Spec and test vector: docs/spec/package.md, "Approval statements".
 """
 
@@ -30,7 +32,8 @@ if TYPE_CHECKING:
     from .report import Report
 
 PREDICATE_TYPE = "https://cognify.dev/approval/v1"
-MEANINGS = ("reviewed", "approved", "rejected")  # reviewed: reserved (annotations, later)
+NOTE_PREDICATE_TYPE = "https://cognify.dev/review/v1"
+MEANINGS = ("reviewed", "approved", "rejected")  # reviewed: an annotation
 
 
 def entry(
@@ -104,14 +107,48 @@ def statement(report: Report, approval: Mapping[str, Any]) -> bytes:
     return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
+def note_statement(report: Report, note: Mapping[str, Any]) -> bytes:
+    """A reviewer's annotation as a statement of meaning `reviewed` (predicate
+    `https://cognify.dev/review/v1`): who noted what on which node of the sealed run."""
+    run_id = report.run["run_id"]
+    predicate = {
+        "workspace_id": report.run["workspace_id"],
+        "run_id": run_id,
+        "annotation_id": note["annotation_id"],
+        "event_id": note.get("event_id"),
+        "meaning": "reviewed",
+        "node_id": note["node_id"],
+        "text": note["text"],
+        "signer": {
+            "name": note["author"]["name"],
+            "title": note["author"]["role"],
+            "key_id": note.get("author_key_id"),
+        },
+        "time": note["time"],
+        "sealed_chain": {"head": report.seal.chain_head, "length": report.seal.event_count},
+        "signed_by": report.seal.key_id,
+    }
+    body = {
+        "_type": attestation.STATEMENT_TYPE,
+        "subject": [attestation.Subject(f"chain-head:{run_id}", report.seal.chain_head).json()],
+        "predicateType": NOTE_PREDICATE_TYPE,
+        "predicate": predicate,
+    }
+    return json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
 def signed(report: Report, key: Ed25519PrivateKey) -> Report:
-    """The report whose approvals each carry their signed statement (`statement`: the DSSE
-    envelope); `report.seal.key_id` must already name `key` (package.signed_by)."""
-    out = []
+    """The report whose approvals and annotations each carry their signed statement
+    (`statement`: the DSSE envelope); `report.seal.key_id` must already name `key`
+    (package.signed_by)."""
+    decisions, notes = [], []
     for a in report.approvals:
         plain = {k: v for k, v in a.items() if k != "statement"}
-        out.append({**plain, "statement": attestation.sign(statement(report, plain), key)})
-    return replace(report, approvals=out)
+        decisions.append({**plain, "statement": attestation.sign(statement(report, plain), key)})
+    for n in report.annotations:
+        plain = {k: v for k, v in n.items() if k != "statement"}
+        notes.append({**plain, "statement": attestation.sign(note_statement(report, plain), key)})
+    return replace(report, approvals=decisions, annotations=notes)
 
 
 def statement_sha256(approval: Mapping[str, Any]) -> str | None:
@@ -127,4 +164,12 @@ def digests(report: Report) -> list[dict[str, str | None]]:
     return [
         {"event_id": a["event_id"], "statement_sha256": statement_sha256(a)}
         for a in report.approvals
+    ]
+
+
+def note_digests(report: Report) -> list[dict[str, str | None]]:
+    """What the package's statement lists: each annotation statement's payload SHA-256."""
+    return [
+        {"annotation_id": n["annotation_id"], "statement_sha256": statement_sha256(n)}
+        for n in report.annotations
     ]

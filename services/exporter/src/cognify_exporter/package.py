@@ -94,6 +94,8 @@ def predicate(report: Report, fmt: ExportFormat, template: ExportTemplate) -> di
         "model_hash_missing": bool(report.model and not report.model["hash"]),
         # each approval and rejection's own signed statement, by its payload's SHA-256
         "approvals": approvals.digests(report),
+        # each annotation's own signed statement (meaning `reviewed`)
+        "annotations": approvals.note_digests(report),
     }
 
 

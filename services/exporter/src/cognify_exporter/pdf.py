@@ -417,11 +417,23 @@ def _annotations(report: Report, _t: ExportTemplate) -> list[Any]:
         [a["node_id"], f"{a['author']['name']} ({a['author']['role']})", a["time"], a["text"]]
         for a in report.annotations
     ]
-    return [
+    out: list[Any] = [
         _table(
             ["node", "reviewer", "time", "note"], rows, [28 * mm, 35 * mm, 35 * mm, WIDTH - 98 * mm]
         )
     ]
+    for a in report.annotations:
+        digest = statement_sha256(a)
+        if digest:
+            out.append(
+                _p(
+                    f"{a['author']['name']} reviewed {a['node_id']} at {a['time']} with key "
+                    f"{a.get('author_key_id') or 'not recorded'}. Signed statement (workspace "
+                    f"key): {digest}.",
+                    SMALL,
+                )
+            )
+    return out
 
 
 def _approvals(report: Report, _t: ExportTemplate) -> list[Any]:

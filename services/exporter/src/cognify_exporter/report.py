@@ -214,6 +214,8 @@ def build(
                 "annotation_id": a.id,
                 "node_id": a.node_id,
                 "author": {"name": a.author_name, "role": a.author_role},
+                "author_key_id": _note_key(quoted, a.id),
+                "event_id": _note_event(quoted, a.id),
                 "text": a.text,
                 "time": iso(a.time),
             }
@@ -257,6 +259,17 @@ class _Quoted:
     evaluations: dict[str, ev.EvaluationRecorded] = field(default_factory=dict)
     hashes: dict[str, ev.HashComputed] = field(default_factory=dict)  # the last, by target
     decisions: dict[str, ev.RunApproved | ev.RunRejected] = field(default_factory=dict)
+    notes: dict[str, ev.AnnotationAdded] = field(default_factory=dict)  # by annotation id
+
+
+def _note_key(quoted: _Quoted, annotation_id: str) -> str | None:
+    note = quoted.notes.get(annotation_id)
+    return note.payload.author.key_id if note is not None else None
+
+
+def _note_event(quoted: _Quoted, annotation_id: str) -> str | None:
+    note = quoted.notes.get(annotation_id)
+    return str(note.event_id) if note is not None else None
 
 
 def _quoted(events: Iterable[ev.EventBase]) -> _Quoted:
@@ -277,6 +290,8 @@ def _quoted(events: Iterable[ev.EventBase]) -> _Quoted:
                 q.hashes[e.payload.target_id] = e
             case ev.RunApproved() | ev.RunRejected():
                 q.decisions[str(e.event_id)] = e
+            case ev.AnnotationAdded():
+                q.notes[e.payload.annotation_id] = e
     return q
 
 
@@ -298,6 +313,7 @@ QUOTED_TYPES = (
     "dataset.registered",
     "evaluation.recorded",
     "hash.computed",  # the files of each checkpoint's manifest
+    "annotation.added",  # who noted it, with which key
     "run.approved",  # who decided with which key, on which state of the run
     "run.rejected",
 )
