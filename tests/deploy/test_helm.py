@@ -227,6 +227,9 @@ def test_the_dashboard_is_a_component_off_by_default(
     assert (
         dashboard["spec"]["template"]["spec"]["containers"][0]["ports"][0]["containerPort"] == 8083
     )
+    assert dashboard["spec"]["replicas"] == 1  # sessions live in one process's memory
+    settings = _by_kind(production, "ConfigMap")["cognify-dashboard"]["data"]
+    assert settings["COGNIFY_KAFKA_BOOTSTRAP"]
 
 
 def test_every_deployment_has_a_disruption_budget_and_a_network_policy(rendered: str) -> None:
@@ -254,7 +257,8 @@ def test_each_service_may_reach_only_what_it_uses(production: list[dict[str, Any
     assert _egress_ports(policies["cognify-lineage"]) == {dns, kafka, postgres, s3}
     assert _egress_ports(policies["cognify-hasher"]) == {dns, kafka, s3}
     assert _egress_ports(policies["cognify-exporter"]) == {dns, kafka, postgres, s3}
-    assert _egress_ports(policies["cognify-dashboard"]) == {dns, 8080, 8081, 8082}
+    # the dashboard's live updates read Kafka (docs/spec/dashboard.md)
+    assert _egress_ports(policies["cognify-dashboard"]) == {dns, kafka, 8080, 8081, 8082}
     for rule in policies["cognify-hasher"]["spec"]["egress"]:
         # Production names its peers: no rule of a service is open to any address but S3's.
         assert rule.get("to"), rule

@@ -42,7 +42,7 @@ helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version }}
 {{/* Whether a component talks to PostgreSQL, S3 or serves an HTTP API. */}}
 {{- define "cognify.usesPostgres" -}}{{- if has .c (list "ingest" "lineage" "exporter") -}}true{{- end -}}{{- end }}
 {{- define "cognify.usesS3" -}}{{- if has .c (list "lineage" "hasher" "exporter") -}}true{{- end -}}{{- end }}
-{{- define "cognify.usesKafka" -}}{{- if has .c (list "ingest" "lineage" "hasher" "exporter") -}}true{{- end -}}{{- end }}
+{{- define "cognify.usesKafka" -}}{{- if has .c (list "ingest" "lineage" "hasher" "exporter" "dashboard") -}}true{{- end -}}{{- end }}
 {{- define "cognify.servesApi" -}}{{- if has .c (list "ingest" "lineage" "exporter" "dashboard") -}}true{{- end -}}{{- end }}
 
 {{/* The Kafka topic a component's autoscaler watches, prefixed. */}}
