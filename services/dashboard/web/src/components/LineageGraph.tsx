@@ -139,6 +139,11 @@ function Graph({ lineage, findings, selected, onSelect, progress }: GraphProps) 
         id: v.id,
         type: "lineage",
         position: { x: at?.x ?? 0, y: at?.y ?? 0 },
+        // The laid-out size, given: each reload makes new node objects, and React Flow keeps
+        // a node without dimensions hidden until it measures it again, which after a seal
+        // left the whole graph blank (browser test: every node drawn after the seal).
+        width: NODE_WIDTH,
+        height: NODE_HEIGHT,
         data: { view: v, progress: progress.get(v.id), selected: v.id === selected },
         ariaRole: "button",
         ariaLabel: v.group ? `${v.label}${v.detail ? `, ${v.detail}` : ""}` : v.id,

@@ -10,6 +10,7 @@ import {
   type Exported,
   type ExportFormat,
   type ExportTemplate,
+  type Annotation,
   type Finding,
   type LineageNode,
   type Me,
@@ -23,13 +24,14 @@ export interface ReviewProps {
   selected: string | null;
   findings: readonly Finding[];
   onChanged: () => void; // something was recorded: reload what shows it
+  onAnnotated: (a: Annotation) => void; // shown at once, before lineage has folded it
 }
 
 function message(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-export function ReviewPanel({ me, runId, sealed, nodes, selected, findings, onChanged }: ReviewProps) {
+export function ReviewPanel({ me, runId, sealed, nodes, selected, findings, onChanged, onAnnotated }: ReviewProps) {
   const id = useId();
   const reviewer = mayReview(me);
   const readOnly = sealed || !reviewer;
@@ -51,6 +53,15 @@ export function ReviewPanel({ me, runId, sealed, nodes, selected, findings, onCh
             selected={selected}
             disabled={readOnly}
             onChanged={onChanged}
+            onAnnotated={(id, node, text) =>
+              onAnnotated({
+                annotation_id: id,
+                node_id: node,
+                text,
+                author: { name: me.person.name, role: me.person.title ?? me.role },
+                time: new Date().toISOString(),
+              })
+            }
           />
           {findings
             .filter((f) => f.kind === "dataset-changed" && f.resolved_at === null && f.subject)
@@ -77,6 +88,7 @@ function AnnotateForm({
   selected,
   disabled,
   onChanged,
+  onAnnotated,
 }: {
   runId: string;
   nodes: readonly LineageNode[];
@@ -84,6 +96,7 @@ function AnnotateForm({
   selected: string | null;
   disabled: boolean;
   onChanged: () => void;
+  onAnnotated: (annotationId: string, node: string, text: string) => void;
 }) {
   const id = useId();
   const [node, setNode] = useState(selected ?? runId);
@@ -99,7 +112,8 @@ function AnnotateForm({
     e.preventDefault();
     setState({ busy: true, ok: null, error: null });
     try {
-      await send("POST", ingestPath(`v1/${runPath(runId)}/annotations`), { node_id: node, text });
+      const done = await send<{ annotation_id: string }>("POST", ingestPath(`v1/${runPath(runId)}/annotations`), { node_id: node, text });
+      if (done?.annotation_id) onAnnotated(done.annotation_id, node, text);
       setText("");
       setState({ busy: false, ok: `Annotation on ${node} recorded.`, error: null });
       onChanged();

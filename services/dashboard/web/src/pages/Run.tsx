@@ -35,6 +35,7 @@ export function RunPage({ runId }: { runId: string }) {
   const [progress, setProgress] = useState<ReadonlyMap<string, HashProgress>>(new Map());
   const [live, setLive] = useState<LiveEvent[]>([]);
   const [connected, setConnected] = useState(false);
+  const [recorded, setRecorded] = useState<Annotation[]>([]); // annotated here, maybe not folded yet
 
   const reloadAll = useCallback(() => {
     summary.reload();
@@ -50,7 +51,7 @@ export function RunPage({ runId }: { runId: string }) {
   const timers = useRef<number[]>([]);
   const afterChange = useCallback(() => {
     reloadAll();
-    for (const ms of [800, 2_500, 6_000]) timers.current.push(window.setTimeout(reloadAll, ms));
+    for (const ms of [800, 2_500, 6_000, 12_000, 20_000]) timers.current.push(window.setTimeout(reloadAll, ms));
   }, [reloadAll]);
   useEffect(() => () => timers.current.forEach((t) => window.clearTimeout(t)), []);
 
@@ -82,6 +83,11 @@ export function RunPage({ runId }: { runId: string }) {
   const findings = useMemo(() => summary.data?.findings ?? [], [summary.data]);
   const counts = useMemo(() => findingCounts(findings), [findings]);
   const selectedNode = selected ? nodesById.get(selected) : undefined;
+  const notes = useMemo(() => {
+    const loaded = annotations.data?.annotations ?? [];
+    const known = new Set(loaded.map((a) => a.annotation_id));
+    return [...loaded, ...recorded.filter((a) => !known.has(a.annotation_id))];
+  }, [annotations.data, recorded]);
 
   const notFound = [summary.error, lineage.error].some((e) => e instanceof ApiError && (e.status === 404 || e.status === 422));
   if (notFound) return <NotFound what={`No run ${runId} in this workspace.`} />;
@@ -133,7 +139,7 @@ export function RunPage({ runId }: { runId: string }) {
             key={selectedNode.id}
             node={selectedNode}
             findings={findings}
-            annotations={annotations.data?.annotations ?? []}
+            annotations={notes}
             events={events}
             eventsError={all.error?.message ?? null}
             onClose={() => setSelected(null)}
@@ -161,11 +167,12 @@ export function RunPage({ runId }: { runId: string }) {
               selected={selected}
               findings={findings}
               onChanged={afterChange}
+              onAnnotated={(a) => setRecorded((old) => [...old, a])}
             />
           ) : null}
           <FindingsPanel findings={findings} />
           <ChainPanel chain={head.data?.chain ?? null} error={head.error?.message ?? null} />
-          <AnnotationsPanel annotations={annotations.data?.annotations ?? []} onSelect={setSelected} />
+          <AnnotationsPanel annotations={notes} onSelect={setSelected} />
           {live.length > 0 ? (
             <section className="card" aria-label="Live events">
               <h2>Live events</h2>
