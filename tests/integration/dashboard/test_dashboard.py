@@ -231,6 +231,7 @@ async def test_another_workspaces_run_is_a_404_through_the_dashboard(setup: Setu
     async with browser(setup, setup.keys.reviewer) as client:
         lineage = await client.get(f"/api/lineage/v1/runs/{setup.run_id}/lineage")
         assert lineage.status_code == 200
+        assert lineage.headers["cache-control"] == "no-store"
         assert {n["id"] for n in lineage.json()["nodes"]} >= {"ckpt_step_100", "model_final"}
 
 

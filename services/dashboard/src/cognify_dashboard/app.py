@@ -234,7 +234,9 @@ def create_app(d: Dashboard) -> FastAPI:
         metrics.PROXIED.labels(service, f"{answer.status // 100}xx").inc()
         if answer.status == 401:  # the key was revoked: the session ends with it
             d.sessions.close(session.token)
-        return StreamingResponse(answer.body, answer.status, headers=answer.headers)
+        # What a key may read stays out of shared caches and the browser's disk cache.
+        headers = {"cache-control": "no-store", **answer.headers}
+        return StreamingResponse(answer.body, answer.status, headers=headers)
 
     @app.api_route("/api/{rest:path}", methods=sorted(METHODS))
     async def no_api(rest: str) -> Any:
