@@ -56,7 +56,14 @@ class SecurityHeaders:
 class Spa:
     def __init__(self, dist: Path = DEFAULT_DIST) -> None:
         self.dist = dist
-        self.assets = StaticFiles(directory=dist / "assets", check_dir=False)
+        self._files = StaticFiles(directory=dist / "assets", check_dir=False)
+
+    async def assets(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """The built files; a 404 (not StaticFiles' error) while the app is not built."""
+        if not (self.dist / "assets").is_dir():
+            await PlainTextResponse("not found", 404)(scope, receive, send)
+            return
+        await self._files(scope, receive, send)
 
     def index(self) -> Response:
         index = self.dist / "index.html"
