@@ -45,11 +45,12 @@ def violations(page: Page) -> list[str]:
     ]
 
 
-def screenshot(page: Page, name: str) -> Path:
-    """The page as the reviewer sees it, full length, under ARTIFACTS (or $COGNIFY_ARTIFACTS)."""
+def screenshot(page: Page, name: str, *, full_page: bool = True) -> Path:
+    """The page as the reviewer sees it (full length, or the window alone), under
+    ARTIFACTS (or $COGNIFY_ARTIFACTS)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{re.sub(r'[^a-z0-9-]+', '-', name.lower())}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 
@@ -72,6 +73,20 @@ class Pages:
             f"axe on {name}:\n" + "\n".join(f"  - {v}" for v in bad)
             for name, bad in self.found.items()
         )
+
+
+def drawn_within(region: Locator, item: Locator) -> bool:
+    """Whether `item` is drawn inside `region`'s box (a graph node panned out of its pane is
+    in the document, visible to Playwright, and nowhere a person can see it)."""
+    outer, inner = region.bounding_box(), item.bounding_box()
+    if outer is None or inner is None:
+        return False
+    return (
+        inner["x"] < outer["x"] + outer["width"]
+        and inner["x"] + inner["width"] > outer["x"]
+        and inner["y"] < outer["y"] + outer["height"]
+        and inner["y"] + inner["height"] > outer["y"]
+    )
 
 
 def tab_to(page: Page, target: Locator, limit: int = 400) -> None:

@@ -8,11 +8,14 @@ from __future__ import annotations
 import hashlib
 import re
 import time
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
+from typing import Any
 
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Locator, Page, expect
 
-from .browsing import Pages, sign_in
+from .browsing import Pages, drawn_within, screenshot, sign_in
 from .site import PROJECT, REVIEWER, Site
 
 ACTIONS = ("Annotate", "Approve", "Reject", "Seal run")
@@ -27,9 +30,16 @@ def files_of(directory: Path) -> dict[str, str]:
     }
 
 
-def wait_for(probe: object, what: str, timeout_s: float = 30) -> None:
+def every_node_drawn(graph: Locator, lineage: dict[str, Any]) -> None:
+    """Each node of the run drawn inside the graph's pane, not only present in the page."""
+    for node in lineage["nodes"]:
+        button = graph.get_by_role("button", name=node["id"], exact=True)
+        wait_for(partial(drawn_within, graph, button), f"{node['id']} drawn in the graph", 10)
+
+
+def wait_for(probe: Callable[[], bool], what: str, timeout_s: float = 30) -> None:
     deadline = time.monotonic() + timeout_s
-    while not probe():  # type: ignore[operator]
+    while not probe():
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout_s:.0f} s waiting for {what}")
         time.sleep(0.25)
@@ -66,6 +76,7 @@ def test_a_reviewer_reviews_seals_and_exports_the_walkthrough_run(
     assert kinds == {"dataset", "config", "checkpoint", "eval", "model"}, kinds
     for node in lineage["nodes"]:
         expect(graph.get_by_role("button", name=node["id"], exact=True)).to_be_visible()
+    every_node_drawn(graph, lineage)
     for region in ("Findings", "Metrics", "Event chain"):
         expect(page.get_by_role("region", name=region)).to_be_visible()
     expect(page.get_by_role("region", name="Event chain")).to_contain_text(
@@ -91,6 +102,7 @@ def test_a_reviewer_reviews_seals_and_exports_the_walkthrough_run(
         row = files.locator("tbody tr", has=page.get_by_text(path, exact=True))
         expect(row).to_contain_text(sha256)
     pages.check(page, "04 checkpoint details")
+    screenshot(page, "readme run page", full_page=False)  # docs/img/dashboard-run.png
 
     # Annotate the checkpoint; the annotation carries the key holder's name.
     note = "Checkpoint 12 weights match the manifest; asking ML for the LR warm-up rationale."
@@ -131,6 +143,9 @@ def test_a_reviewer_reviews_seals_and_exports_the_walkthrough_run(
         field = page.get_by_role("textbox", name=box, exact=True)
         assert field.count() == 0 or field.is_disabled(), f"{box} still editable after the seal"
 
+    screenshot(page, "05a run sealed")
+    every_node_drawn(graph, lineage)
+
     # Export the PDF (healthcare template); the downloaded bytes hash to the SHA-256 shown.
     page.get_by_label("Format").select_option("pdf")
     page.get_by_label("Template").select_option("healthcare")
@@ -147,6 +162,7 @@ def test_a_reviewer_reviews_seals_and_exports_the_walkthrough_run(
     shown = page.locator("code", has_text=re.compile(r"[0-9a-f]{64}")).all_inner_texts()
     assert any(digest in text for text in shown), (digest, shown)
     pages.check(page, "05 run sealed and exported")
+    every_node_drawn(graph, lineage)
 
     # Read-only after a reload too: nothing to change, the seal stated.
     page.reload()
