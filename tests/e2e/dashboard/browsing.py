@@ -13,6 +13,7 @@ from playwright.sync_api import Locator, Page, expect
 ROOT = Path(__file__).resolve().parents[3]
 CHROMIUM = Path("/usr/bin/chromium")
 AXE = ROOT / "services/dashboard/web/node_modules/axe-core/axe.min.js"
+BUILT = ROOT / "services/dashboard/web/dist/index.html"
 ARTIFACTS = Path(os.environ.get("COGNIFY_ARTIFACTS") or Path(__file__).with_name("artifacts"))
 BLOCKING = ("serious", "critical")
 

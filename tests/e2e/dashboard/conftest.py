@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 from playwright.sync_api import Browser, Page, Playwright, sync_playwright
 
-from .browsing import AXE, CHROMIUM, Pages
+from .browsing import AXE, BUILT, CHROMIUM, Pages
 from .site import Site, started
 
 
@@ -34,6 +34,11 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
         )
     if not AXE.exists():
         pytest.fail(f"{AXE} is missing: npm ci in services/dashboard/web", pytrace=False)
+    if not BUILT.exists():
+        pytest.fail(
+            f"{BUILT} is missing: deploy/bootstrap-tools builds the web app (npm ci, npm run build)",
+            pytrace=False,
+        )
     b = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
     yield b
     b.close()
