@@ -36,7 +36,7 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
         pytest.fail(f"{AXE} is missing: npm ci in services/dashboard/web", pytrace=False)
     if not BUILT.exists():
         pytest.fail(
-            f"{BUILT} is missing: deploy/bootstrap-tools builds the web app (npm ci, npm run build)",
+            f"{BUILT} is missing: deploy/bootstrap-tools builds the web app (npm ci; build)",
             pytrace=False,
         )
     b = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
