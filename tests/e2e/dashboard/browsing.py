@@ -66,13 +66,15 @@ class Pages:
     def check(self, page: Page, name: str) -> None:
         screenshot(page, name)
         bad = violations(page)
+        wide = page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+        if wide > 0:
+            bad.append(f"layout: the page is {wide} px wider than the window (scrolls sideways)")
         if bad:
             self.found[name] = bad
 
     def report(self) -> str:
         return "\n".join(
-            f"axe on {name}:\n" + "\n".join(f"  - {v}" for v in bad)
-            for name, bad in self.found.items()
+            f"on {name}:\n" + "\n".join(f"  - {v}" for v in bad) for name, bad in self.found.items()
         )
 
 

@@ -26,6 +26,9 @@ def test_a_writer_key_can_read_a_run_but_cannot_approve_it(
     expect(page.locator("header")).to_contain_text("writer")
     page.goto(f"/runs/{run_id}")
     expect(page.get_by_role("heading", level=1)).to_have_text(run_id)
+    graph = page.get_by_role("region", name="Lineage graph")
+    expect(graph.get_by_role("button", name="ckpt_step_12", exact=True)).to_be_visible()
+    expect(page.get_by_text("This is a writer key")).to_be_visible()
     approve = page.get_by_role("button", name="Approve")
     assert approve.count() == 0 or approve.is_disabled(), "a writer is offered Approve"
     pages.check(page, "07 run as writer")
