@@ -41,6 +41,11 @@ export function errorMessage(status: number, body: unknown): string {
   return `HTTP ${status}`;
 }
 
+/** Any thrown value as a sentence for the page. */
+export function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
 let onUnauthorized: (() => void) | null = null;
 
 /** Called when any call answers 401 (the session expired): the app goes to sign-in. */

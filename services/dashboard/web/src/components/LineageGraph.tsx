@@ -283,6 +283,11 @@ function Graph({ lineage, findings, selected, onSelect, progress }: GraphProps) 
         </p>
       ) : null}
       <div className="graph" ref={wrapper} role="region" aria-label="Lineage graph" onKeyDownCapture={onKeyDown} style={{ height }}>
+        {laid === null ? (
+          <p className="muted pad" role="status">
+            Laying out {view.nodes.length.toLocaleString("en-US")} nodes…
+          </p>
+        ) : null}
         <ReactFlow
           nodes={nodes}
           edges={edges}

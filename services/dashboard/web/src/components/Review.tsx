@@ -1,20 +1,13 @@
 import { useId, useState, type SyntheticEvent } from "react";
-import { ApiError, exporterPath, getJson, ingestPath, request, runPath, send } from "../api";
-import { verifyPackage, type Verdict } from "../lib/dsse";
-import { LockIcon } from "./Badges";
-import { bytes, time } from "../lib/format";
+import { errorText, ingestPath, runPath, send } from "../api";
 import { mayReview } from "../session";
-import {
-  EXPORT_FORMATS,
-  EXPORT_TEMPLATES,
-  type Exported,
-  type ExportFormat,
-  type ExportTemplate,
-  type Annotation,
-  type Finding,
-  type LineageNode,
-  type Me,
-} from "../types";
+import type { Annotation, Finding, LineageNode, Me } from "../types";
+import { ExportForm } from "./Export";
+import { SealForm } from "./Seal";
+
+// The reviewer's commands on a run (ingest): annotate a node or a finding, document a
+// dataset diff a finding asks for, approve or reject with a comment; then seal and export.
+// Who acts comes from the key: no form field names a person.
 
 export interface ReviewProps {
   me: Me;
@@ -27,9 +20,6 @@ export interface ReviewProps {
   onAnnotated: (a: Annotation) => void; // shown at once, before lineage has folded it
 }
 
-function message(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 export function ReviewPanel({ me, runId, sealed, nodes, selected, findings, onChanged, onAnnotated }: ReviewProps) {
   const id = useId();
@@ -118,7 +108,7 @@ function AnnotateForm({
       setState({ busy: false, ok: `Annotation on ${node} recorded.`, error: null });
       onChanged();
     } catch (err) {
-      setState({ busy: false, ok: null, error: message(err) });
+      setState({ busy: false, ok: null, error: errorText(err) });
     }
   };
   return (
@@ -170,7 +160,7 @@ function DiffForm({ runId, finding, disabled, onChanged }: { runId: string; find
       setText("");
       onChanged();
     } catch (err) {
-      setState({ busy: false, ok: null, error: message(err) });
+      setState({ busy: false, ok: null, error: errorText(err) });
     }
   };
   return (
@@ -206,7 +196,7 @@ function DecisionForm({ runId, disabled, onChanged }: { runId: string; disabled:
       setComment("");
       onChanged();
     } catch (err) {
-      setState({ busy: false, ok: null, error: message(err) });
+      setState({ busy: false, ok: null, error: errorText(err) });
     }
   };
   return (
@@ -226,196 +216,6 @@ function DecisionForm({ runId, disabled, onChanged }: { runId: string; disabled:
         <Outcome {...state} />
       </div>
     </div>
-  );
-}
-
-function SealForm({ runId, disabled, onChanged }: { runId: string; disabled: boolean; onChanged: () => void }) {
-  const [busy, setBusy] = useState(false);
-  const [reasons, setReasons] = useState<string[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const seal = async (attempt = 0): Promise<void> => {
-    setBusy(true);
-    setError(null);
-    setReasons(null);
-    try {
-      await send("POST", exporterPath(`${runPath(runId)}/seal`), {});
-      setBusy(false);
-      onChanged();
-    } catch (err) {
-      if (err instanceof ApiError && err.status === 409) {
-        setReasons(err.reasons.length > 0 ? err.reasons : [err.message]);
-      } else if (err instanceof ApiError && err.status === 503 && attempt < 3) {
-        setError("The seal is not folded yet; trying again in 5 seconds…");
-        await new Promise((r) => setTimeout(r, 5_000));
-        return seal(attempt + 1);
-      } else {
-        setError(message(err));
-      }
-      setBusy(false);
-    }
-  };
-  return (
-    <div className="stack">
-      <h3>Seal</h3>
-      <p className="small muted">Sealing makes the run read-only for good and signs its audit package.</p>
-      <div className="row">
-        <button type="button" className="seal" disabled={disabled || busy} onClick={() => void seal()}>
-          <LockIcon /> Seal run
-        </button>
-        {busy ? <span role="status">Sealing…</span> : null}
-      </div>
-      {error ? (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      ) : null}
-      {reasons ? (
-        <div role="alert" aria-label="Cannot seal yet" className="refusal">
-          <h4>Cannot seal yet</h4>
-          <ul>
-            {reasons.map((r) => (
-              <li key={r}>{r}</li>
-            ))}
-          </ul>
-        </div>
-      ) : null}
-    </div>
-  );
-}
-
-interface ExportResult {
-  exported: Exported;
-  verdict: Verdict | null;
-  verifyError: string | null;
-  url: string;
-}
-
-function ExportForm({ me, runId }: { me: Me; runId: string }) {
-  const id = useId();
-  const [format, setFormat] = useState<ExportFormat>("pdf");
-  const [template, setTemplate] = useState<ExportTemplate>("default");
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | null>(null);
-  const [reasons, setReasons] = useState<string[]>([]);
-  const [result, setResult] = useState<ExportResult | null>(null);
-
-  const run = async (e: SyntheticEvent) => {
-    e.preventDefault();
-    setBusy(true);
-    setError(null);
-    setReasons([]);
-    setResult(null);
-    try {
-      const exported = await send<Exported>("POST", exporterPath(`${runPath(runId)}/exports`), { format, template });
-      if (!exported) throw new Error("the exporter answered nothing");
-      const url = exporterPath(`${runPath(runId)}/exports/${exported.template}/${exported.format}`);
-      setResult({ exported, verdict: null, verifyError: null, url });
-      try {
-        const [data, envelope, key] = await Promise.all([
-          request("GET", url).then((r) => r.arrayBuffer()),
-          getJson<unknown>(`${url}/envelope`),
-          getJson<{ public_key_b64: string; keys?: { public_key_b64?: string }[] }>(
-            exporterPath(`workspaces/${encodeURIComponent(me.workspace_id)}/seal-key`),
-          ),
-        ]);
-        const keys = [key.public_key_b64, ...(key.keys ?? []).map((k) => k.public_key_b64 ?? "")].filter(Boolean);
-        const verdict = await verifyPackage(data, envelope, keys);
-        setResult({ exported, verdict, verifyError: null, url });
-      } catch (err) {
-        setResult({ exported, verdict: null, verifyError: message(err), url });
-      }
-    } catch (err) {
-      setError(message(err));
-      if (err instanceof ApiError) setReasons(err.reasons);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  const v = result?.verdict;
-  return (
-    <form className="stack" onSubmit={(e) => void run(e)} aria-labelledby={`${id}-t`}>
-      <h3 id={`${id}-t`}>Export</h3>
-      <div className="row">
-        <div className="field">
-          <label htmlFor={`${id}-f`}>Format</label>
-          <select id={`${id}-f`} value={format} onChange={(e) => setFormat(e.target.value as ExportFormat)}>
-            {EXPORT_FORMATS.map((f) => (
-              <option key={f} value={f}>
-                {f.toUpperCase()}
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-tpl`}>Template</label>
-          <select id={`${id}-tpl`} value={template} onChange={(e) => setTemplate(e.target.value as ExportTemplate)}>
-            {EXPORT_TEMPLATES.map((t) => (
-              <option key={t} value={t}>
-                {t}
-              </option>
-            ))}
-          </select>
-        </div>
-        <button type="submit" disabled={busy}>
-          Export
-        </button>
-        {busy ? <span role="status">Exporting and checking…</span> : null}
-      </div>
-      {error ? (
-        <div role="alert" className="error">
-          <p>Export failed: {error}</p>
-          {reasons.length > 0 ? (
-            <ul>
-              {reasons.map((r) => (
-                <li key={r}>{r}</li>
-              ))}
-            </ul>
-          ) : null}
-        </div>
-      ) : null}
-      {result ? (
-        <div className="export-result" role="status">
-          <dl className="facts">
-            <dt>Package</dt>
-            <dd>
-              <a href={result.url} download>
-                Download {result.exported.format.toUpperCase()} ({bytes(result.exported.size)})
-              </a>
-            </dd>
-            <dt>Package SHA-256</dt>
-            <dd>
-              <code className="full-hash">{v?.packageHash ?? result.exported.package_hash}</code>
-              {v && v.packageHash !== result.exported.package_hash ? (
-                <strong className="error"> differs from the exporter's {result.exported.package_hash}</strong>
-              ) : null}
-            </dd>
-            <dt>Signature</dt>
-            <dd>
-              {v ? (
-                v.verified && v.packageHash === result.exported.package_hash ? (
-                  <span className="ok">
-                    <span aria-hidden="true">✓ </span>Signature verified <span className="muted small">({v.why})</span>
-                  </span>
-                ) : (
-                  <span className="error">
-                    <span aria-hidden="true">✕ </span>Signature NOT verified <span className="small">({v.why})</span>
-                  </span>
-                )
-              ) : result.verifyError ? (
-                <span className="error">
-                  <span aria-hidden="true">✕ </span>Signature NOT verified <span className="small">({result.verifyError})</span>
-                </span>
-              ) : (
-                "checking…"
-              )}
-            </dd>
-            <dt>Kept until</dt>
-            <dd>{time(result.exported.retain_until)} (WORM)</dd>
-          </dl>
-        </div>
-      ) : null}
-    </form>
   );
 }
 

@@ -112,7 +112,6 @@ export function RunPage({ runId }: { runId: string }) {
           </p>
         ) : null}
         <span className={`live-dot ${connected ? "on" : "off"}`} role="status">
-          <span aria-hidden="true">{connected ? "● " : "○ "}</span>
           {connected ? "Live" : "Not live"}
         </span>
         <Link className="button secondary" to={`/compare?a=${encodeURIComponent(runId)}${run ? `&project=${encodeURIComponent(run.project)}` : ""}`}>
