@@ -7,10 +7,14 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
 
 from .browsing import AXE, BUILT, CHROMIUM, Pages
 from .site import Site, started
+
+# Assertions wait as long as actions do: on 2 shared cores at load 10+, a page's data can
+# take more than Playwright's default 5 s to arrive.
+expect.set_options(timeout=15_000)
 
 
 @pytest.fixture(scope="session")
