@@ -52,6 +52,17 @@ describe("compareRuns", () => {
   });
 });
 
+describe("configurations of different shapes", () => {
+  it("shows a nested object only one run has as one row", () => {
+    const a = { runId: "a", config: { model_architecture: { hidden_size: 32, vocab: { size: 64 } }, lr: 1 }, nodes: [] };
+    const b = { runId: "b", config: { model_architecture: {}, lr: 1, extra: { x: 1 } }, nodes: [] };
+    expect(compareRuns(a, b, true).map((r) => [r.key, r.a, r.b])).toEqual([
+      ["extra", "—", "{1 setting}"],
+      ["model_architecture", "{2 settings}", "{}"],
+    ]);
+  });
+});
+
 describe("flatten", () => {
   it("dots nested keys and keeps arrays whole", () => {
     expect([...flatten({ a: { b: 1, c: [1, 2] }, d: null, e: {} })]).toEqual([

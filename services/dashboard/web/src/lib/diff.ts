@@ -93,10 +93,47 @@ function rows(section: Section, a: Map<string, string>, b: Map<string, string>):
   });
 }
 
+function isObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === "object" && !Array.isArray(v);
+}
+
+/** The configurations as dotted keys, except that a nested object only one run has (a
+ * Trainer's model_architecture against a custom loop's nothing) is one row, "{N settings}"
+ * against "—", not a hundred rows against dashes. */
+function configFacts(a: Record<string, unknown>, b: Record<string, unknown>): [Map<string, string>, Map<string, string>] {
+  const fa = new Map<string, string>();
+  const fb = new Map<string, string>();
+  const whole = (v: Record<string, unknown>) => {
+    const n = Object.keys(v).length;
+    return `{${n} setting${n === 1 ? "" : "s"}}`;
+  };
+  const restA: Record<string, unknown> = {};
+  const restB: Record<string, unknown> = {};
+  for (const key of new Set([...Object.keys(a), ...Object.keys(b)])) {
+    const va = a[key];
+    const vb = b[key];
+    const emptyA = va === undefined || (isObject(va) && Object.keys(va).length === 0);
+    const emptyB = vb === undefined || (isObject(vb) && Object.keys(vb).length === 0);
+    if (isObject(va) && !emptyA && emptyB) {
+      fa.set(key, whole(va));
+      fb.set(key, vb === undefined ? ABSENT : "{}");
+    } else if (isObject(vb) && !emptyB && emptyA) {
+      fa.set(key, va === undefined ? ABSENT : "{}");
+      fb.set(key, whole(vb));
+    } else {
+      if (va !== undefined) restA[key] = va;
+      if (vb !== undefined) restB[key] = vb;
+    }
+  }
+  for (const [k, v] of flatten(restA)) fa.set(k, v);
+  for (const [k, v] of flatten(restB)) fb.set(k, v);
+  return [fa, fb];
+}
+
 /** Every compared value of runs `a` and `b`; with `differencesOnly`, only those that differ. */
 export function compareRuns(a: RunFacts, b: RunFacts, differencesOnly: boolean): DiffRow[] {
   const all = [
-    ...rows("Configuration", flatten(a.config), flatten(b.config)),
+    ...rows("Configuration", ...configFacts(a.config, b.config)),
     ...rows("Datasets", datasetFacts(a.nodes), datasetFacts(b.nodes)),
     ...rows("Checkpoints", checkpointFacts(a.nodes), checkpointFacts(b.nodes)),
     ...rows("Evaluations", evalFacts(a.nodes), evalFacts(b.nodes)),

@@ -50,7 +50,7 @@ export function statusLabel(status: string): string {
 /** Any JSON value as a short readable cell. */
 export function cell(v: unknown): string {
   if (v === null || v === undefined) return "—";
-  if (typeof v === "string") return v;
+  if (typeof v === "string") return v === "" ? "(empty)" : v;
   if (typeof v === "number") return metric(v);
   if (typeof v === "boolean") return v ? "yes" : "no";
   return JSON.stringify(v);
