@@ -1,11 +1,16 @@
 import { describe, expect, it } from "vitest";
-import { bytes, metric, shortHash, time } from "./format";
+import { bytes, metric, plural, shortHash, time } from "./format";
 import { match } from "../router";
 
 describe("format", () => {
   it("shortens hashes keeping the algorithm", () => {
     expect(shortHash(`sha256:${"ab".repeat(32)}`)).toBe("sha256:abababababab…");
     expect(shortHash(null)).toBe("");
+  });
+  it("says one year, not one years", () => {
+    expect(plural(1, "year")).toBe("1 year");
+    expect(plural(10, "year")).toBe("10 years");
+    expect(plural(0, "year")).toBe("0 years");
   });
   it("prints sizes, times and metrics", () => {
     expect(bytes(512)).toBe("512 B");

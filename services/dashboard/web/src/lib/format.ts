@@ -43,6 +43,11 @@ export function count(n: number | null | undefined): string {
   return n === null || n === undefined ? "—" : n.toLocaleString("en-US");
 }
 
+/** "1 year", "10 years": a count with its noun, singular for exactly one. */
+export function plural(n: number, noun: string): string {
+  return `${count(n)} ${n === 1 ? noun : `${noun}s`}`;
+}
+
 export function statusLabel(status: string): string {
   return status === "AUDIT_SEALED" ? "AUDIT_SEALED (sealed)" : status;
 }

@@ -1,6 +1,6 @@
 import { useId, useState, type SyntheticEvent } from "react";
 import { ApiError, getJson, ingestPath, query, send } from "../api";
-import { time } from "../lib/format";
+import { plural, time } from "../lib/format";
 import { useLoad } from "../load";
 import { useSession } from "../session";
 import { EXPORT_FORMATS, EXPORT_TEMPLATES } from "../types";
@@ -179,8 +179,8 @@ function RetentionPanel({ ws }: { ws: string }) {
             </div>
           </div>
           <p id={`${id}-floor`} className="hint">
-            The workspace's floor is {form.floor_years ?? 1} years
-            {form.template_floor_years ? `; the auto-export template's floor is ${form.template_floor_years} years` : ""}.
+            The workspace's floor is {plural(form.floor_years ?? 1, "year")}
+            {form.template_floor_years ? `; the auto-export template's floor is ${plural(form.template_floor_years, "year")}` : ""}.
           </p>
           <label className="check">
             <input type="checkbox" checked={form.auto_export_on_seal} onChange={(e) => setForm({ ...form, auto_export_on_seal: e.target.checked })} />
