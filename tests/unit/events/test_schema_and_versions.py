@@ -88,6 +88,22 @@ def test_a_hash_result_from_before_source_version_still_decodes() -> None:
         decode_strict(json.dumps(raw).encode())
 
 
+def test_a_heartbeat_from_before_the_spool_members_still_decodes() -> None:
+    # run.heartbeat gained `spool_bytes` and `spool_events` (what the SDK's spool holds that
+    # the broker has not acknowledged) with defaults: the v1 golden file lacks them.
+    raw = json.loads((GOLDEN / "run.heartbeat.v1.json").read_text())
+    assert "spool_bytes" not in raw["payload"] and "spool_events" not in raw["payload"]
+    event = decode_strict(json.dumps(raw).encode())
+    assert event.payload.spool_bytes is None  # type: ignore[union-attr]
+    assert event.payload.spool_events is None  # type: ignore[union-attr]
+    raw["payload"].update(spool_bytes=1_048_576, spool_events=3_000)
+    event = decode_strict(json.dumps(raw).encode())
+    assert (event.payload.spool_bytes, event.payload.spool_events) == (1_048_576, 3_000)  # type: ignore[union-attr]
+    raw["payload"]["spool_events"] = -1
+    with pytest.raises(ValueError, match=r"payload\.spool_events: Input should be greater"):
+        decode_strict(json.dumps(raw).encode())
+
+
 def test_a_breaking_change_is_bridged_by_an_upcaster(monkeypatch: pytest.MonkeyPatch) -> None:
     # Pretend run.started v0 named the tags `labels`; its upcaster renames them.
     def v0_to_v1(raw: dict[str, Any]) -> dict[str, Any]:

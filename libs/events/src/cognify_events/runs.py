@@ -87,6 +87,10 @@ class SystemInfoCaptured(EventBase):
 class HeartbeatPayload(Model):
     step: Annotated[int, Field(ge=0)] | None = None
     interval_s: Annotated[float, Field(gt=0)]
+    # additive in v1: the SDK's spool at the time of the beat, what it holds that the broker
+    # has not acknowledged yet (null from SDKs before these members, and from other senders)
+    spool_bytes: Annotated[int, Field(ge=0)] | None = None
+    spool_events: Annotated[int, Field(ge=0)] | None = None
 
 
 class Heartbeat(EventBase):
