@@ -55,7 +55,7 @@ async def _sync(spool_dir: Path, bootstrap: str, timeout_s: float) -> int:
             for records in segment.iter_unacked(500):
                 await transport.send([split_record(r.data) for r in records])
                 done += records[-1].end - segment.acked
-                segment.ack(records[-1].end)
+                segment.ack(records[-1].end, len(records))
                 print(f"\r{_bar(done, total)}", end="", file=sys.stderr, flush=True)
     finally:
         await transport.stop()

@@ -101,6 +101,11 @@ class Publisher:
         return self._segment.pending_bytes + sum(s.pending_bytes for s in self._orphans)
 
     @property
+    def pending_events(self) -> int:
+        """Events spooled and not yet acknowledged by the broker (counted, never read)."""
+        return self._segment.pending_records + sum(s.pending_records for s in self._orphans)
+
+    @property
     def segment_path(self) -> Path:
         return self._segment.path
 
@@ -140,7 +145,7 @@ class Publisher:
             if inflight is not None and inflight.task.done():
                 busy = True
                 if inflight.task.exception() is None:
-                    inflight.segment.ack(inflight.end)
+                    inflight.segment.ack(inflight.end, inflight.count)
                     self.stats.sent += inflight.count
                     self._forget_drained_orphans()
                 elif transport is not None:

@@ -160,11 +160,16 @@ class Run:
         return ev.partition_key(event), signed_bytes(event, self._signing_key)
 
     def _heartbeat(self) -> None:
+        """Called on the publisher thread (its tick), the one that owns the spool: the
+        spool's depth is read from counters kept there, no lock and no I/O."""
         if not self.ended:
             self.emit(
                 ev.Heartbeat,
                 ev.HeartbeatPayload(
-                    step=self.last_step, interval_s=self.settings.heartbeat_interval_s
+                    step=self.last_step,
+                    interval_s=self.settings.heartbeat_interval_s,
+                    spool_bytes=self.publisher.pending_bytes,
+                    spool_events=self.publisher.pending_events,
                 ),
             )
 

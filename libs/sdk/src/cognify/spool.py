@@ -67,6 +67,10 @@ class Segment:
         self._fd = _open_locked(path) if fd is None else fd
         self._ack_fd = os.open(self.ack_path, os.O_RDWR | os.O_CREAT, 0o600)
         self.acked = self._read_ack()
+        # Records appended and not yet acknowledged: kept as a count (heartbeats report it)
+        # so that nobody has to read the log to know it. A new segment starts empty; an
+        # adopted one is counted by the scan that finds its valid end.
+        self.pending_records = 0
         self.size = self._valid_end() if adopt else os.fstat(self._fd).st_size
         if adopt and self.size < os.fstat(self._fd).st_size:
             os.truncate(path, self.size)  # drop a torn tail left by a crash
@@ -94,6 +98,7 @@ class Segment:
         pos = self.acked
         while batch := read_records(self._fd, pos, 10_000):
             pos = batch[-1].end
+            self.pending_records += len(batch)
         return pos
 
     def append(self, records: list[bytes]) -> None:
@@ -104,6 +109,7 @@ class Segment:
         os.write(self._fd, blob)
         os.fsync(self._fd)
         self.size += len(blob)
+        self.pending_records += len(records)
 
     def unacked(self, limit: int = 1_000) -> list[Record]:
         return read_records(self._fd, self.acked, limit)
@@ -118,7 +124,20 @@ class Segment:
     def pending_bytes(self) -> int:
         return self.size - self.acked
 
-    def ack(self, end: int) -> None:
+    def ack(self, end: int, count: int | None = None) -> None:
+        """Acknowledge up to `end`: `count` records (the caller sent them, so it knows; when
+        it does not say, they are counted here by reading their headers)."""
+        if count is None:
+            count, pos = 0, self.acked
+            while pos < end and (batch := read_records(self._fd, pos, 10_000)):
+                inside = [r for r in batch if r.end <= end]
+                count += len(inside)
+                if len(inside) < len(batch) or not inside:
+                    break
+                pos = inside[-1].end
+        self.pending_records = max(0, self.pending_records - count)
+        if end == self.size:
+            self.pending_records = 0
         self.acked = end
         if end == self.size and self.size > ROTATE_BYTES:
             os.ftruncate(self._fd, 0)
