@@ -13,7 +13,7 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Protocol
 
-from cognify_events import Producer
+from cognify_events import Heartbeat, Producer
 
 from . import metrics, routing
 from .postgres import Registry
@@ -70,6 +70,16 @@ class Gate:
                     routing.accepted(event, item.value, self.producer, self.topics, tier)
                 )
                 counts[(kind, "accepted")] += 1
+                if isinstance(event, Heartbeat) and event.run_id is not None:
+                    beat = event.payload
+                    if beat.spool_bytes is not None or beat.spool_events is not None:
+                        metrics.SPOOLS.observe(
+                            event.workspace_id,
+                            event.run_id,
+                            event.seq,
+                            beat.spool_bytes or 0,
+                            beat.spool_events or 0,
+                        )
             else:
                 outputs.append(
                     routing.rejected(
