@@ -132,6 +132,7 @@ def test_the_dashboard_shows_what_an_operator_needs() -> None:
         "cognify_hasher_bytes_total",  # hash bytes/s and failures
         "cognify_hasher_failures_total",
         "cognify_exporter_seals_total",  # seal refusals
+        "cognify_ingest_sdk_spool_bytes",  # spool depth reported by SDK heartbeats
         "cognify_ingest_http_requests_total",  # HTTP by route
         "cognify_ingest_http_request_seconds",  # HTTP latency by route
         "up",
