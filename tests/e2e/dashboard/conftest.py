@@ -17,19 +17,23 @@ from .site import Site, started
 expect.set_options(timeout=15_000)
 
 
-@pytest.fixture(scope="session")
+# Package scope, not session: Playwright's sync API keeps an event loop running in the main
+# thread while it is started, and every later test that calls asyncio.run() (the
+# integration and unit tests collected after these) would fail; the site's services stop
+# as soon as the browser tests are done, too.
+@pytest.fixture(scope="package")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     with started(tmp_path_factory.mktemp("dashboard")) as s:
         yield s
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as p:
         yield p
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.fail(
