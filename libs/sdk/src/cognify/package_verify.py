@@ -33,6 +33,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 PAYLOAD_TYPE = "application/vnd.in-toto+json"
@@ -410,58 +412,58 @@ def _check_approvals(
 ) -> None:
     """Each approval and rejection of a JSON package: its own statement, signed by the
     chosen key, states exactly what the package lists, and the package's statement lists
-    exactly these statements (docs/spec/package.md, "Approval statements")."""
+    exactly these statements (docs/spec/package.md, "Approval statements"); each annotation
+    the same way (meaning `reviewed`)."""
     doc = strict_json(package)
-    listed = predicate.get("approvals")
-    if listed is None:
-        v.passed.append("approvals: sealed before approvals were signed statements (none to check)")
-        return
     signer = fingerprint(raw_bytes(public))
-    found, lines = [], []
-    for a in doc.get("approvals") or []:
-        digest, line = _approval_statement(doc, a, public, signer)
-        if digest is None:
-            v.failed.append(line)
-            return
-        found.append({"event_id": a["event_id"], "statement_sha256": digest})
-        lines.append(line)
-    if found != listed:
-        v.failed.append(
-            "approvals: the statements in the package are not the ones its signed statement lists"
-        )
-        return
-    v.passed.append(
-        f"approvals: {len(found)} decision(s), each a statement signed by {signer}"
-        + "".join(f"\n        {line}" for line in lines)
-    )
-    _check_notes(doc, predicate, public, signer, v)
+    if _check_statements(
+        doc, predicate, public, signer, v,
+        kind=("approvals", "event_id", "decision(s)", "sealed before approvals were"),
+        statement=_approval_statement,
+    ):  # fmt: skip
+        _check_statements(
+            doc, predicate, public, signer, v,
+            kind=("annotations", "annotation_id", "note(s)", "sealed before annotations were"),
+            statement=_note_statement,
+        )  # fmt: skip
 
 
-def _check_notes(
-    doc: Any, predicate: dict[str, Any], public: Ed25519PublicKey, signer: str, v: Verdict
-) -> None:
-    """Each annotation of a JSON package (meaning `reviewed`), as `_check_approvals`."""
-    listed = predicate.get("annotations")
+def _check_statements(
+    doc: Any,
+    predicate: dict[str, Any],
+    public: Ed25519PublicKey,
+    signer: str,
+    v: Verdict,
+    kind: tuple[str, str, str, str],
+    statement: Callable[[Any, Any, Ed25519PublicKey, str], tuple[str | None, str]],
+) -> bool:
+    """The entries of one list of the package (`kind`: its member, the id member of an
+    entry, the noun printed, what a package from before signed statements says), each with
+    its own signed statement, exactly as the package's statement lists them. False when a
+    check failed (recorded in `v`)."""
+    member, id_member, noun, before = kind
+    listed = predicate.get(member)
     if listed is None:
-        v.passed.append("annotations: sealed before annotations were signed statements")
-        return
+        v.passed.append(f"{member}: {before} signed statements (none to check)")
+        return True
     found, lines = [], []
-    for n in doc.get("annotations") or []:
-        digest, line = _note_statement(doc, n, public, signer)
+    for entry in doc.get(member) or []:
+        digest, line = statement(doc, entry, public, signer)
         if digest is None:
             v.failed.append(line)
-            return
-        found.append({"annotation_id": n["annotation_id"], "statement_sha256": digest})
+            return False
+        found.append({id_member: entry[id_member], "statement_sha256": digest})
         lines.append(line)
     if found != listed:
         v.failed.append(
-            "annotations: the statements in the package are not the ones its signed statement lists"
+            f"{member}: the statements in the package are not the ones its signed statement lists"
         )
-        return
+        return False
     v.passed.append(
-        f"annotations: {len(found)} note(s), each a statement signed by {signer}"
+        f"{member}: {len(found)} {noun}, each a statement signed by {signer}"
         + "".join(f"\n        {line}" for line in lines)
     )
+    return True
 
 
 def _check_json(
