@@ -133,7 +133,7 @@ function RetentionPanel({ ws }: { ws: string }) {
   const current = useLoad(() => getJson<Retention>(path), [path]);
   const [edited, setForm] = useState<Retention | null>(null);
   const form = edited ?? current.data;
-  const [state, setState] = useState<{ ok: string | null; error: string | null }>({ ok: null, error: null });
+  const [state, setState] = useState<Saved>({ ok: null, error: null });
 
   const save = async (e: SyntheticEvent) => {
     e.preventDefault();
@@ -208,19 +208,7 @@ function RetentionPanel({ ws }: { ws: string }) {
               </select>
             </div>
           </div>
-          <div className="row">
-            <button type="submit">Save retention</button>
-            {state.error ? (
-              <span role="alert" className="error">
-                {state.error}
-              </span>
-            ) : null}
-            {state.ok ? (
-              <span role="status" className="ok">
-                {state.ok}
-              </span>
-            ) : null}
-          </div>
+          <SaveRow label="Save retention" state={state} />
         </form>
       ) : current.loading ? (
         <p className="muted">Loading…</p>
@@ -253,7 +241,7 @@ function DocumentationPanel({ ws }: { ws: string }) {
   const [savedNow, setSaved] = useState<Docs | null>(null);
   const form = edited ?? current.data ?? {};
   const saved = savedNow ?? current.data ?? {};
-  const [state, setState] = useState<{ ok: string | null; error: string | null }>({ ok: null, error: null });
+  const [state, setState] = useState<Saved>({ ok: null, error: null });
 
   const save = async (e: SyntheticEvent) => {
     e.preventDefault();
@@ -301,20 +289,30 @@ function DocumentationPanel({ ws }: { ws: string }) {
           <summary>More fields ({MORE_DOC_FIELDS.length})</summary>
           {MORE_DOC_FIELDS.map((k) => text(k, k.replace(/_/g, " ").replace(/^./, (c) => c.toUpperCase())))}
         </details>
-        <div className="row">
-          <button type="submit">Save documentation</button>
-          {state.error ? (
-            <span role="alert" className="error">
-              {state.error}
-            </span>
-          ) : null}
-          {state.ok ? (
-            <span role="status" className="ok">
-              {state.ok}
-            </span>
-          ) : null}
-        </div>
+        <SaveRow label="Save documentation" state={state} />
       </form>
     </section>
+  );
+}
+
+/** What the last save said: an error (alert) or a confirmation (status). */
+type Saved = { ok: string | null; error: string | null };
+
+/** A form's submit button and what its last save said, announced to screen readers. */
+function SaveRow({ label, state }: { label: string; state: Saved }) {
+  return (
+    <div className="row">
+      <button type="submit">{label}</button>
+      {state.error ? (
+        <span role="alert" className="error">
+          {state.error}
+        </span>
+      ) : null}
+      {state.ok ? (
+        <span role="status" className="ok">
+          {state.ok}
+        </span>
+      ) : null}
+    </div>
   );
 }
