@@ -44,7 +44,6 @@ export function ComparePage() {
   );
   const counts = rows ? differenceCounts(rows) : null;
   const options = runs.data?.runs ?? [];
-  const listed = new Set(options.map((r) => r.run_id));
   const error = left.error ?? right.error ?? runs.error;
 
   return (
@@ -54,30 +53,8 @@ export function ComparePage() {
         Configuration, dataset roots and record counts, checkpoint hashes and evaluation results of two runs{project ? ` of project ${project}` : ""}.
       </p>
       <form className="filters" onSubmit={(e) => e.preventDefault()} aria-label="Runs to compare">
-        <div className="field">
-          <label htmlFor={`${id}-a`}>Run A</label>
-          <select id={`${id}-a`} value={a} onChange={(e) => set({ a: e.target.value })}>
-            <option value="">choose a run</option>
-            {a && !listed.has(a) ? <option value={a}>{a}</option> : null}
-            {options.map((r) => (
-              <option key={r.run_id} value={r.run_id}>
-                {r.run_id} ({r.project}, {r.status})
-              </option>
-            ))}
-          </select>
-        </div>
-        <div className="field">
-          <label htmlFor={`${id}-b`}>Run B</label>
-          <select id={`${id}-b`} value={b} onChange={(e) => set({ b: e.target.value })}>
-            <option value="">choose a run</option>
-            {b && !listed.has(b) ? <option value={b}>{b}</option> : null}
-            {options.map((r) => (
-              <option key={r.run_id} value={r.run_id}>
-                {r.run_id} ({r.project}, {r.status})
-              </option>
-            ))}
-          </select>
-        </div>
+        <RunChoice id={`${id}-a`} label="Run A" value={a} runs={options} onChoose={(run) => set({ a: run })} />
+        <RunChoice id={`${id}-b`} label="Run B" value={b} runs={options} onChoose={(run) => set({ b: run })} />
         <label className="check">
           <input type="checkbox" checked={onlyDiff} onChange={(e) => set({ all: e.target.checked ? "" : "1" })} />
           Differences only
@@ -132,5 +109,31 @@ export function ComparePage() {
         </table>
       </div>
     </main>
+  );
+}
+
+/** One of the two runs compared: the project's runs, and the chosen one even when it is not
+ * among them (a run id from the address). */
+function RunChoice(props: {
+  id: string;
+  label: string;
+  value: string;
+  runs: RunList["runs"];
+  onChoose: (run: string) => void;
+}) {
+  const { id, label, value, runs, onChoose } = props;
+  return (
+    <div className="field">
+      <label htmlFor={id}>{label}</label>
+      <select id={id} value={value} onChange={(e) => onChoose(e.target.value)}>
+        <option value="">choose a run</option>
+        {value && !runs.some((r) => r.run_id === value) ? <option value={value}>{value}</option> : null}
+        {runs.map((r) => (
+          <option key={r.run_id} value={r.run_id}>
+            {r.run_id} ({r.project}, {r.status})
+          </option>
+        ))}
+      </select>
+    </div>
   );
 }
