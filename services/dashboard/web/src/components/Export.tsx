@@ -2,6 +2,7 @@ import { useId, useState, type SyntheticEvent } from "react";
 import { ApiError, errorText, exporterPath, getJson, request, runPath, send } from "../api";
 import { verifyPackage, type Verdict } from "../lib/dsse";
 import { bytes, time } from "../lib/format";
+import { FullHash } from "./FullHash";
 import { EXPORT_FORMATS, EXPORT_TEMPLATES, type Exported, type ExportFormat, type ExportTemplate, type Me } from "../types";
 
 // Export (the exporter's POST /v1/runs/{run}/exports), then the package downloaded through
@@ -110,7 +111,7 @@ export function ExportForm({ me, runId }: { me: Me; runId: string }) {
             </dd>
             <dt>Package SHA-256</dt>
             <dd>
-              <code className="full-hash">{v?.packageHash ?? result.exported.package_hash}</code>
+              <FullHash hash={v?.packageHash ?? result.exported.package_hash} />
               {v && v.packageHash !== result.exported.package_hash ? (
                 <strong className="error"> differs from the exporter's {result.exported.package_hash}</strong>
               ) : null}

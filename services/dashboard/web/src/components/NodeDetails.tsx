@@ -4,6 +4,7 @@ import { bytes, cell, count, metric, time } from "../lib/format";
 import { stateText } from "../lib/graph";
 import type { Annotation, Finding, LineageNode, StoredEvent } from "../types";
 import { HashState } from "./Badges";
+import { FullHash } from "./FullHash";
 
 const SHOWN = new Set(["type", "id", "hash", "timestamp", "hash_status", "hash_error", "metrics", "files"]);
 
@@ -61,9 +62,7 @@ export function NodeDetails({ node, findings, annotations, events, eventsError, 
         <dd>
           {node.hash ? (
             <>
-              <code id={`${id}-hash`} className="full-hash">
-                {node.hash}
-              </code>
+              <FullHash id={`${id}-hash`} hash={node.hash} />
               <button type="button" className="secondary small" onClick={() => void copy()}>
                 Copy hash
               </button>
@@ -136,7 +135,7 @@ export function NodeDetails({ node, findings, annotations, events, eventsError, 
                       <code>{f.path}</code>
                     </th>
                     <td className="num">{bytes(f.size)}</td>
-                    <td>{f.sha256 ? <code className="full-hash">{f.sha256}</code> : <span className="hash-state hs-pending">not hashed</span>}</td>
+                    <td>{f.sha256 ? <FullHash hash={f.sha256} /> : <span className="hash-state hs-pending">not hashed</span>}</td>
                   </tr>
                 ))}
               </tbody>

@@ -6,6 +6,7 @@ import type { Approval, Chain, Finding, LineageNode, RunSummary } from "../types
 import { ApprovalBadge, StatusBadge } from "./Badges";
 import { LazyDetails } from "./Lazy";
 import { FindingList } from "./NodeDetails";
+import { FullHash } from "./FullHash";
 
 function Region({ title, children, className }: { title: string; children: ReactNode; className?: string }) {
   const id = useId();
@@ -251,7 +252,7 @@ export function ChainPanel({ chain, error }: { chain: Chain | null; error: strin
             <dd>{count(chain.length)}</dd>
             <dt>Head</dt>
             <dd>
-              <code className="full-hash">{chain.head ?? "—"}</code>
+              {chain.head ? <FullHash hash={chain.head} /> : <code>—</code>}
             </dd>
             {!chain.valid ? (
               <>

@@ -1,11 +1,18 @@
 import { describe, expect, it } from "vitest";
-import { bytes, metric, plural, shortHash, time } from "./format";
+import { bytes, hashPieces, metric, plural, shortHash, time } from "./format";
 import { match } from "../router";
 
 describe("format", () => {
   it("shortens hashes keeping the algorithm", () => {
     expect(shortHash(`sha256:${"ab".repeat(32)}`)).toBe("sha256:abababababab…");
     expect(shortHash(null)).toBe("");
+  });
+  it("cuts a hash where it may wrap, losing nothing", () => {
+    const hash = `sha256:${"0123456789abcdef".repeat(4)}`;
+    expect(hashPieces(hash)).toEqual(["sha256:", ...Array<string>(4).fill("0123456789abcdef")]);
+    expect(hashPieces(hash).join("")).toBe(hash);
+    expect(hashPieces("abc")).toEqual(["abc"]);
+    expect(hashPieces("")).toEqual([]);
   });
   it("says one year, not one years", () => {
     expect(plural(1, "year")).toBe("1 year");

@@ -43,6 +43,17 @@ export function count(n: number | null | undefined): string {
   return n === null || n === undefined ? "—" : n.toLocaleString("en-US");
 }
 
+/** A hash in the pieces it may wrap between: the algorithm with its colon, then 16 digits
+ * at a time, so a wrapped hash never leaves one digit alone on its last line. */
+export function hashPieces(hash: string): string[] {
+  const colon = hash.indexOf(":");
+  const head = colon >= 0 ? [hash.slice(0, colon + 1)] : [];
+  const digits = hash.slice(colon + 1);
+  const pieces: string[] = [];
+  for (let i = 0; i < digits.length; i += 16) pieces.push(digits.slice(i, i + 16));
+  return [...head, ...pieces];
+}
+
 /** "1 year", "10 years": a count with its noun, singular for exactly one. */
 export function plural(n: number, noun: string): string {
   return `${count(n)} ${n === 1 ? noun : `${noun}s`}`;
