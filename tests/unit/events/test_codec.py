@@ -75,6 +75,15 @@ def test_an_unknown_type_is_refused_naming_the_type() -> None:
         decode(json.dumps(raw).encode())
 
 
+@pytest.mark.parametrize("kind", [{}, [], ["run.started"], 7, None])
+def test_a_type_that_is_not_a_string_is_a_reason_not_a_crash(kind: object) -> None:
+    """schemathesis sent `"type": {}`: a 500 (unhashable dict) before this was a reason."""
+    raw = _sample_json("dataset.registered")
+    raw["type"] = kind
+    problems = _problems(raw)
+    assert problems and all(p.startswith("type") for p in problems), problems
+
+
 def test_unknown_fields_are_refused_at_ingest_and_ignored_downstream() -> None:
     raw = _sample_json("checkpoint.saved")
     raw["payload"]["files"][1]["owner"] = "mallory"

@@ -61,7 +61,9 @@ def decode_strict_object(data: bytes) -> tuple[Event, dict[str, Any]]:
         )
     _refuse(bounds.shape_problems(data, max_containers=bounds.MAX_CONTAINERS))
     raw = parse_object(data, strict=True)
-    if raw.get("type") in BY_TYPE:  # else the type is what is wrong (_validate says so)
+    kind = raw.get("type")
+    # else the type is what is wrong (_validate says so); an object or a list is no type
+    if isinstance(kind, str) and kind in BY_TYPE:
         _refuse([f"{name}: Field required" for name in WIRE_REQUIRED if name not in raw])
     if bounds.may_hold_bad_values(data):
         _refuse(bounds.value_problems(raw, strings=b"\\u" in data))
@@ -120,7 +122,7 @@ def _validate(
 ) -> Event:
     raw = parse_object(data) if raw is None else raw
     kind = raw.get("type")
-    if kind not in BY_TYPE:
+    if not isinstance(kind, str) or kind not in BY_TYPE:  # an object or list is unhashable
         raise InvalidEvent([f"type: unknown event type {kind!r}"])
     if needs_upcast(raw):
         data = json.dumps(upcast(raw)).encode()
