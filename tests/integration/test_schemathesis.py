@@ -38,7 +38,10 @@ from tests.integration.processes import service, service_env
 from tests.unit.lineage.script import Script, hash_results, training
 
 ROOT = Path(__file__).resolve().parents[2]
-SECONDS_PER_API = 20  # schemathesis' --max-time for each of the three
+SECONDS_PER_API = 20  # schemathesis' --max-time for lineage and the exporter
+# ingest's commands succeed only for the seeded run with a body naming no one else (REACHED):
+# more cases, so one of them gets there on a loaded machine too
+SECONDS_FOR_INGEST = 45
 CHECKS = ",".join(
     [
         "not_a_server_error",
@@ -67,7 +70,9 @@ values = ["{workspace_id}"]
     return path
 
 
-async def _schemathesis(url: str, key: str, config: Path, out: Path) -> tuple[int, str]:
+async def _schemathesis(
+    url: str, key: str, config: Path, out: Path, seconds: int = SECONDS_PER_API
+) -> tuple[int, str]:
     proc = await asyncio.create_subprocess_exec(
         str(Path(sys.executable).parent / "st"),
         "--config-file",
@@ -80,7 +85,7 @@ async def _schemathesis(url: str, key: str, config: Path, out: Path) -> tuple[in
         "--header",
         f"Authorization: Bearer {key}",
         "--max-time",
-        str(SECONDS_PER_API),
+        str(seconds),
         "--workers",
         "1",
         "--seed",
@@ -95,7 +100,7 @@ async def _schemathesis(url: str, key: str, config: Path, out: Path) -> tuple[in
         stderr=asyncio.subprocess.STDOUT,
         cwd=out,  # hypothesis' own files stay out of the checkout
     )
-    stdout, _ = await asyncio.wait_for(proc.communicate(), SECONDS_PER_API * 4)
+    stdout, _ = await asyncio.wait_for(proc.communicate(), seconds * 4)
     return proc.returncode or 0, stdout.decode(errors="replace")
 
 
@@ -146,10 +151,24 @@ def answered(metrics: str, service: str) -> dict[str, set[int]]:
 # What each API must have answered at least once, however few cases a loaded machine lets
 # it try: proof that the fuzzing went past the key check (401) and the run lookup (404)
 # into the routes themselves.
-REACHED = {
-    "lineage": {"/v1/runs": {200}, "/v1/runs/{run_id}/lineage": {200}},
-    "ingest": {"/v1/events": {422}, "/v1/runs/{run_id}/approve": {201}},
-    "exporter": {"/v1/runs/{run_id}/seal": {409}, "/v1/workspaces/{workspace_id}/seal-key": {200}},
+# Each entry: one of these (route, status) pairs at least. A command that succeeds needs the
+# seeded run's id (half the cases) and a body naming no one but the key's holder (an
+# optional `reviewer` is generated about half the time, and is a 422 unless it is the
+# holder): in 20 s one of the three decisions is reached, not always the same one.
+REACHED: dict[str, list[list[tuple[str, int]]]] = {
+    "lineage": [[("/v1/runs", 200)], [("/v1/runs/{run_id}/lineage", 200)]],
+    "ingest": [
+        [("/v1/events", 422)],
+        [
+            ("/v1/runs/{run_id}/approve", 201),
+            ("/v1/runs/{run_id}/reject", 201),
+            ("/v1/runs/{run_id}/seal", 202),
+        ],
+    ],
+    "exporter": [
+        [("/v1/runs/{run_id}/seal", 409)],
+        [("/v1/workspaces/{workspace_id}/seal-key", 200)],
+    ],
 }
 
 
@@ -182,7 +201,8 @@ async def test_every_api_answers_as_its_openapi_says_with_no_server_error(
                 ("ingest", ingest, keys.admin),
                 ("exporter", exporter, keys.reviewer),
             ):
-                code, output = await _schemathesis(url, key, config, workdir)
+                seconds = SECONDS_FOR_INGEST if name == "ingest" else SECONDS_PER_API
+                code, output = await _schemathesis(url, key, config, workdir, seconds)
                 statuses = answered(await metrics_text(f"{url}/metrics"), name)
                 print(f"== schemathesis against {name}: exit {code}\n{output}\n{statuses}")
                 reports.append((name, code, output, statuses))
@@ -191,5 +211,6 @@ async def test_every_api_answers_as_its_openapi_says_with_no_server_error(
         for name, _, output, statuses in reports:
             assert re.search(r"\d+ generated, \d+ passed\n", output), output[-3000:]
             assert not [s for seen in statuses.values() for s in seen if s >= 500], statuses
-            for route, wanted in REACHED[name].items():
-                assert wanted <= statuses.get(route, set()), (name, route, statuses)
+            for alternatives in REACHED[name]:
+                reached = [(r, s) for r, s in alternatives if s in statuses.get(r, set())]
+                assert reached, (name, alternatives, statuses)
