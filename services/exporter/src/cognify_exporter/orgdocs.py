@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import cognify_events as ev
-from cognify_lineage.model import iso
+from cognify_lineage_model.model import iso
 
 LEGACY = "workspace_documentation table"
 

@@ -13,8 +13,8 @@ import cognify_events as ev
 from cognify_access.keys import key_id_of, matches
 from cognify_events import chain, freshness
 from cognify_lineage import projection, queries
-from cognify_lineage.model import Finding, Run, iso
 from cognify_lineage.postgres import Pool, chain_rows, create_pool
+from cognify_lineage_model.model import Finding, Run, iso
 
 from . import keys
 from .report import DOC_FIELDS, QUOTED_TYPES

@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import cognify_events as ev
-from cognify_lineage.graph import finding_json, lineage
-from cognify_lineage.model import Run, evolve, iso, json_safe
+from cognify_lineage_model.graph import finding_json, lineage
+from cognify_lineage_model.model import Run, evolve, iso, json_safe
 
 from . import approvals
 from .orgdocs import OrgDocs

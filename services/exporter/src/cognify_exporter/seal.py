@@ -17,8 +17,8 @@ from datetime import datetime
 from uuid import UUID, uuid4, uuid5
 
 import cognify_events as ev
-from cognify_lineage import provenance, sequence
-from cognify_lineage.model import SEALED, Approval, Finding, Run
+from cognify_lineage_model.findings import DATASET_CHANGED, PROVENANCE_INCOMPLETE, SEQUENCE_CONFLICT
+from cognify_lineage_model.model import SEALED, Approval, Finding, Run
 
 ENDED = ("completed", "failed", "interrupted")
 # A seal's event id is derived from the run and the chain head, so a seal published twice
@@ -66,13 +66,13 @@ def reasons(
                 f"hash job pending: {node.type} {node.id} has no hash result and no recorded gap"
             )
     for finding in sorted(run.findings.values(), key=lambda f: f.id):
-        if finding.kind == "dataset-changed" and finding.resolved_at is None:
+        if finding.kind == DATASET_CHANGED and finding.resolved_at is None:
             d = finding.detail
             out.append(
                 f"undocumented dataset change: {finding.subject} changed from "
                 f"{d.get('previous_root')} to {d.get('new_root')} without a documented diff"
             )
-        elif finding.kind == provenance.INCOMPLETE and finding.resolved_at is None:
+        elif finding.kind == PROVENANCE_INCOMPLETE and finding.resolved_at is None:
             d = finding.detail
             missing = d.get("missing")
             fields = ", ".join(map(str, missing)) if isinstance(missing, list) else missing
@@ -82,7 +82,7 @@ def reasons(
                 f"annotate finding {finding.id} before the seal"
             )
     for finding in refusals:
-        if finding.kind == sequence.CONFLICT and finding.resolved_at is None:
+        if finding.kind == SEQUENCE_CONFLICT and finding.resolved_at is None:
             d = finding.detail
             out.append(
                 f"unseen sequence conflict: a {d.get('type')} event {finding.subject} claimed "

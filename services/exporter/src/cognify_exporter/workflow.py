@@ -23,7 +23,7 @@ from typing import Any
 from uuid import UUID
 
 import cognify_events as ev
-from cognify_lineage.model import SEALED, Run, iso
+from cognify_lineage_model.model import SEALED, Run, iso
 
 from . import archive, keys, metrics, orgdocs, package, postgres, report, seal
 from .objectstore import PackageStore

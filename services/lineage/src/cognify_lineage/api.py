@@ -29,17 +29,18 @@ from cognify_access.responses import Health, refusals
 from cognify_access.service import ApiKey, service_app
 from cognify_events import Producer
 from cognify_events.base import IDENT_PATTERN
+from cognify_lineage_model import graph
+from cognify_lineage_model.model import Run
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from . import anchors, graph, metrics, queries, views
+from . import anchors, metrics, queries, views
 from .anchoring import Segments
 from .auth import Principal
 from .graphcache import GraphCache
 from .kafka import Publisher
-from .model import Run
 from .postgres import Pool, chain_rows
 from .settings import DEV_ANCHOR_SEED
 

@@ -11,7 +11,8 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from .model import Projection, Run
+from cognify_lineage_model.model import Projection, Run
+
 from .projection import Conn, source_key
 
 

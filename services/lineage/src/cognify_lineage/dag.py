@@ -39,9 +39,8 @@ from cognify_events import (
     SealRequested,
     SystemInfoCaptured,
 )
-
-from . import graph, nodes, provenance, sealing, sequence
-from .model import (
+from cognify_lineage_model import graph
+from cognify_lineage_model.model import (
     ABANDONED,
     RUNNING,
     SEALED,
@@ -57,6 +56,8 @@ from .model import (
     evolve,
     iso,
 )
+
+from . import nodes, provenance, sealing, sequence
 
 
 def fold(state: Projection, event: Event) -> Projection:

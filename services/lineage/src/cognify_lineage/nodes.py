@@ -28,8 +28,16 @@ from cognify_events import (
     MetricsLoggedPayload,
     ModelRegistered,
 )
-
-from .model import DatasetKey, DatasetRoot, Finding, Json, Node, Run, evolve, json_safe
+from cognify_lineage_model.model import (
+    DatasetKey,
+    DatasetRoot,
+    Finding,
+    Json,
+    Node,
+    Run,
+    evolve,
+    json_safe,
+)
 
 _HASH = re.compile(r"^sha256:[0-9a-f]{64}$")
 Datasets = dict[DatasetKey, DatasetRoot]

@@ -22,10 +22,10 @@ import asyncpg
 from cognify_events import Event
 from cognify_events.catalog import EVENT_ADAPTER
 from cognify_events.codec import decode as codec_decode
+from cognify_lineage_model.model import Projection, Run
 from pydantic import ValidationError
 
 from . import chain, changes, dag, projection, sealing, sequence
-from .model import Projection, Run
 
 Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
 DATASET_TYPES = ("dataset.registered", "hash.computed")

@@ -13,8 +13,7 @@ from collections.abc import Iterable
 from typing import Any, TypeAlias
 
 import asyncpg  # noqa: TID251 (adapter module)
-
-from .model import (
+from cognify_lineage_model.model import (
     Access,
     Annotation,
     Approval,

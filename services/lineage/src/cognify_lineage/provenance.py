@@ -10,11 +10,12 @@ that blocks the seal until a reviewer has seen it: annotated it, as a sequence c
 from __future__ import annotations
 
 from cognify_events import DatasetProvenanceIncomplete
+from cognify_lineage_model.findings import PROVENANCE_INCOMPLETE
+from cognify_lineage_model.model import Annotation, Finding, Run, evolve
 
-from .model import Annotation, Finding, Run, evolve
 from .nodes import put_finding
 
-INCOMPLETE = "provenance-incomplete"
+INCOMPLETE = PROVENANCE_INCOMPLETE
 
 
 def finding_id(dataset_id: str) -> str:

@@ -6,13 +6,14 @@ import json
 from typing import Any
 
 from cognify_events import InvalidEvent, RunApproved, RunRejected, freshness
+from cognify_lineage_model import graph
+from cognify_lineage_model.graph import finding_json
+from cognify_lineage_model.model import Annotation, Finding, Run, iso
 from cognify_objectstore import ObjectStoreError
 
-from . import anchoring, chain, graph, projection, sealing, sequence
+from . import anchoring, chain, projection, sealing, sequence
 from .anchoring import Segments
 from .auth import Principal, key_id_of, matches
-from .graph import finding_json
-from .model import Annotation, Finding, Run, iso
 from .postgres import Pool, chain_rows, decode
 
 

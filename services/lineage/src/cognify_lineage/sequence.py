@@ -20,10 +20,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime
 
 from cognify_events import Event
+from cognify_lineage_model.findings import SEQUENCE_CONFLICT
+from cognify_lineage_model.model import Annotation, Finding, Run, evolve
 
-from .model import Annotation, Finding, Run, evolve
-
-CONFLICT = "sequence-conflict"
+CONFLICT = SEQUENCE_CONFLICT
 
 
 def seen(run: Run | None, seq: int) -> bool:
