@@ -7,7 +7,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .report import Report
 
 # (label, where to look: training_args keys, then config keys), in reading order
 KEY_HYPERPARAMETERS: list[tuple[str, tuple[str, ...]]] = [
@@ -101,3 +104,18 @@ def families(
         else:
             charts.append(Family(name.replace("_", " "), name, [(name, pts)]))
     return charts, table
+
+
+def nonfinite_results(report: Report) -> dict[str, dict[str, str]]:
+    """Per evaluation id, the results that were not finite ("nan", "inf", "-inf"), as
+    lineage keeps them (`nonfinite_metrics` on the eval node; events.md): no metric
+    points, so without this they would be missing from every table and chart."""
+    out: dict[str, dict[str, str]] = {}
+    ids = {e["id"] for e in report.evaluations}
+    for e in report.evaluations:  # carried by the report itself, where it does
+        if e.get("nonfinite_metrics"):
+            out[e["id"]] = {str(k): str(v) for k, v in e["nonfinite_metrics"].items()}
+    for n in report.graph.get("nodes", []):
+        if n.get("type") == "eval" and n.get("nonfinite_metrics") and n["id"] in ids:
+            out.setdefault(n["id"], {str(k): str(v) for k, v in n["nonfinite_metrics"].items()})
+    return {k: dict(sorted(v.items())) for k, v in sorted(out.items())}

@@ -15,25 +15,29 @@ from xml.sax.saxutils import escape
 from cognify_events import ExportTemplate
 from reportlab import rl_config
 from reportlab.graphics.charts.lineplots import LinePlot
-from reportlab.graphics.shapes import Drawing, Group, Line, String
+from reportlab.graphics.shapes import Drawing, Group, Line, Polygon, PolyLine, Rect, String
 from reportlab.graphics.widgets.markers import makeMarker
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
+    Flowable,
     KeepTogether,
+    PageBreak,
     Paragraph,
     SimpleDocTemplate,
     Spacer,
     Table,
     TableStyle,
 )
+from reportlab.platypus.tableofcontents import TableOfContents
 
-from . import pdfa
+from . import layered, lineage_view, pdfa
 from .approvals import statement_sha256
 from .compliance import points as compliance_points
-from .figures import Family, families, key_hyperparameters
+from .figures import Family, families, key_hyperparameters, nonfinite_results
 from .report import Report
 from .templates import NOT_SUPPLIED, sections
 
@@ -140,10 +144,76 @@ def _section(report: Report, template: ExportTemplate, title: str) -> list[Any]:
     return [_table(["item", "value", "source"], rows, widths)]
 
 
+class _Heading(Paragraph):  # type: ignore[misc]
+    """A section title: listed in the table of contents and the PDF outline."""
+
+    def __init__(self, text: str, key: str) -> None:
+        super().__init__(escape(text), H2)
+        self.toc_text, self.key = text, key
+
+
+class _PageCount(Flowable):  # type: ignore[misc]
+    """Nothing drawn: makes `multiBuild` run again until the page count the footers
+    printed ("page N of M") is the page count of the document."""
+
+    def __init__(self, doc: _Doc) -> None:
+        super().__init__()
+        self.doc, self.assumed, self.ok = doc, 0, False
+
+    def wrap(self, _w: float, _h: float) -> tuple[float, float]:
+        return 0, 0
+
+    def draw(self) -> None:
+        pass
+
+    def isIndexing(self) -> int:
+        return 1
+
+    def beforeBuild(self) -> None:
+        pass
+
+    def afterBuild(self) -> None:
+        self.ok = self.assumed == self.doc.page
+        self.assumed = self.doc.page
+
+    def isSatisfied(self) -> bool:
+        return self.ok
+
+    def notify(self, _kind: str, _stuff: Any) -> None:
+        pass
+
+
+class _Doc(SimpleDocTemplate):  # type: ignore[misc]
+    def afterFlowable(self, flowable: Any) -> None:
+        if isinstance(flowable, _Heading):
+            self.canv.bookmarkPage(flowable.key)
+            self.canv.addOutlineEntry(flowable.toc_text, flowable.key, level=0, closed=True)
+            self.notify("TOCEntry", (0, flowable.toc_text, self.page, flowable.key))
+
+
+def _contents() -> TableOfContents:
+    toc = TableOfContents()
+    toc.levelStyles = [
+        ParagraphStyle("toc0", parent=BODY, fontSize=9, leading=11, spaceBefore=0, spaceAfter=0)
+    ]
+    toc.tableStyle = TableStyle(
+        [
+            ("VALIGN", (0, 0), (-1, -1), "TOP"),
+            ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
+            ("TOPPADDING", (0, 0), (-1, -1), 1),
+            ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
+        ]
+    )
+    toc.dotsMinLevel = 0
+    return toc
+
+
 def render(report: Report, template: ExportTemplate) -> bytes:
+    pdfa.embed_fonts()  # PDF/A: every font embedded (docs/decisions/pdfa.md); before any width
     out = io.BytesIO()
     r, seal = report.run, report.seal
-    doc = SimpleDocTemplate(
+    doc = _Doc(
         out,
         pagesize=A4,
         leftMargin=18 * mm,
@@ -155,6 +225,7 @@ def render(report: Report, template: ExportTemplate) -> bytes:
         subject=f"template {template.value}",
         creator="Cognify",
     )
+    pages = _PageCount(doc)
 
     def footer(canvas: Any, _doc: Any) -> None:
         canvas.saveState()
@@ -162,27 +233,35 @@ def render(report: Report, template: ExportTemplate) -> bytes:
         # Two lines: the chain head is 71 characters and would run into the page number.
         canvas.drawString(18 * mm, 12 * mm, f"{r['run_id']} · sealed {seal.sealed_at}")
         canvas.drawString(18 * mm, 8.5 * mm, f"chain head {seal.chain_head}")
-        canvas.drawRightString(A4[0] - 18 * mm, 8.5 * mm, f"page {canvas.getPageNumber()}")
+        number = f"page {canvas.getPageNumber()} of {pages.assumed or '?'}"
+        canvas.drawRightString(A4[0] - 18 * mm, 8.5 * mm, number)
         canvas.restoreState()
 
     story: list[Any] = [
+        pages,
         _p(f"Audit package: {r['name'] or r['run_id']}", H1),
         _p(
-            f"Template <b>{template.value}</b> · run {r['run_id']} · workspace "
-            f"{r['workspace_id']} · project {r['project']}".replace("<b>", "").replace("</b>", "")
+            f"Template {template.value} · run {r['run_id']} · workspace "
+            f"{r['workspace_id']} · project {r['project']}"
         ),
-        _p("Sections: " + ", ".join(sections(template)), SMALL),
         Spacer(1, 3 * mm),
         *_verdict(report),
         Spacer(1, 4 * mm),
+        _p("Contents", H2),
+        _contents(),
+        PageBreak(),
     ]
-    for title in sections(template):
+    titles = list(sections(template))
+    for i, title in enumerate(titles):
         block = _section(report, template, title)
-        story.append(KeepTogether([_p(title, H2), *block[:2]]))
+        story.append(KeepTogether([_Heading(title, f"s{i}"), *block[:2]]))
         story.extend(block[2:])
         story.append(Spacer(1, 3 * mm))
-    pdfa.embed_fonts()  # PDF/A: every font embedded (docs/decisions/pdfa.md)
-    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    edges = _edge_appendix(report)
+    if edges:
+        story.append(KeepTogether([_Heading(EDGE_APPENDIX, f"s{len(titles)}"), *edges[:2]]))
+        story.extend(edges[2:])
+    doc.multiBuild(story, onFirstPage=footer, onLaterPages=footer)
     return pdfa.audit_package(out.getvalue(), report, template)
 
 
@@ -205,7 +284,7 @@ def _verdict(report: Report) -> list[Any]:
         ("events sealed", s.event_count),
         ("seal key", s.key_id),
     ]
-    return [_p("Summary", H2), _kv(pairs)]
+    return [_Heading("Summary", "summary"), _kv(pairs)]
 
 
 def _summary(report: Report, _t: ExportTemplate) -> list[Any]:
@@ -337,7 +416,7 @@ def _evals(report: Report, _t: ExportTemplate) -> list[Any]:
             e["step"],
             e["checkpoint_id"],
             name,
-            f"{value:.6g}",
+            value if isinstance(value, str) else f"{value:.6g}",
         ]
         for e in sorted(
             report.evaluations,
@@ -348,15 +427,31 @@ def _evals(report: Report, _t: ExportTemplate) -> list[Any]:
                 e["id"],
             ),
         )
-        for name, value in sorted(e["metrics"].items())
+        for name, value in sorted(
+            {**e["metrics"], **nonfinite_results(report).get(e["id"], {})}.items()
+        )
     ]
-    return [
+    out: list[Any] = [
         _p(
             "Results per benchmark and benchmark version, linked to the checkpoint evaluated.",
             SMALL,
         ),
         _table(["eval", "source", "benchmark", "step", "checkpoint", "metric", "value"], rows),
     ]
+    bad = nonfinite_results(report)
+    if bad:
+        listed = "; ".join(
+            f"{eid}: " + ", ".join(f"{k} = {v}" for k, v in sorted(m.items()))
+            for eid, m in sorted(bad.items())
+        )
+        out.append(
+            _p(
+                f"Not finite: {len(bad)} evaluation(s) reported a result that is not a number "
+                f"or is infinite (kept as recorded, never plotted): {listed}.",
+                SMALL,
+            )
+        )
+    return out
 
 
 def _checkpoints(report: Report, _t: ExportTemplate) -> list[Any]:
@@ -390,11 +485,192 @@ def _checkpoints(report: Report, _t: ExportTemplate) -> list[Any]:
     ]
 
 
+EDGE_APPENDIX = "Appendix: lineage edges"
+# Box fill per node type (the dashboard's palette, paler for print) and border per state:
+# colour is never the only signal, each box also says its type and state in words.
+TYPE_FILL = {
+    "dataset": "#e6eef8",
+    "config": "#efe8f5",
+    "checkpoint": "#e8f3ee",
+    "eval": "#fbf1e3",
+    "model": "#e9ecef",
+}
+STATE_STROKE = {
+    "computed": "#2f6f4e",
+    "pending": "#b7791f",
+    "gap": "#b3261e",
+    "group": "#6b7785",
+}
+GRAPH_MAX_HEIGHT = 215 * mm  # the drawing fits a page below its heading
+LAYER_GAP = 7 * mm
+
+
+def _fit(text: str, font: str, size: float, width: float) -> str:
+    """`text` cut with an ellipsis to `width` (the full value is in the tables)."""
+    if stringWidth(text, font, size) <= width:
+        return text
+    while text and stringWidth(text + "…", font, size) > width:
+        text = text[:-1]
+    return text + "…"
+
+
+def _wrap(text: str, font: str, size: float, width: float, most: int) -> list[str]:
+    """`text` in at most `most` lines of `width`, broken between its " · " parts, the
+    last cut with an ellipsis where it is still too long."""
+    lines: list[str] = []
+    for part in text.split(" · "):
+        if lines and stringWidth(lines[-1] + " · " + part, font, size) <= width:
+            lines[-1] += " · " + part
+        else:
+            lines.append(part)
+    if len(lines) > most:
+        lines = [*lines[: most - 1], " · ".join(lines[most - 1 :])]
+    return [_fit(line, font, size, width) for line in lines]
+
+
+def _box_lines(n: lineage_view.ViewNode, width: float) -> list[tuple[str, str, float, str]]:
+    """(text, font, size, colour) per line of a node's box."""
+    kind = lineage_view.TYPE_LABEL.get(n.type, n.type)
+    lines = [(kind.upper(), "Helvetica-Bold", 5.5, "#44505c"), (n.label, "Helvetica", 6.5, "#111")]
+    lines += [(t, "Helvetica", 5.5, "#333") for t in _wrap(n.detail, "Helvetica", 5.5, width, 2)]
+    if n.hash_short:
+        lines.append((n.hash_short, "Courier", 5.5, "#333"))
+    if n.warning:
+        lines += [
+            (t, "Helvetica-Bold", 5.5, STATE_STROKE["gap"])
+            for t in _wrap(n.warning, "Helvetica-Bold", 5.5, width, 2)
+        ]
+    lines.append((n.state_text, "Helvetica-Oblique", 5.5, STATE_STROKE[n.state]))
+    return [line for line in lines if line[0]]
+
+
+def lineage_drawing(view: lineage_view.View) -> Drawing:
+    """The view laid out left to right (layered.py) and drawn: a box per node with its
+    type, id, detail, short hash and state; an arrow per edge."""
+    partition = {n.id: lineage_view.TYPE_ORDER.index(n.type) for n in view.nodes}
+    probe = layered.layout(
+        [n.id for n in view.nodes], view.edges, {n.id: (1, 1) for n in view.nodes}, partition
+    )
+    columns = max(1, len(probe.layers))
+    box_w = min(46 * mm, (WIDTH - (columns - 1) * LAYER_GAP) / columns)
+    lines = {n.id: _box_lines(n, box_w - 4) for n in view.nodes}
+    size = {n.id: (box_w, 4 + 7.0 * len(lines[n.id])) for n in view.nodes}
+    laid = layered.layout(
+        [n.id for n in view.nodes], view.edges, size, partition, LAYER_GAP, 3 * mm
+    )
+    scale = min(1.0, GRAPH_MAX_HEIGHT / max(laid.height, 1.0))
+    d = Drawing(WIDTH, laid.height * scale + 2)
+    g = Group()
+    top = laid.height + 1
+
+    def y(v: float) -> float:
+        return top - v
+
+    for route in laid.routes:
+        pts = [(px, y(py)) for px, py in route.points]
+        g.add(
+            PolyLine(
+                [c for p in pts for c in p],
+                strokeColor=colors.HexColor("#7b8794"),
+                strokeWidth=0.6,
+            )
+        )
+        (x1, y1), (x2, y2) = pts[-2], pts[-1]
+        if (x1, y1) != (x2, y2):  # an arrowhead at the target's left side
+            length = ((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5
+            ux, uy = (x2 - x1) / length, (y2 - y1) / length
+            head = [
+                x2,
+                y2,
+                x2 - 4 * ux - 1.8 * uy,
+                y2 - 4 * uy + 1.8 * ux,
+                x2 - 4 * ux + 1.8 * uy,
+                y2 - 4 * uy - 1.8 * ux,
+            ]
+            g.add(Polygon(head, fillColor=colors.HexColor("#7b8794"), strokeWidth=0))
+    for n in view.nodes:
+        b = laid.boxes[n.id]
+        rect = Rect(
+            b.x,
+            y(b.y + b.height),
+            b.width,
+            b.height,
+            rx=2,
+            ry=2,
+            fillColor=colors.HexColor(TYPE_FILL.get(n.type, "#ffffff")),
+            strokeColor=colors.HexColor(STATE_STROKE[n.state]),
+            strokeWidth=1.1 if n.state in ("pending", "gap") else 0.7,
+        )
+        if n.state == "group":
+            rect.strokeDashArray = [2, 1.5]
+        g.add(rect)
+        ty = y(b.y) - 2
+        for text, font, fs, colour in lines[n.id]:
+            ty -= 7
+            shown = _fit(text, font, fs, b.width - 4)
+            g.add(
+                String(
+                    b.x + 2,
+                    ty + 1,
+                    shown,
+                    fontName=font,
+                    fontSize=fs,
+                    fillColor=colors.HexColor(colour),
+                )
+            )
+    g.scale(scale, scale)
+    d.add(g)
+    return d
+
+
+def _flagged(report: Report) -> list[str]:
+    return sorted(
+        {
+            str(f["subject"])
+            for f in report.findings
+            if f.get("resolved_at") is None and f.get("subject")
+        }
+    )
+
+
 def _graph(report: Report, _t: ExportTemplate) -> list[Any]:
-    edges = [[e["from"], e["to"]] for e in report.graph["edges"]]
+    view = lineage_view.build(report.graph, _flagged(report))
+    total = f"{view.total_nodes:,} nodes and {view.total_edges:,} edges"
+    if view.elided:
+        note = (
+            f"The run's lineage ({total}) drawn as an overview: "
+            f"{lineage_view.folded_text(view)} are folded into the dashed group boxes; "
+            "kept are every dataset, configuration and model, the first and last "
+            "checkpoint, the model's, any not hashed or with an open finding, and the "
+            f"latest evaluation per benchmark. Every edge is listed in '{EDGE_APPENDIX}' "
+            "and in the embedded JSON package."
+        )
+    else:
+        note = (
+            f"The run's lineage, {total}, left to right: datasets and configuration, "
+            "checkpoints, evaluations, model. Each box gives the node's type, id, short "
+            "hash and hash state (full hashes in the tables)."
+        )
+    return [_p(note, SMALL), lineage_drawing(view)]  # the heading keeps both with it
+
+
+def _edge_appendix(report: Report) -> list[Any]:
+    """Every edge, by target, when the drawing folded some nodes (else it shows them all)."""
+    view = lineage_view.build(report.graph, _flagged(report))
+    if not view.elided:
+        return []
+    parents: dict[str, list[str]] = {}
+    for e in report.graph["edges"]:
+        parents.setdefault(str(e["to"]), []).append(str(e["from"]))
+    types = {str(n["id"]): str(n["type"]) for n in report.graph["nodes"]}
+    rows = [[to, types.get(to, ""), ", ".join(froms)] for to, froms in parents.items()]
     return [
-        _p(f"{len(report.graph['nodes'])} nodes, {len(edges)} edges.", SMALL),
-        _table(["from", "to"], edges),
+        _p(
+            f"All {len(report.graph['edges']):,} edges of the lineage graph, one row per "
+            "node with the nodes it came from, in the order lineage recorded them.",
+            SMALL,
+        ),
+        _table(["node", "type", "from"], rows, [45 * mm, 20 * mm, WIDTH - 65 * mm]),
     ]
 
 
