@@ -19,7 +19,7 @@ import asyncpg
 from aiokafka.admin import AIOKafkaAdminClient
 from cognify_events.topics import ALL_TOPICS, READINESS
 from cognify_kafka import SCRATCH_PREFIX, KafkaSettings, delete_topics, ensure_topics, round_trip
-from cognify_objectstore import ObjectStore, StoreSettings
+from cognify_objectstore import ObjectStore, ObjectStoreError, StoreSettings
 from cognify_postgres import PostgresSettings, apply_migrations, drop_database, scratch_databases
 from cognify_postgres.databases import SCRATCH_PREFIX as SCRATCH_DATABASES
 
@@ -45,10 +45,29 @@ async def postgres_ready() -> str:
 def minio_ready() -> str:
     store = ObjectStore(StoreSettings())
     created = store.ensure_bucket()
+    encryption = bucket_encryption(store)
     key = f"_readiness/{uuid.uuid4().hex}"
     store.put(key, b"ok", retain_until=datetime.now(UTC) + timedelta(days=1))
     assert store.get(key) == b"ok"
-    return f"bucket {store.bucket} {'created' if created else 'present'} with Object Lock; put ok"
+    made = "created" if created else "present"
+    return f"bucket {store.bucket} {made} with Object Lock, {encryption}; put ok"
+
+
+def bucket_encryption(store: ObjectStore) -> str:
+    """SSE-S3 as the bucket's default encryption, set once (a bucket that has any default
+    encryption already keeps it). A MinIO started without a KMS refuses it: said, not fatal,
+    so a server started before `deploy/stack` configured one keeps working until restarted."""
+    found = store.default_encryption()
+    if found is None:
+        try:
+            store.set_default_encryption()
+        except ObjectStoreError as exc:
+            return (
+                f"NO default encryption (MinIO refused SSE-S3: {exc.code}; it has no KMS key: "
+                "restart it with `deploy/stack down minio && deploy/stack up minio`)"
+            )
+        found = store.default_encryption()
+    return f"default encryption {found.algorithm if found else 'not readable back'}"
 
 
 async def kafka_health() -> str:
@@ -79,7 +98,9 @@ def minio_health() -> str:
     store = ObjectStore(StoreSettings())
     if not store.object_lock_enabled():
         raise RuntimeError(f"bucket {store.bucket} lacks Object Lock")
-    return f"bucket {store.bucket} (Object Lock on)"
+    found = store.default_encryption()
+    encryption = found.algorithm if found else "NO default encryption"
+    return f"bucket {store.bucket} (Object Lock on, {encryption})"
 
 
 async def topic_names() -> str:

@@ -3,6 +3,7 @@ or Ceph RGW. Only S3 API calls are used (no MinIO admin API), so swapping the se
 the endpoint and credentials, nothing else."""
 
 from .store import (
+    BucketEncryption,
     ObjectStore,
     ObjectStoreError,
     ObjectStream,
@@ -12,6 +13,7 @@ from .store import (
 )
 
 __all__ = [
+    "BucketEncryption",
     "ObjectStore",
     "ObjectStoreError",
     "ObjectStream",

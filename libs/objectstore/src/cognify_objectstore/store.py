@@ -66,6 +66,15 @@ def _etag(value: str | None) -> str | None:
     return bare or None
 
 
+@dataclass(frozen=True)
+class BucketEncryption:
+    """A bucket's default server-side encryption: `algorithm` as S3 names it (`AES256` for
+    SSE-S3, `aws:kms` or `aws:kms:dsse` for SSE-KMS) and the KMS key when one is named."""
+
+    algorithm: str
+    kms_key_id: str | None = None
+
+
 class ObjectStream(Iterator[bytes]):
     """An open GET: `version` is the version of the object it reads (from the response's
     headers), and iterating gives its bytes. Reading to the end, `close()` or leaving a
@@ -323,6 +332,33 @@ class ObjectStore:
                 )
             )
             self._client.set_bucket_lifecycle(self.bucket, LifecycleConfig(rules))
+        except S3Error as exc:
+            raise ObjectStoreError(str(exc), exc.code) from exc
+
+    def default_encryption(self, *, bucket: str | None = None) -> BucketEncryption | None:
+        """The bucket's default encryption as the S3 API states it (GetBucketEncryption),
+        or None when the bucket has none configured. Any other answer (access denied, a
+        store that does not implement it) is raised with its code: "no answer" is not
+        "not encrypted"."""
+        try:
+            config = self._client.get_bucket_encryption(bucket or self.bucket)
+        except S3Error as exc:
+            if exc.code == "ServerSideEncryptionConfigurationNotFoundError":
+                return None
+            raise ObjectStoreError(str(exc), exc.code) from exc
+        rule = config.rule if config is not None else None
+        if rule is None or not rule.sse_algorithm:
+            return None
+        return BucketEncryption(rule.sse_algorithm, rule.kms_master_key_id)
+
+    def set_default_encryption(self, kms_key_id: str | None = None) -> None:
+        """Make the bucket encrypt every new object by default: SSE-S3 (AES256), or SSE-KMS
+        with `kms_key_id`. MinIO refuses both while it has no KMS configured."""
+        from minio.sseconfig import Rule, SSEConfig
+
+        rule = Rule.new_sse_kms_rule(kms_key_id) if kms_key_id else Rule.new_sse_s3_rule()
+        try:
+            self._client.set_bucket_encryption(self.bucket, SSEConfig(rule))
         except S3Error as exc:
             raise ObjectStoreError(str(exc), exc.code) from exc
 

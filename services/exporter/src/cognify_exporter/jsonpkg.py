@@ -33,7 +33,7 @@ def document(report: Report, template: ExportTemplate) -> dict[str, Any]:
         "configs": report.configs,
         "checkpoints": report.checkpoints,
         "evaluations": report.evaluations,
-        "model": report.model,
+        "model": model(report),
         "metrics": {
             name: {
                 "points": len(points),
@@ -59,6 +59,13 @@ def document(report: Report, template: ExportTemplate) -> dict[str, Any]:
         "chain": {"head": report.seal.chain_head, "length": report.seal.event_count},
         "seal": report.seal.json(),
     }
+
+
+def model(report: Report) -> dict[str, Any] | None:
+    """The model node, with its OMS signature (`oms_signature`) where the seal made one."""
+    if report.model is None or report.model_signature is None:
+        return report.model
+    return {**report.model, "oms_signature": report.model_signature.json()}
 
 
 def hashes(report: Report) -> dict[str, str | None]:

@@ -208,3 +208,30 @@ def directory_files(root: Path, skip: Iterable[str] = ()) -> list[FileDigest]:
 
 def sign_directory(root: Path, key: ec.EllipticCurvePrivateKey, skip: Iterable[str] = ()) -> bytes:
     return sign(statement(root.name, directory_files(root, skip)), key)
+
+
+@dataclass(frozen=True)
+class ModelSignature:
+    model_id: str
+    object_key: str
+    sha256: str  # "sha256:<hex>" of the bundle's bytes
+    key_hint: str  # model_signing's key identifier of the OMS public key
+    files: int  # files signed (model_signing leaves `.git*` paths out)
+
+    def json(self) -> dict[str, Any]:
+        return {
+            "format": "OpenSSF Model Signing v1.0 (Sigstore bundle, DSSE, ECDSA P-256)",
+            "object_key": self.object_key,
+            "sha256": self.sha256,
+            "key_hint": self.key_hint,
+            "files": self.files,
+            "verify": (
+                "model_signing verify key MODEL_DIR --signature "
+                f"{self.object_key.rsplit('/', 1)[-1]} --public_key oms.pub.pem "
+                "(the key: GET /v1/workspaces/{ws}/oms-key)"
+            ),
+        }
+
+
+def object_key(workspace_id: str, run_id: str) -> str:
+    return f"packages/{workspace_id}/{run_id}/{run_id}.model.sig"

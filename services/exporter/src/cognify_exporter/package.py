@@ -96,6 +96,13 @@ def predicate(report: Report, fmt: ExportFormat, template: ExportTemplate) -> di
         "approvals": approvals.digests(report),
         # each annotation's own signed statement (meaning `reviewed`)
         "annotations": approvals.note_digests(report),
+        # the final model's OMS signature stored beside the package (modelsig.py): named
+        # only where there is one, so packages without it keep their statement unchanged
+        **(
+            {"model_signature": report.model_signature.json()}
+            if report.model_signature is not None
+            else {}
+        ),
     }
 
 

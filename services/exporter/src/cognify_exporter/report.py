@@ -19,6 +19,8 @@ from cognify_lineage_model.graph import finding_json, lineage
 from cognify_lineage_model.model import Run, evolve, iso, json_safe
 
 from . import approvals
+from .encryption import Reading
+from .oms import ModelSignature
 from .orgdocs import OrgDocs
 from .orgdocs import fold as fold_docs
 from .templates import NOT_SUPPLIED
@@ -74,6 +76,11 @@ class Report:
     seal: Seal
     notes: list[str] = field(default_factory=list)
     orgdocs: OrgDocs = field(default_factory=OrgDocs)  # with versions and who set each
+    # Attached by the exporter after `build` (not from the event store): what the S3 API
+    # states about the buckets' encryption when the package is rendered (encryption.py),
+    # and the sealed model's OMS signature stored beside the packages (modelsig.py).
+    encryption: tuple[Reading, ...] = ()
+    model_signature: ModelSignature | None = None
 
     def doc(self, name: str) -> str:
         return self.documentation.get(name) or NOT_SUPPLIED

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -25,7 +25,7 @@ from uuid import UUID
 import cognify_events as ev
 from cognify_lineage_model.model import SEALED, Run, iso
 
-from . import archive, keys, metrics, orgdocs, package, postgres, report, seal
+from . import archive, encryption, keys, metrics, modelsig, orgdocs, package, postgres, report, seal
 from .objectstore import PackageStore
 from .postgres import ExportRow, Pool
 
@@ -116,6 +116,7 @@ class Exporter:
         except StaleSeal as exc:
             await self._refused(run, [str(exc)], sealed_by, request_id)
             raise
+        await self.evidence(await self.report(run_id))  # the model's OMS signature, stored
         retention = await postgres.retention(self.pool, run.workspace_id)
         wanted = [(f, template) for f in formats or []]
         auto = (retention.auto_export_format, retention.auto_export_template)
@@ -197,6 +198,19 @@ class Exporter:
             await asyncio.sleep(0.05)
         return None
 
+    async def evidence(self, rep: report.Report) -> report.Report:
+        """The report with what the exporter adds to it: the sealed model's OMS signature
+        (signed from its manifest and stored once, locked as long as the longest template
+        keeps a package that names it: modelsig.py) and the default encryption the S3 API
+        states now for the buckets holding the run's packages and checkpoints
+        (encryption.py)."""
+        retention = await postgres.retention(self.pool, rep.run["workspace_id"])
+        years = max(retention.retention_years, *ev.TEMPLATE_RETENTION_FLOORS.values())
+        until = retain_until(datetime.now(UTC), years)
+        rep = await modelsig.ensure(self.pool, self.packages, self.master_key, rep, until)
+        named, _ = encryption.buckets(self.packages.bucket, [*rep.checkpoints, rep.model or {}])
+        return replace(rep, encryption=tuple(await self.packages.encryption(named)))
+
     async def report(self, run_id: str) -> report.Report:
         run = await self._run(run_id, None)
         if run.status != SEALED:
@@ -235,7 +249,7 @@ class Exporter:
             return found
         if run.status != SEALED:
             await self.seal(run_id, requested_by, workspace_id)
-        rep = await self.report(run_id)
+        rep = await self.evidence(await self.report(run_id))
         stored = await postgres.seal_key(self.pool, run.workspace_id, self.master_key)
         private = keys.open_private(stored, self.master_key)
         key = package.object_key(run.workspace_id, run_id, fmt, template)
