@@ -18,6 +18,7 @@ from cognify_events import ExportTemplate
 
 from . import compliance
 from .approvals import statement_sha256
+from .figures import nonfinite_results
 from .report import Report
 
 
@@ -132,6 +133,9 @@ def render(report: Report, template: ExportTemplate) -> bytes:
             for c in report.checkpoints
         ],
     )
+    # a result that was not finite (NaN, an infinity) is a row too, its value the text
+    # "nan", "inf" or "-inf" and `finite` "no": never silently missing (figures.py)
+    nonfinite = nonfinite_results(report)
     sheet(
         "eval metrics",
         [
@@ -144,6 +148,7 @@ def render(report: Report, template: ExportTemplate) -> bytes:
             "metric",
             "value",
             "eval_hash",
+            "finite",
         ],
         [
             [
@@ -156,9 +161,10 @@ def render(report: Report, template: ExportTemplate) -> bytes:
                 name,
                 value,
                 e["hash"],
+                "no" if isinstance(value, str) else "yes",
             ]
             for e in report.evaluations
-            for name, value in sorted(e["metrics"].items())
+            for name, value in sorted({**e["metrics"], **nonfinite.get(e["id"], {})}.items())
         ],
     )
     sheet(
