@@ -1,26 +1,36 @@
-"""The exporter's PostgreSQL adapter: reads the event store and the lineage projection,
-and keeps seal keys, workspace documentation and the package index (migration 0006)."""
+"""The exporter's PostgreSQL adapter: reads the event store and the lineage projection
+through lineage's published views (`lineage_read`, read by `views`), and keeps seal keys,
+workspace documentation and the package index (migration 0006)."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeAlias
 from uuid import UUID
 
 import asyncpg
 import cognify_events as ev
 from cognify_access.keys import key_id_of, matches
 from cognify_events import chain, freshness
-from cognify_lineage import projection, queries
-from cognify_lineage.postgres import Pool, chain_rows, create_pool
 from cognify_lineage_model.model import Finding, Run, iso
 
-from . import keys
+from . import keys, views
 from .report import DOC_FIELDS, QUOTED_TYPES
 from .seal import Policy
 
-__all__ = ["Pool", "create_pool"]
+Pool: TypeAlias = "asyncpg.Pool[asyncpg.Record]"
+
+
+async def _init(conn: asyncpg.Connection[asyncpg.Record]) -> None:
+    for name in ("jsonb", "json"):
+        await conn.set_type_codec(name, encoder=json.dumps, decoder=json.loads, schema="pg_catalog")
+
+
+async def create_pool(dsn: str, size: int = 4) -> Pool:
+    """The exporter's pool: json and jsonb as Python values (the read model's JSON)."""
+    return await asyncpg.create_pool(dsn, min_size=1, max_size=size, init=_init)
 
 
 @dataclass(frozen=True)
@@ -84,11 +94,12 @@ class ExportRow:
 
 async def run(pool: Pool, run_id: str) -> Run | None:
     async with pool.acquire() as conn:
-        return (await projection.load(conn, [run_id], full=True)).get(run_id)
+        return (await views.runs(conn, [run_id])).get(run_id)
 
 
 async def verified_chain(pool: Pool, run_id: str) -> chain.Verification:
-    links, head = await chain_rows(pool, run_id)
+    async with pool.acquire() as conn:
+        links, head = await views.chain_rows(conn, run_id)
     return chain.verify(run_id, links, head)
 
 
@@ -146,11 +157,11 @@ async def stale_decisions(conn: Any, run: Run, before: int | None = None) -> dic
 
 async def snapshot(pool: Pool, run_id: str) -> Snapshot | None:
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
-        found = (await projection.load(conn, [run_id], full=True)).get(run_id)
+        found = (await views.runs(conn, [run_id])).get(run_id)
         if found is None:
             return None
-        links, head = await chain_rows(conn, run_id)
-        refused = await queries.refusals(conn, found)
+        links, head = await views.chain_rows(conn, run_id)
+        refused = await views.refusals(conn, found)
         stale = await stale_decisions(conn, found)
     return Snapshot(found, chain.verify(run_id, links, head), refused, stale)
 

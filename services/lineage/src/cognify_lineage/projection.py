@@ -10,20 +10,16 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable
-from typing import Any, TypeAlias
+from typing import TypeAlias
 
 import asyncpg  # noqa: TID251 (adapter module)
 from cognify_lineage_model.model import (
     Access,
-    Annotation,
-    Approval,
     DatasetKey,
     DatasetRoot,
-    Finding,
-    MetricPoint,
-    Node,
     Run,
 )
+from cognify_lineage_model.rows import runs_from_rows
 
 Conn: TypeAlias = (
     "asyncpg.Connection[asyncpg.Record] | asyncpg.pool.PoolConnectionProxy[asyncpg.Record]"
@@ -51,88 +47,23 @@ async def load(conn: Conn, run_ids: Iterable[str], *, full: bool = False) -> dic
 
 
 async def _load(conn: Conn, ids: list[str], full: bool) -> dict[str, Run]:
-    rows = await conn.fetch("SELECT * FROM runs WHERE run_id = ANY($1)", ids)
-    runs: dict[str, dict[str, Any]] = {}
-    for r in rows:
-        doc = r["doc"]
-        runs[r["run_id"]] = {
-            "run_id": r["run_id"],
-            "workspace_id": r["workspace_id"],
-            "project": r["project"],
-            "last_event_at": r["last_event_at"],
-            "status": r["status"],
-            "name": r["name"],
-            "tags": r["tags"],
-            "started_at": r["started_at"],
-            "sealed_at": r["sealed_at"],
-            "info": doc["info"],
-            "seq_high": doc["seq_high"],
-            "gaps": tuple((lo, hi) for lo, hi in doc["gaps"]),
-            "nodes": {},
-            "edges": {},
-            "findings": {},
-            "metrics": {},
-            "annotations": {},
-            "approvals": (),
-        }
-    for r in await conn.fetch("SELECT * FROM lineage_nodes WHERE run_id = ANY($1)", ids):
-        runs[r["run_id"]]["nodes"][r["node_id"]] = Node(
-            r["type"],
-            r["node_id"],
-            r["ordinal"],
-            r["node_time"],
-            r["hash"],
-            r["hash_status"],
-            r["hash_reason"],
-            r["attrs"],
-        )
-    for r in await conn.fetch("SELECT * FROM lineage_edges WHERE run_id = ANY($1)", ids):
-        runs[r["run_id"]]["edges"][(r["from_id"], r["to_id"])] = r["ordinal"]
-    for r in await conn.fetch("SELECT * FROM findings WHERE run_id = ANY($1)", ids):
-        runs[r["run_id"]]["findings"][r["finding_id"]] = Finding(
-            r["finding_id"],
-            r["kind"],
-            r["subject"],
-            r["opened_at"],
-            r["detail"],
-            r["resolved_at"],
-            r["resolution"],
-        )
-    if full:
-        await _load_appended(conn, ids, runs)
-    return {run_id: Run(**fields) for run_id, fields in runs.items()}
+    async def rows(sql: str) -> list[asyncpg.Record]:
+        return await conn.fetch(sql, ids)
 
-
-async def _load_appended(conn: Conn, ids: list[str], runs: dict[str, dict[str, Any]]) -> None:
-    for r in await conn.fetch("SELECT * FROM metric_points WHERE run_id = ANY($1)", ids):
-        point = MetricPoint(r["name"], r["step"], r["value"], r["epoch"], r["point_time"])
-        runs[r["run_id"]]["metrics"][(r["name"], r["step"])] = point
-    for r in await conn.fetch("SELECT * FROM annotations WHERE run_id = ANY($1)", ids):
-        runs[r["run_id"]]["annotations"][r["annotation_id"]] = Annotation(
-            r["annotation_id"],
-            r["node_id"],
-            r["author_name"],
-            r["author_role"],
-            r["body"],
-            r["created_at"],
+    return runs_from_rows(
+        await rows("SELECT * FROM runs WHERE run_id = ANY($1)"),
+        await rows("SELECT * FROM lineage_nodes WHERE run_id = ANY($1)"),
+        await rows("SELECT * FROM lineage_edges WHERE run_id = ANY($1)"),
+        await rows("SELECT * FROM findings WHERE run_id = ANY($1)"),
+        await rows("SELECT * FROM metric_points WHERE run_id = ANY($1)") if full else (),
+        await rows("SELECT * FROM annotations WHERE run_id = ANY($1)") if full else (),
+        await rows(
+            """SELECT a.* FROM approvals a JOIN events e USING (event_id)
+               WHERE a.run_id = ANY($1) ORDER BY e.position"""
         )
-    approvals = await conn.fetch(
-        """SELECT a.* FROM approvals a JOIN events e USING (event_id)
-           WHERE a.run_id = ANY($1) ORDER BY e.position""",
-        ids,
+        if full
+        else (),
     )
-    for r in approvals:
-        runs[r["run_id"]]["approvals"] += (
-            Approval(
-                str(r["event_id"]),
-                r["decision"],
-                r["reviewer_name"],
-                r["reviewer_role"],
-                r["comment"],
-                r["decided_at"],
-                r["lineage_digest"],
-            ),
-        )
 
 
 # A btree index entry holds at most 2,704 bytes, and a dataset's source (up to 4,096

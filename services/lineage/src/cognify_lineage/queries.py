@@ -9,9 +9,10 @@ from cognify_events import InvalidEvent, RunApproved, RunRejected, freshness
 from cognify_lineage_model import graph
 from cognify_lineage_model.graph import finding_json
 from cognify_lineage_model.model import Annotation, Finding, Run, iso
+from cognify_lineage_model.rows import annotation_from_row, findings_from_refusals, is_conflict
 from cognify_objectstore import ObjectStoreError
 
-from . import anchoring, chain, projection, sealing, sequence
+from . import anchoring, chain, projection, sequence
 from .anchoring import Segments
 from .auth import Principal, key_id_of, matches
 from .postgres import Pool, chain_rows, decode
@@ -335,8 +336,8 @@ async def refusal_findings(pool: Pool, run: Run) -> list[dict[str, Any]]:
 
 async def refusals(db: Pool | projection.Conn, run: Run) -> list[Finding]:
     """The findings of the run's refused events; a sequence conflict is resolved by a
-    reviewer's annotation of it (sequence.conflict_finding)."""
-    rows = await db.fetch(
+    reviewer's annotation of it (the mapping is the read model's: `findings_from_refusals`)."""
+    found = await db.fetch(
         """SELECT event_id, type, producer, seq, event_time, reason, source_topic,
                   source_partition, source_offset, refused_at,
                   'sha256:' || encode(sha256(body), 'hex') AS body_sha256
@@ -344,49 +345,19 @@ async def refusals(db: Pool | projection.Conn, run: Run) -> list[Finding]:
         run.run_id,
         run.workspace_id,
     )
-    out: list[Finding] = []
-    notes: list[Annotation] | None = None
-    for r in rows:
-        event_id = str(r["event_id"])
-        detail = {
-            "event_id": event_id,
-            "type": r["type"],
-            "producer": r["producer"],
-            "seq": r["seq"],
-            "event_time": iso(r["event_time"]),
-            "reason": r["reason"],
-            "body_sha256": r["body_sha256"],
-            "topic": r["source_topic"],
-            "partition": r["source_partition"],
-            "offset": r["source_offset"],
-        }
-        if sequence.is_conflict(r["reason"]):
-            notes = await _conflict_notes(db, run.run_id) if notes is None else notes
-            out.append(sequence.conflict_finding(event_id, r["refused_at"], detail, notes))
-            continue
-        kind = sealing.refusal_kind(r["type"], r["reason"])
-        out.append(Finding(f"{kind}:{event_id}", kind, event_id, r["refused_at"], detail))
-    return out
+    conflicted = any(is_conflict(r["reason"]) for r in found)
+    notes = await _conflict_notes(db, run.run_id) if conflicted else []
+    return findings_from_refusals(found, notes)
 
 
 async def _conflict_notes(db: Pool | projection.Conn, run_id: str) -> list[Annotation]:
-    rows = await db.fetch(
+    found = await db.fetch(
         """SELECT * FROM annotations WHERE run_id = $1 AND node_id LIKE $2
            ORDER BY created_at, annotation_id""",
         run_id,
         f"{sequence.CONFLICT}:%",
     )
-    return [
-        Annotation(
-            r["annotation_id"],
-            r["node_id"],
-            r["author_name"],
-            r["author_role"],
-            r["body"],
-            r["created_at"],
-        )
-        for r in rows
-    ]
+    return [annotation_from_row(r) for r in found]
 
 
 async def chain_status(

@@ -29,11 +29,15 @@ from uuid import UUID
 
 from cognify_events import Event
 from cognify_events.exports import RunSealed
+from cognify_lineage_model.rows import SEALED_BY as SEALED_BY
+from cognify_lineage_model.rows import STALE as STALE
+from cognify_lineage_model.rows import is_stale_seal as is_stale_seal
+from cognify_lineage_model.rows import refusal_kind as refusal_kind
 
-from . import chain, sequence
+from . import chain
 
-SEALED_BY = "run.sealed"
-STALE = "the seal is stale"
+# SEALED_BY, STALE, is_stale_seal and refusal_kind (re-exported above) live in the read model:
+# a refusal's reason is part of lineage's read contract, readers tell its kind from it.
 REFUSED_BEFORE = "refused before; a refusal is final"
 
 # What may still be added to a sealed run: the exporter's packages of the sealed state, and
@@ -81,19 +85,6 @@ def stale_reason(seal: RunSealed, head: Head) -> str | None:
         f"run.sealed names chain head {p.chain_head} ({p.event_count} events) but the run's "
         f"chain has {head.length} events ending in {head.hash}: {STALE}"
     )
-
-
-def is_stale_seal(type_: str, why: str) -> bool:
-    """Was a refusal (its event type and reason) that of a stale seal?"""
-    return type_ == SEALED_BY and why.endswith(STALE)
-
-
-def refusal_kind(type_: str, why: str) -> str:
-    """A refusal's kind, from its event type and reason: `stale-seal`,
-    `sequence-conflict` (sequence.py) or `event-after-seal`."""
-    if is_stale_seal(type_, why):
-        return "stale-seal"
-    return sequence.CONFLICT if sequence.is_conflict(why) else "event-after-seal"
 
 
 @dataclass(frozen=True)

@@ -21,7 +21,10 @@ from datetime import datetime
 
 from cognify_events import Event
 from cognify_lineage_model.findings import SEQUENCE_CONFLICT
-from cognify_lineage_model.model import Annotation, Finding, Run, evolve
+from cognify_lineage_model.model import Finding, Run, evolve
+from cognify_lineage_model.rows import CONFLICT_PREFIX
+from cognify_lineage_model.rows import conflict_finding as conflict_finding
+from cognify_lineage_model.rows import is_conflict as is_conflict
 
 CONFLICT = SEQUENCE_CONFLICT
 
@@ -36,14 +39,10 @@ def seen(run: Run | None, seq: int) -> bool:
 def conflict_reason(event: Event) -> str:
     """Why `event` is refused: the dead letter's and `refused_events`' reason."""
     return (
-        f"{CONFLICT}: run {event.run_id!r} already has an event with seq {event.seq}; "
+        f"{CONFLICT_PREFIX}run {event.run_id!r} already has an event with seq {event.seq}; "
         f"a {event.type} event {event.event_id} claiming the same seq with other content "
         "is refused, not applied over the first"
     )
-
-
-def is_conflict(reason: str) -> bool:
-    return reason.startswith(f"{CONFLICT}: ")
 
 
 def conflicts(
@@ -72,25 +71,6 @@ def conflicts(
         else:
             mine.add(seq)
     return out
-
-
-def conflict_finding(
-    event_id: str, opened_at: datetime, detail: Mapping[str, object], notes: Iterable[Annotation]
-) -> Finding:
-    """The `sequence-conflict` finding of a refused event, resolved by the first reviewer's
-    annotation of it (`notes`: the run's annotations)."""
-    finding_id = f"{CONFLICT}:{event_id}"
-    seen_by = [n for n in notes if n.node_id == finding_id]
-    first = min(seen_by, key=lambda n: (n.time, n.id), default=None)
-    if first is None:
-        return Finding(finding_id, CONFLICT, event_id, opened_at, dict(detail))
-    resolution = {
-        "seen_by": first.author_name,
-        "role": first.author_role,
-        "annotation_id": first.id,
-        "note": first.text,
-    }
-    return Finding(finding_id, CONFLICT, event_id, opened_at, dict(detail), first.time, resolution)
 
 
 Gaps = tuple[tuple[int, int], ...]
