@@ -1,6 +1,7 @@
 """Disaster recovery, PostgreSQL lost (docs/operations.md): lineage started on an empty
 database refolds the canonical topic from Kafka, and the projection and the hash chain
-heads equal those of the database that was lost.
+heads equal those of the database that was lost, and match the heads anchored in Object
+Lock storage before the loss (docs/spec/anchors.md).
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ import uuid
 
 from cognify_kafka import KafkaSettings
 from cognify_lineage import projection
+from cognify_lineage.anchoring import Anchorer, check
+from cognify_lineage.app import anchor_segments, anchor_signer
 from cognify_lineage.app import serve as serve_lineage
 from cognify_lineage.postgres import Pool, create_pool, sweep
 from cognify_lineage.settings import LineageSettings
@@ -47,6 +50,16 @@ async def test_a_lost_database_is_refolded_from_kafka_into_the_same_projection()
         lost_projection, lost_heads = await dump(before.pool), await _heads(before.pool)
         assert lost_heads, "the runs have chain heads to compare"
         assert all(lost_projection[t] for t in projection.TABLES), "every table has rows"
+        # What lineage anchors outside the database, as its anchor loop would (same prefix
+        # and key as the stack's lineage): every chain, before the loss.
+        anchoring = LineageSettings(
+            kafka=kafka, anchor_prefix=f"test-anchors/{before.prefix}", anchor_retain_days=1
+        )
+        segments = anchor_segments(anchoring)
+        await Anchorer(before.pool, segments, anchor_signer(anchoring), 60).round()
+        chains = [
+            r["chain_id"] for r in await before.pool.fetch("SELECT chain_id FROM chain_heads")
+        ]
 
         # The database is gone: a new, empty one, and lineage (a new group: the old group's
         # positions lived in the lost database) folds the canonical topic from its start.
@@ -61,6 +74,10 @@ async def test_a_lost_database_is_refolded_from_kafka_into_the_same_projection()
                 group_id=f"recovery-{uuid.uuid4().hex[:8]}",
                 http_port=free_port(),
                 migrate=False,
+                # the rebuilt lineage continues the same anchors (and never writes ten-year
+                # objects under the stack's own prefix)
+                anchor_prefix=anchoring.anchor_prefix,
+                anchor_retain_days=1,
             )
             task = asyncio.create_task(serve_lineage(settings, stop))
             try:
@@ -68,6 +85,10 @@ async def test_a_lost_database_is_refolded_from_kafka_into_the_same_projection()
                 await sweep(pool, ABANDON_AFTER)
                 assert await _heads(pool) == lost_heads
                 assert await dump(pool) == lost_projection
+                # The rebuilt chains are the anchored ones, event for event.
+                for chain_id in chains:
+                    verdict = await check(pool, segments, chain_id)
+                    assert verdict.check.valid and verdict.check.segments, verdict.describe()
             finally:
                 stop.set()
                 await task
