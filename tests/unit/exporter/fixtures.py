@@ -9,7 +9,7 @@ from datetime import timedelta
 import cognify_events as ev
 from cognify_exporter import report, seal
 from cognify_lineage import dag
-from cognify_lineage.model import Run, iso
+from cognify_lineage_model.model import Run, iso
 
 from tests.unit.lineage.script import Script, hash_results, training
 

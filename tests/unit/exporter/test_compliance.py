@@ -16,7 +16,7 @@ from cognify_events import ExportFormat, ExportTemplate
 from cognify_exporter import compliance, orgdocs, report, seal, templates
 from cognify_exporter.package import build
 from cognify_lineage import dag
-from cognify_lineage.model import iso
+from cognify_lineage_model.model import iso
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.unit.lineage.script import Script, hash_results, training

@@ -10,7 +10,7 @@ from cognify import package_verify
 from cognify_events import ExportFormat, ExportTemplate, HashComputed, HashTarget
 from cognify_exporter import attestation, jsonpkg, keys, report
 from cognify_exporter.package import build
-from cognify_lineage.model import iso
+from cognify_lineage_model.model import iso
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.unit.lineage.script import Script, root

@@ -18,7 +18,7 @@ from cognify_events import ExportFormat, ExportTemplate, HashComputed, HashTarge
 from cognify_exporter import jsonpkg, package, report
 from cognify_exporter.pdf import render as render_pdf
 from cognify_exporter.xlsx import render as render_xlsx
-from cognify_lineage.model import iso
+from cognify_lineage_model.model import iso
 
 from tests.unit.lineage.script import Script, root
 

@@ -18,7 +18,7 @@ from cognify_events import ExportFormat, ExportTemplate, FileHash, HashComputed,
 from cognify_exporter import attestation, report
 from cognify_exporter.package import build
 from cognify_hashing import Manifest, ManifestEntry, hash_dataset, scan_checkpoint
-from cognify_lineage.model import iso
+from cognify_lineage_model.model import iso
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from tests.unit.lineage.script import Script

@@ -15,7 +15,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer  # noqa: TID251 (adapter module)
 from cognify_events import (
     DLQ,
     EVENTS,

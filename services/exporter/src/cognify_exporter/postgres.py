@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any, TypeAlias
 from uuid import UUID
 
-import asyncpg
+import asyncpg  # noqa: TID251 (adapter module)
 import cognify_events as ev
 from cognify_access.keys import key_id_of, matches
 from cognify_events import chain, freshness

@@ -13,7 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer  # noqa: TID251 (adapter module)
 from cognify_kafka import (
     ConsumeLoop,
     DeadLetters,

@@ -12,7 +12,7 @@ import time
 from collections.abc import Iterable
 from typing import Any, TypeAlias
 
-import asyncpg
+import asyncpg  # noqa: TID251 (adapter module)
 from cognify_events import Event
 
 from .credentials import Person, Principal, Role, key_id_of, matches
