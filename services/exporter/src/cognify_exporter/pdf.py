@@ -109,6 +109,9 @@ def _family_chart(family: Family) -> Drawing:
         if len(points) < 40:  # few points (evaluations): mark each one
             plot.lines[i].symbol = makeMarker("FilledCircle", size=3)
     plot.xValueAxis.labels.fontSize = plot.yValueAxis.labels.fontSize = 6
+    # a little room above and below the data, so a series at its minimum (an eval loss
+    # below every training loss) is not drawn on the axis itself
+    plot.yValueAxis.avoidBoundFrac = 0.05
     d.add(plot)
     d.add(String(16 * mm, 57 * mm, family.title, fontSize=8))
     d.add(
@@ -345,7 +348,7 @@ def _datasets(report: Report, _t: ExportTemplate) -> list[Any]:
         _table(
             ["dataset", "name", "role", "records", "source", "source version", "root"],
             rows,
-            [26 * mm, 22 * mm, 12 * mm, 14 * mm, 28 * mm, 30 * mm, WIDTH - 132 * mm],
+            [26 * mm, 21 * mm, 12 * mm, 15 * mm, 28 * mm, 30 * mm, WIDTH - 132 * mm],
         ),
     ]
     for d in report.datasets:
@@ -438,6 +441,10 @@ def _evals(report: Report, _t: ExportTemplate) -> list[Any]:
         ),
         _table(["eval", "source", "benchmark", "step", "checkpoint", "metric", "value"], rows),
     ]
+    table = out[-1]
+    for i, row in enumerate(rows, start=1):  # a result that is not finite stands out
+        if row[-1] in ("nan", "inf", "-inf"):
+            table.setStyle([("BACKGROUND", (0, i), (-1, i), colors.HexColor("#f9dedc"))])
     bad = nonfinite_results(report)
     if bad:
         listed = "; ".join(
