@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from cognify_exporter.app import serve
 from cognify_exporter.settings import ExporterSettings
 from cognify_kafka import KafkaSettings
+from cognify_objectstore import StoreSettings
 
 from tests.integration.lineage.harness import (
     Keys,
@@ -34,7 +35,10 @@ class Cluster:
 
 
 @contextlib.asynccontextmanager
-async def cluster(kafka: KafkaSettings, unique: str) -> AsyncIterator[Cluster]:
+async def cluster(
+    kafka: KafkaSettings, unique: str, store: StoreSettings | None = None
+) -> AsyncIterator[Cluster]:
+    """`store`: another object store than the stack's MinIO (a test's own server)."""
     async with stack(kafka) as s:
         port = free_port()
         settings = ExporterSettings(
@@ -45,6 +49,7 @@ async def cluster(kafka: KafkaSettings, unique: str) -> AsyncIterator[Cluster]:
             http_port=port,
             migrate=False,
             seal_fold_timeout_s=30,
+            store=store or StoreSettings(),
         )
         stop = asyncio.Event()
         task = asyncio.create_task(serve(settings, stop))

@@ -237,11 +237,11 @@ def encryption_at_rest(report: Report) -> list[Cited]:
     if silent:
         typed = org(report, "encryption_at_rest", "encryption-at-rest statement")
         why = (
-            "the storage configuration was not read for this package"
+            "typed; the storage configuration was not read for this package"
             if not readings
             else "typed, used because the S3 API did not state the encryption of all of it"
         )
-        out.append(Cited(f"{typed.label} (typed: {why})", typed.value, typed.source))
+        out.append(Cited(f"{typed.label} ({why})", typed.value, typed.source))
     return out
 
 

@@ -8,7 +8,8 @@ another workspace is answered 404, like a missing one.
 Every use by a caller with a valid key, allowed or refused (404, 409), is recorded as an
 `access.recorded` event on the canonical topic, as ingest and lineage do: `seal` on
 `run:<run_id>`; `export`, `package.read` and `envelope.read` on the package,
-`run:<run_id>/package:<template>.<format>`. A seal's own record comes after the seal, so
+`run:<run_id>/package:<template>.<format>`; `model-signature.read` on
+`run:<run_id>/model-signature`. A seal's own record comes after the seal, so
 it is never in the access log that seal fixes.
 """
 
@@ -27,7 +28,7 @@ from fastapi import Depends, FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from . import attestation, keys, metrics, omskeys, orgdocs, package, postgres
+from . import attestation, keys, metrics, oms, omskeys, orgdocs, package, postgres
 from .omskeys import OmsKey
 from .postgres import Principal
 from .receipts import Documentation, Exported, Sealed, SealKey, package_content
@@ -141,6 +142,38 @@ def create_app(exporter: Exporter) -> FastAPI:
         key = await omskeys.oms_key(exporter.pool, workspace_id, exporter.master_key)
         await record(p, request, "oms-key.read", obj, True)
         return omskeys.published(key)
+
+    @app.get(
+        "/v1/runs/{run_id}/model-signature",
+        response_class=Response,
+        responses={
+            200: {
+                "description": "the sealed final model's OMS v1.0 signature (Sigstore bundle)",
+                "content": {oms.BUNDLE_MEDIA_TYPE: {"schema": {"type": "object"}}},
+            },
+            **READ,
+        },
+    )
+    async def model_signature(run_id: RunId, request: Request, p: Caller) -> Any:
+        """The OpenSSF Model Signing signature the seal made of the run's final model
+        (modelsig.py), stored under Object Lock beside its packages: for `model_signing
+        verify key MODEL_DIR --signature <this> --public_key <oms-key>`. 404 for a run of
+        another workspace, one not sealed, or a model without hasher-listed files. Each read
+        is recorded (`model-signature.read` on `run:<run_id>/model-signature`)."""
+        obj = f"run:{run_id}/model-signature"
+        key = oms.object_key(p.workspace_id, run_id)
+        data = await exporter.packages.stored(key)
+        await record(p, request, "model-signature.read", obj, data is not None)
+        if data is None:
+            raise HTTPException(404, "no model signature for this run (sealed with a model?)")
+        return Response(
+            data,
+            media_type=oms.BUNDLE_MEDIA_TYPE,
+            headers={
+                "X-Cognify-Object-Key": key,
+                "Content-Disposition": f'attachment; filename="{key.rsplit("/", 1)[-1]}"',
+            },
+        )
 
     @app.get(
         "/v2/workspaces/{workspace_id}/documentation",

@@ -1,0 +1,161 @@
+"""The seal signs the final model: once the run is sealed, its model's OpenSSF Model Signing
+signature (made from the files the hasher listed, not by reading the model again) is stored
+under Object Lock beside the packages, named in the JSON package and its signed statement,
+and served by the exporter; sigstore's `model_signing verify key` (a tool we did not write)
+accepts the model directory with the workspace's published OMS key, and rejects a changed,
+an added and a removed file."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import hashlib
+import json
+import shutil
+import subprocess
+import sys
+import urllib.request
+from pathlib import Path
+
+import cognify_events as ev
+from cognify_hashing.filesystem import scan_checkpoint
+from cognify_kafka import KafkaSettings
+from cognify_objectstore import ObjectStore, StoreSettings
+
+from tests.integration.lineage.harness import eventually, http, signed
+from tests.unit.lineage.script import Script, hash_results, training
+
+from .conftest import Cluster, approve, cluster
+
+CLI = Path(sys.executable).parent / "model_signing"
+
+
+def _model(root: Path) -> Path:
+    d = root / "final"
+    (d / "tokenizer").mkdir(parents=True)
+    (d / "model.safetensors").write_bytes(bytes(range(256)) * 64)
+    (d / "config.json").write_bytes(b'{"model_type": "llama"}\n')
+    (d / "tokenizer" / "vocab.txt").write_bytes(b"a\nb\n")
+    return d
+
+
+def _hashed_model(script: Script, model: Path) -> ev.Event:
+    """The hasher's answer for the model: its manifest, every file's SHA-256."""
+    manifest = scan_checkpoint(model)
+    result = script.hashed(ev.HashTarget.MODEL, "model_final", manifest.checkpoint_hash)
+    files = [ev.FileHash(path=e.path, size=e.size, sha256=e.sha256) for e in manifest.entries]
+    payload = result.payload.model_copy(update={"files": files})
+    return result.model_copy(update={"payload": payload})
+
+
+async def _trained(c: Cluster, run_id: str, model: Path) -> None:
+    script = Script(c.workspace, run_id)
+    await c.s.send_raw([signed(e, c.keys.writer) for e in training(script)])
+    results = [
+        r
+        for r in hash_results(script)
+        if not (isinstance(r, ev.HashComputed) and r.payload.target_id == "model_final")
+    ]
+    await c.s.send_events([*results, _hashed_model(script, model)])
+
+    async def folded() -> bool:
+        run = (await c.s.runs(run_id, full=False)).get(run_id)
+        if run is None or len(run.nodes) != 9 or run.status != "completed":
+            return False
+        return all(n.hash_status == "computed" for n in run.nodes.values())
+
+    await eventually(folded, f"run {run_id} folded")
+
+
+def _get(url: str, key: str) -> bytes:
+    request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        return bytes(answer.read())
+
+
+def _verify(model: Path, sig: Path, pub: Path) -> subprocess.CompletedProcess[str]:
+    assert CLI.is_file(), f"model_signing's CLI is missing at {CLI} (uv sync installs it)"
+    return subprocess.run(
+        [str(CLI), "verify", "key", str(model), "--signature", str(sig), "--public_key", str(pub)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+async def test_the_seal_signs_the_model_and_model_signing_verifies_the_directory(
+    kafka: KafkaSettings, unique: str, tmp_path: Path
+) -> None:
+    model = _model(tmp_path)
+    async with cluster(kafka, unique) as c:
+        run_id = f"run-{unique}"
+        await _trained(c, run_id, model)
+        await approve(c, run_id)
+        status, body = await http(
+            "POST", f"{c.exporter_url}/v1/runs/{run_id}/seal", c.keys.reviewer, {"formats": []}
+        )
+        assert status == 200, body
+        # Made by the seal itself, before any export was asked for.
+        bundle = await asyncio.to_thread(
+            _get, f"{c.exporter_url}/v1/runs/{run_id}/model-signature", c.keys.reviewer
+        )
+        status, published = await http(
+            "GET", f"{c.exporter_url}/v1/workspaces/{c.workspace}/oms-key", c.keys.reviewer
+        )
+        assert status == 200, published
+        status, _ = await http(
+            "POST",
+            f"{c.exporter_url}/v1/runs/{run_id}/exports",
+            c.keys.reviewer,
+            {"format": "json", "template": "default"},
+        )
+        assert status == 201
+        package = json.loads(
+            await asyncio.to_thread(
+                _get, f"{c.exporter_url}/v1/runs/{run_id}/exports/default/json", c.keys.reviewer
+            )
+        )
+        status, envelope = await http(
+            "GET",
+            f"{c.exporter_url}/v1/runs/{run_id}/exports/default/json/envelope",
+            c.keys.reviewer,
+        )
+        assert status == 200
+        other = await http(
+            "GET", f"{c.exporter_url}/v1/runs/run-nobody/model-signature", c.keys.reviewer
+        )
+        assert other[0] == 404
+
+    digest = "sha256:" + hashlib.sha256(bundle).hexdigest()
+    named = package["model"]["oms_signature"]
+    assert named["sha256"] == digest and named["files"] == 3
+    assert named["key_hint"] == published["key_hint"]
+    statement = json.loads(base64.b64decode(envelope["payload"]))
+    assert statement["predicate"]["model_signature"]["sha256"] == digest
+
+    key = f"packages/{c.workspace}/{run_id}/{run_id}.model.sig"
+    assert named["object_key"] == key
+    mode, _until = ObjectStore(StoreSettings()).retention(key) or ("none", None)
+    assert mode == "COMPLIANCE"  # locked like the packages
+
+    sig, pub = tmp_path / "model.sig", tmp_path / "oms.pub.pem"
+    sig.write_bytes(bundle)
+    pub.write_text(published["public_key_pem"])
+    done = _verify(model, sig, pub)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+    for change in ("changed", "added", "removed"):
+        copy = tmp_path / change / "final"
+        shutil.copytree(model, copy)
+        if change == "changed":
+            data = bytearray((copy / "model.safetensors").read_bytes())
+            data[1000] ^= 1
+            (copy / "model.safetensors").write_bytes(bytes(data))
+        elif change == "added":
+            (copy / "tokenizer" / "extra.txt").write_bytes(b"x")
+        else:
+            (copy / "config.json").unlink()
+        refused = _verify(copy, sig, pub)
+        assert refused.returncode == 1, (change, refused.stdout)
+        assert "Verification failed" in refused.stderr, (change, refused.stderr)
