@@ -17,6 +17,7 @@ from cognify_events import ExportTemplate
 from cognify_exporter import pdf
 
 from tests.unit.exporter.fixtures import sealed_report
+from tests.unit.exporter.large_run import large_report
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -49,6 +50,10 @@ def test_every_template_pdf_is_pdfa_3b_with_0_failures(tmp_path: Path) -> None:
         f = tmp_path / f"{template.value}.pdf"
         f.write_bytes(pdf.render(sealed_report(), template))
         files.append(f)
+    # a 200-checkpoint run: 19 pages, the drawn overview, contents links and outline
+    large = tmp_path / "large.pdf"
+    large.write_bytes(pdf.render(large_report(), ExportTemplate.HIPAA))
+    files.append(large)
     done = verapdf(libs, *files)
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
     tree = ET.fromstring(done.stdout)
