@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 import cognify_events as ev
+from cognify_access.keys import key_id_of
 from cognify_kafka import KafkaSettings
 
 from tests.integration.lineage.harness import Stack, eventually, http, make_workspace, signed, stack
@@ -149,7 +150,10 @@ async def test_write_endpoints_check_role_workspace_and_record_every_call(
             return [dict(r) for r in rows] if len(rows) >= 33 else None
 
         access = await eventually(recorded, "the access records")
-        assert {r["address"] for r in access} == {"127.0.0.1"}
+        # who started the run, as ingest saw it: the key, and no address (through Kafka)
+        (start,) = [r for r in access if r["action"] == "run.start"]
+        assert (start["actor"], start["address"]) == (f"key:{key_id_of(ka.writer)}", None)
+        assert {r["address"] for r in access if r["action"] != "run.start"} == {"127.0.0.1"}
         denied = {(r["workspace_id"], r["action"], r["role"]) for r in access if not r["allowed"]}
         assert (b, "approve", "reviewer") in denied and (a, "seal", "reviewer") in denied
         assert (a, "retention.update", "admin") in {

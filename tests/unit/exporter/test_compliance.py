@@ -63,14 +63,22 @@ def the_report() -> report.Report:
         ),
     ]
     access = [
-        {
-            "actor": "ci-gpu-pool",
+        {  # ingest's record of the key that wrote run.started (routing.run_start)
+            "actor": "key:0a1b2c3d4e5f",
             "role": "writer",
-            "action": "events.write",
+            "action": "run.start",
             "address": "10.0.4.17",
             "allowed": True,
             "time": iso(s.t0),
-        }
+        },
+        {  # a later write by another key: not who started the run
+            "actor": "key:99aa88bb77cc",
+            "role": "writer",
+            "action": "events.write",
+            "address": "10.9.9.9",
+            "allowed": True,
+            "time": iso(s.t0 + timedelta(minutes=5)),
+        },
     ]
     run = dag.fold_all(evs).runs["run-1"]
     chain = seal.Chain("sha256:" + "ab" * 32, len(evs))
@@ -149,6 +157,10 @@ def test_the_hipaa_package_attests_phi_handling_and_who_started_the_run(tmp_path
     assert "lineage: dataset.registered provenance" in text
     assert "Priya Raman (key 0a1b2c3d4e5f)" in text
     assert "gpu-node-7" in text and "10.0.4.17" in text
+    started = {f.label: f for f in compliance.starter(the_report())}
+    assert started["with key"].value == "key:0a1b2c3d4e5f (writer)"
+    assert started["from address"].value == "10.0.4.17"  # run.started's writer, no other
+    assert started["from address"].source.startswith("lineage: access.recorded run.start")
     assert "https://example.org/security/incidents" in text
     assert "SSE-S3 (AES-256) on the checkpoint bucket" in text
     assert "organisation documentation (workspace_documentation table)" in text

@@ -89,3 +89,21 @@ def test_only_the_tier_decides_which_provenance_is_required() -> None:
     assert blank_gap is not None and blank_gap.payload.missing == ["deidentification_method"]
     assert routing.provenance_gap(full, "healthcare", ME) is None
     assert routing.provenance_gap(s.heartbeat(1), "healthcare", ME) is None
+
+
+def test_a_run_started_records_the_key_that_wrote_it_and_from_where() -> None:
+    event = Script("ws-a", "run-1").started()
+    writer = routing.Writer("0a1b2c3d4e5f", "writer", "10.0.4.17")
+    first = routing.accepted(event, ev.encode(event), ME, TOPICS, writer=writer)
+    assert routing.accepted(event, ev.encode(event), ME, TOPICS, writer=writer) == first
+    assert [o.topic for o in first] == ["cognify.events", "cognify.events"]
+    record = ev.decode(first[1].value)
+    assert isinstance(record, ev.AccessRecorded) and record.run_id is None
+    assert record.payload.action == "run.start" and record.payload.object_id == "run:run-1"
+    assert (record.payload.actor, record.payload.role) == ("key:0a1b2c3d4e5f", "writer")
+    assert record.payload.address == "10.0.4.17" and record.time == event.time
+    # from Kafka: the key, and no address (ingest sees none); other events: no record
+    kafka = routing.accepted(event, ev.encode(event), ME, TOPICS, writer=routing.Writer("k", "w"))
+    assert ev.decode(kafka[1].value).payload.address is None  # type: ignore[union-attr]
+    other = Script("ws-a", "run-1").metrics(1, 0.5)
+    assert len(routing.accepted(other, ev.encode(other), ME, TOPICS, writer=writer)) == 1

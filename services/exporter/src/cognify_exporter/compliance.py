@@ -204,15 +204,32 @@ def phi(report: Report) -> list[Cited]:
     return out
 
 
+START_ACTION = "run.start"  # ingest's record of the key that wrote run.started
+
+
 def starter(report: Report) -> list[Cited]:
+    """Who started the run: the person, host and time the SDK put in `run.started`, and the
+    key and address ingest recorded for that very event (`run.start`, written when ingest
+    verified its signature: the key that wrote it, and the address of the HTTP request it
+    came in, if any). Never another event's writer: a later write by another key is not
+    who started the run."""
     r, system = report.run, report.system
-    writes = [a for a in report.access if a["action"] == "events.write"]
-    address = next((a["address"] for a in writes if a.get("address")), None)
+    start = next((a for a in report.access if a["action"] == START_ACTION), None)
+    source = "access.recorded run.start by ingest (the key that wrote run.started)"
+    if start is None:
+        key = address = None
+    else:
+        key = f"{start['actor']} ({start['role']})"
+        address = start.get("address") or (
+            "none seen by ingest: run.started came through Kafka, which shows ingest no "
+            "client address"
+        )
     return [
         lin("run started by", r.get("started_by"), "run.started started_by (SDK)"),
-        lin("at", r.get("started_at"), "run.started time"),
+        lin("with key", key, source),
+        lin("at", r.get("started_at"), "run.started time (SDK)"),
         lin("host", r.get("host") or system.get("host"), "run.started / run.system_info host"),
-        lin("from address", address, "access.recorded by ingest (events.write)"),
+        lin("from address", address, source),
     ]
 
 

@@ -46,8 +46,14 @@ class Gate:
         self.producer = producer
 
     async def admit(
-        self, batch: list[Incoming], *, bearer_workspace: str | None = None
+        self,
+        batch: list[Incoming],
+        *,
+        bearer_workspace: str | None = None,
+        address: str | None = None,
     ) -> list[Verdict]:
+        """`address`: the client's, for events that came over HTTP (recorded with the key
+        that started a run: routing.run_start)."""
         parsed = [parse(item.value) for item in batch]
         events = [p[0] for p in parsed if not isinstance(p, Rejected)]
         directory = await self.registry.directory_for(events)
@@ -66,8 +72,13 @@ class Gate:
             if isinstance(verdict, Accepted):
                 event = verdict.event
                 tier = directory.tiers.get(event.workspace_id, "standard")
+                roles = {k.key_id: k.role for k in directory.keys.get(event.workspace_id, ())}
+                role = roles.get(verdict.key_id)
+                writer = routing.Writer(
+                    verdict.key_id, role.value if role is not None else "unknown", address
+                )
                 outputs.extend(
-                    routing.accepted(event, item.value, self.producer, self.topics, tier)
+                    routing.accepted(event, item.value, self.producer, self.topics, tier, writer)
                 )
                 counts[(kind, "accepted")] += 1
                 if isinstance(event, Heartbeat) and event.run_id is not None:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Annotated, Any
 
 from cognify_access.params import DatasetId, RunId, WorkspaceId
-from cognify_access.records import request_recorded
+from cognify_access.records import client_address, request_recorded
 from cognify_access.responses import refusals
 from cognify_access.service import ApiKey, service_app
 from cognify_events import (
@@ -120,7 +120,9 @@ def create_app(door: Door) -> FastAPI:
             raise await door.refuse(p, request, "events.write", "events", 403, "not a writer key")
         body = await request.body()
         (verdict,) = await door.gate.admit(
-            [Incoming(body, None, "http")], bearer_workspace=p.workspace_id
+            [Incoming(body, None, "http")],
+            bearer_workspace=p.workspace_id,
+            address=client_address(request),
         )
         if not isinstance(verdict, Accepted):
             raise await door.refuse(p, request, "events.write", "events", 422, verdict.reason)

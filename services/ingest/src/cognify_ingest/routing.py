@@ -10,6 +10,11 @@ again, which downstream consumers drop as a duplicate, rather than a second job.
 A dataset registration whose provenance lacks fields the workspace's compliance tier
 requires also yields `dataset.provenance_incomplete` on the canonical topic, right after it
 in the run's partition, with an id derived the same way.
+
+A `run.started` also yields the access record of who started the run as ingest saw it
+(`run_start`): the key whose signature verified and, for `POST /v1/events`, the address the
+request came from (the SDK sends through Kafka, which shows ingest no client address: then
+none). The HIPAA package's access control section cites it (docs/spec/package.md).
 """
 
 from __future__ import annotations
@@ -19,6 +24,8 @@ import uuid
 from dataclasses import dataclass
 
 from cognify_events import (
+    AccessRecorded,
+    AccessRecordedPayload,
     CheckpointSaved,
     DatasetProvenanceIncomplete,
     DatasetProvenanceIncompletePayload,
@@ -30,6 +37,7 @@ from cognify_events import (
     HashTarget,
     ModelRegistered,
     Producer,
+    RunStarted,
     encode,
     missing_provenance,
     partition_key,
@@ -117,12 +125,59 @@ def provenance_gap(
     )
 
 
+@dataclass(frozen=True)
+class Writer:
+    """Who wrote an accepted event, as ingest knows it: the key whose signature verified,
+    its role, and the client's address when the event came over HTTP (None from Kafka)."""
+
+    key_id: str
+    role: str
+    address: str | None = None
+
+
+START_ACTION = "run.start"
+
+
+def run_start(event: Event, writer: Writer, producer: Producer) -> AccessRecorded | None:
+    """The access record `run.start` on `run:<run_id>` of an accepted `run.started`: actor
+    `key:<key id>`, the key's role, the address ingest saw. Its id is derived from the
+    event's, and its time is the event's, so a redelivery yields the same record."""
+    if not isinstance(event, RunStarted) or event.run_id is None:
+        return None
+    return AccessRecorded(
+        event_id=uuid.uuid5(_JOB_NAMESPACE, f"{event.workspace_id}/run-start/{event.event_id}"),
+        workspace_id=event.workspace_id,
+        project="workspace",  # a workspace-level record, as every access record
+        run_id=None,
+        seq=None,
+        time=event.time,
+        producer=producer,
+        payload=AccessRecordedPayload(
+            actor=f"key:{writer.key_id}",
+            role=writer.role,
+            action=START_ACTION,
+            object_id=f"run:{event.run_id}",
+            address=writer.address,
+            allowed=True,
+        ),
+    )
+
+
 def accepted(
-    event: Event, original: bytes, producer: Producer, topics: Topics, tier: str = "standard"
+    event: Event,
+    original: bytes,
+    producer: Producer,
+    topics: Topics,
+    tier: str = "standard",
+    writer: Writer | None = None,
 ) -> list[Output]:
-    """The outputs of an accepted event; `tier`: its workspace's compliance tier."""
+    """The outputs of an accepted event; `tier`: its workspace's compliance tier; `writer`:
+    the key that wrote it (and from where), recorded for a `run.started`."""
     key = partition_key(event)
     out = [Output(topics.events, key, original)]
+    start = run_start(event, writer, producer) if writer is not None else None
+    if start is not None:
+        out.append(Output(topics.events, partition_key(start), encode(start)))
     gap = provenance_gap(event, tier, producer)
     if gap is not None:
         out.append(Output(topics.events, key, encode(gap)))
