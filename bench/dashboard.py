@@ -23,6 +23,13 @@ same 2 cores as the services, Kafka and PostgreSQL: read the figures with that.
 
 Issue 14's target is an API p95 under 100 ms.
 
+Before and after a change, in the same run: `--against DIR` names another source tree (for
+example `git archive <commit> | tar -x -C DIR`) whose ingest, lineage and dashboard run as a
+second set of processes (PYTHONPATH to its libs/*/src and services/*/src, this tree's
+virtual environment and web build) on a database and topics of their own, seeded alike.
+Every round then measures both sets, alternately, with the same clients and paths, and the
+table prints both.
+
 The browser's half: Debian's headless chromium (Playwright, executable_path; no browser
 download) opens the runs list and the big run's page --visits times, each in a fresh
 context (empty cache: the assets are fetched every time), signed in. From navigation start,
@@ -104,11 +111,21 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
+def source_path(tree: Path) -> str:
+    """PYTHONPATH that runs the packages of another source tree (--against)."""
+    dirs = sorted(tree.glob("libs/*/src")) + sorted(tree.glob("services/*/src"))
+    return os.pathsep.join(str(d.resolve()) for d in dirs)
+
+
 @contextlib.contextmanager
-def services(env: Env, kafka: KafkaSettings) -> Iterator[dict[str, str]]:
+def services(env: Env, kafka: KafkaSettings, tree: Path | None = None) -> Iterator[dict[str, str]]:
     ports = {name: free_port() for name in ("ingest", "lineage", "dashboard")}
+    other = {} if tree is None else {"PYTHONPATH": source_path(tree)}
+    web = ROOT / "services/dashboard/web/dist"
     environ = {
         **os.environ,
+        **other,
+        "COGNIFY_DASHBOARD_WEB_DIST": str(web),
         "COGNIFY_PG_DSN": env.dsn,
         "COGNIFY_KAFKA_BOOTSTRAP": kafka.bootstrap_servers,
         "COGNIFY_TOPIC_PREFIX": env.prefix,
@@ -237,77 +254,110 @@ async def main() -> None:
     parser.add_argument("--reviewers", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--visits", type=int, default=5, help="browser visits of each page")
+    parser.add_argument(
+        "--against",
+        type=Path,
+        default=None,
+        help="another source tree measured in the same run, alternately (e.g. the commit before)",
+    )
     args = parser.parse_args()
     kafka = KafkaSettings()
-    async with environment(kafka) as env:
-        with services(env, kafka) as urls:
-            async with httpx.AsyncClient() as probe:
+    big, big_events = big_run(args.checkpoints, args.evals)
+    events = many_runs(args.runs) + big_events
+    trees: list[tuple[str, Path | None]] = [("this tree", None)]
+    if args.against is not None:
+        trees.append(("against", args.against))
+    async with contextlib.AsyncExitStack() as stack:
+        variants: list[Variant] = []
+        for name, tree in trees:
+            env = await stack.enter_async_context(environment(kafka))
+            urls = stack.enter_context(services(env, kafka, tree))
+            variants.append(Variant(name, urls, env))
+        started = time.perf_counter()
+        for v in variants:
+            await seed(args, kafka, v, big, events)
+        print(
+            f"seeded {args.runs:,} runs and one of {args.checkpoints:,} checkpoints and "
+            f"{args.evals} evaluations in {time.perf_counter() - started:.1f} s"
+            + (f" ({len(variants)} sets of services)" if len(variants) > 1 else ""),
+            flush=True,
+        )
+        await measure(args, variants, big)
+        await paint(args, variants[0].urls["dashboard"], variants[0].env.reviewer, big)
 
-                async def healthy() -> bool:
-                    try:
-                        for url in urls.values():
-                            if (await probe.get(f"{url}/healthz")).status_code != 200:
-                                return False
-                    except httpx.HTTPError:
-                        return False
-                    return True
 
-                await wait_for("the services to answer /healthz", healthy, 120)
-            big, big_events = big_run(args.checkpoints, args.evals)
-            started = time.perf_counter()
-            await publish(kafka, env.prefix + ev.EVENTS.name, many_runs(args.runs) + big_events)
-            pool = await asyncpg.create_pool(env.dsn, min_size=1, max_size=2)
+@dataclass
+class Variant:
+    """One set of services (this tree's, or --against's) on its own database and topics."""
+
+    name: str
+    urls: dict[str, str]
+    env: Env
+
+
+async def seed(
+    args: argparse.Namespace, kafka: KafkaSettings, v: Variant, big: str, events: list[ev.Event]
+) -> None:
+    async with httpx.AsyncClient() as probe:
+
+        async def healthy() -> bool:
             try:
+                for url in v.urls.values():
+                    if (await probe.get(f"{url}/healthz")).status_code != 200:
+                        return False
+            except httpx.HTTPError:
+                return False
+            return True
 
-                async def folded() -> bool:
-                    runs = await pool.fetchval("SELECT count(*) FROM runs")
-                    hashed = await pool.fetchval(
-                        "SELECT count(*) FROM lineage_nodes WHERE run_id = $1"
-                        " AND hash_status = 'computed'",
-                        big,
-                    )
-                    return bool(runs == args.runs + 1 and hashed >= args.checkpoints)
+        await wait_for(f"{v.name}: the services to answer /healthz", healthy, 120)
+    await publish(kafka, v.env.prefix + ev.EVENTS.name, events)
+    pool = await asyncpg.create_pool(v.env.dsn, min_size=1, max_size=2)
+    try:
 
-                await wait_for("lineage to fold the seeded workspace", folded, 900)
-                # What autovacuum does after a bulk load, done now rather than whenever it
-                # comes round: without statistics the planner sorts the whole workspace.
-                await pool.execute("VACUUM ANALYZE runs")
-            finally:
-                await pool.close()
-            print(
-                f"seeded {args.runs:,} runs and one of {args.checkpoints:,} checkpoints and "
-                f"{args.evals} evaluations in {time.perf_counter() - started:.1f} s",
-                flush=True,
+        async def folded() -> bool:
+            runs = await pool.fetchval("SELECT count(*) FROM runs")
+            hashed = await pool.fetchval(
+                "SELECT count(*) FROM lineage_nodes WHERE run_id = $1 AND hash_status = 'computed'",
+                big,
             )
-            await measure(args, urls, env, big)
-            await paint(args, urls["dashboard"], env.reviewer, big)
+            return bool(runs == args.runs + 1 and hashed >= args.checkpoints)
+
+        await wait_for(f"{v.name}: lineage to fold the seeded workspace", folded, 900)
+        # What autovacuum does after a bulk load, done now rather than whenever it
+        # comes round: without statistics the planner sorts the whole workspace.
+        await pool.execute("VACUUM ANALYZE runs")
+    finally:
+        await pool.close()
 
 
-async def measure(args: argparse.Namespace, urls: dict[str, str], env: Env, big: str) -> None:
+async def measure(args: argparse.Namespace, variants: list[Variant], big: str) -> None:
     # Idle connections expire before the servers' 5 s keep-alive closes them under a request.
     limits = httpx.Limits(max_connections=1, max_keepalive_connections=1, keepalive_expiry=2)
     timeout = httpx.Timeout(120)
-    direct = [
-        httpx.AsyncClient(
-            base_url=urls["lineage"],
-            headers={"Authorization": f"Bearer {env.reviewer}"},
-            limits=limits,
-            timeout=timeout,
-        )
-        for _ in range(args.reviewers)
-    ]
-    dash = [
-        httpx.AsyncClient(
-            base_url=f"{urls['dashboard']}/api/lineage", limits=limits, timeout=timeout
-        )
-        for _ in range(args.reviewers)
-    ]
-    try:
-        for client in dash:
-            answer = await client.post(
-                f"{urls['dashboard']}/api/session", json={"api_key": env.reviewer}
+    clients: dict[str, list[httpx.AsyncClient]] = {}
+    for v in variants:
+        clients[f"{v.name}|direct"] = [
+            httpx.AsyncClient(
+                base_url=v.urls["lineage"],
+                headers={"Authorization": f"Bearer {v.env.reviewer}"},
+                limits=limits,
+                timeout=timeout,
             )
-            answer.raise_for_status()
+            for _ in range(args.reviewers)
+        ]
+        clients[f"{v.name}|dashboard"] = [
+            httpx.AsyncClient(
+                base_url=f"{v.urls['dashboard']}/api/lineage", limits=limits, timeout=timeout
+            )
+            for _ in range(args.reviewers)
+        ]
+    try:
+        for v in variants:
+            for client in clients[f"{v.name}|dashboard"]:
+                answer = await client.post(
+                    f"{v.urls['dashboard']}/api/session", json={"api_key": v.env.reviewer}
+                )
+                answer.raise_for_status()
         pages = max(1, args.runs // PAGE)
 
         def runs_page() -> str:
@@ -316,7 +366,7 @@ async def measure(args: argparse.Namespace, urls: dict[str, str], env: Env, big:
         def lineage() -> str:
             return f"/v1/runs/{big}/lineage"
 
-        size = len((await direct[0].get(lineage())).content)
+        size = len((await clients[f"{variants[0].name}|direct"][0].get(lineage())).content)
         print(
             f"{args.reviewers} reviewers at once, each request after the previous one's answer; "
             f"lineage graph {size / 1e6:.2f} MB",
@@ -326,25 +376,37 @@ async def measure(args: argparse.Namespace, urls: dict[str, str], env: Env, big:
             ("runs list (page of 50)", runs_page, 25),
             ("run lineage (big run)", lineage, 3),
         ):
-            await load(dash, path, 1)  # warm: connections, caches, plans
-            await load(direct, path, 1)
-            seen: dict[str, list[float]] = {"direct": [], "dashboard": []}
-            walls: dict[str, float] = {"direct": 0.0, "dashboard": 0.0}
+            for group in clients.values():
+                await load(group, path, 1)  # warm: connections, caches, plans
+            seen: dict[str, list[float]] = {name: [] for name in clients}
+            walls: dict[str, float] = {name: 0.0 for name in clients}
+            order = list(clients.items())
             for n in range(args.rounds):
-                order = [("direct", direct), ("dashboard", dash)]
-                for name, clients in order if n % 2 == 0 else order[::-1]:
-                    times, wall = await load(clients, path, per_client)
+                for name, group in order if n % 2 == 0 else order[::-1]:
+                    times, wall = await load(group, path, per_client)
                     seen[name] += times
                     walls[name] += wall
             print(label)
-            row("lineage directly (baseline)", seen["direct"], walls["direct"])
-            row("through the dashboard", seen["dashboard"], walls["dashboard"])
-            ratio = pct(seen["dashboard"], 95) / pct(seen["direct"], 95)
-            target = "meets" if pct(seen["dashboard"], 95) < 0.1 else "misses"
-            print(f"  dashboard p95 / baseline p95: {ratio:.2f}x ({target} the 100 ms target)")
+            for v in variants:
+                direct, dash = f"{v.name}|direct", f"{v.name}|dashboard"
+                prefix = f"{v.name}: " if len(variants) > 1 else ""
+                row(f"{prefix}lineage directly (baseline)", seen[direct], walls[direct])
+                row(f"{prefix}through the dashboard", seen[dash], walls[dash])
+                ratio = pct(seen[dash], 95) / pct(seen[direct], 95)
+                target = "meets" if pct(seen[dash], 95) < 0.1 else "misses"
+                print(
+                    f"  {prefix}dashboard p95 / baseline p95: {ratio:.2f}x "
+                    f"({target} the 100 ms target)"
+                )
+            if len(variants) > 1:
+                for kind in ("direct", "dashboard"):
+                    mine = pct(seen[f"{variants[0].name}|{kind}"], 95)
+                    theirs = pct(seen[f"{variants[1].name}|{kind}"], 95)
+                    print(f"  {kind}: p95 this tree / against: {mine / theirs:.2f}x")
     finally:
-        for client in direct + dash:
-            await client.aclose()
+        for group in clients.values():
+            for client in group:
+                await client.aclose()
 
 
 CHROMIUM = "/usr/bin/chromium"

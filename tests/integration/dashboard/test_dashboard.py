@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import http.client
+import re
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -408,3 +409,99 @@ async def test_pages_are_the_single_page_app_under_the_strict_policy(setup: Setu
             assert page.status_code in (200, 503), path
             assert "default-src 'self'" in page.headers["content-security-policy"]
         assert (await client.get("/api/nowhere")).status_code == 404
+
+
+async def _revalidated(setup: Setup) -> float:
+    """How many GETs the dashboard answered from a kept answer after lineage's 304."""
+    async with httpx.AsyncClient(base_url=setup.url) as client:
+        text = (await client.get("/metrics")).text
+    found = re.search(
+        r'^cognify_dashboard_revalidated_total\{outcome="not-modified",service="lineage"\} (\S+)$',
+        text,
+        re.MULTILINE,
+    )
+    return float(found[1]) if found else 0.0
+
+
+async def _send(setup: Setup, *events: ev.Event) -> None:
+    prod = producer(KafkaSettings())
+    await prod.start()
+    try:
+        topic = f"{setup.prefix}cognify.events"
+        sent = [await prod.send(topic, ev.encode(e), key=ev.partition_key(e)) for e in events]
+        await asyncio.gather(*sent)
+    finally:
+        await prod.stop()
+
+
+async def _nodes(setup: Setup, run_id: str) -> int:
+    """The run's node count in lineage's tables; -1 while the run is not there."""
+    conn = await asyncpg.connect(setup.dsn)
+    try:
+        if await conn.fetchval("SELECT 1 FROM runs WHERE run_id = $1", run_id) is None:
+            return -1
+        return int(
+            await conn.fetchval("SELECT count(*) FROM lineage_nodes WHERE run_id = $1", run_id)
+        )
+    finally:
+        await conn.close()
+
+
+async def test_kept_answers_are_lineages_word_never_stale_never_another_keys(
+    setup: Setup,
+) -> None:
+    """The dashboard revalidates a GET with the ETag of the answer it kept: lineage checks the
+    key, records the read and answers 304 for an unchanged answer; a change folded by lineage
+    is in the very next answer; another workspace's key never gets a kept answer."""
+    ws = setup.run_id.replace("run-", "ws-")
+    late = Script(ws, f"{setup.run_id}-late")
+    runs, graph = "/api/lineage/v1/runs?limit=100", f"/api/lineage/v1/runs/{late.run_id}/lineage"
+    await _send(setup, late.started())
+
+    async def started() -> bool:
+        return await _nodes(setup, late.run_id) >= 0
+
+    await eventually(started, "the late run folded")
+    async with browser(setup, setup.keys.reviewer) as client:
+        first = await client.get(runs)
+        assert first.status_code == 200 and first.headers["etag"].startswith('"runs-')
+        assert late.run_id in {r["run_id"] for r in first.json()["runs"]}
+        before = await _revalidated(setup)
+        again = await client.get(runs)
+        assert again.status_code == 200 and again.content == first.content
+        assert again.headers["cache-control"] == "no-store"
+        shown = await client.get(graph)
+        assert shown.status_code == 200 and shown.headers["etag"].startswith('"graph-')
+        assert (await client.get(graph)).content == shown.content
+        assert await _revalidated(setup) == before + 2
+
+        async with browser(setup, setup.other.reviewer) as theirs:
+            other = await theirs.get(runs)
+            assert other.status_code == 200 and other.json()["runs"] == []
+            assert (await theirs.get(graph)).status_code == 404
+
+        nodes = len(shown.json()["nodes"])
+        await _send(setup, late.config())
+
+        async def grown() -> bool:
+            return await _nodes(setup, late.run_id) > nodes
+
+        await eventually(grown, "the config node folded")
+        now = await client.get(graph)  # the very next answer after the fold
+        assert now.status_code == 200 and len(now.json()["nodes"]) > nodes
+        assert now.headers["etag"] != shown.headers["etag"]
+        await _send(setup, late.ended())
+
+        async def ended() -> bool:
+            conn = await asyncpg.connect(setup.dsn)
+            try:
+                status = await conn.fetchval(
+                    "SELECT status FROM runs WHERE run_id = $1", late.run_id
+                )
+            finally:
+                await conn.close()
+            return bool(status == "completed")
+
+        await eventually(ended, "the late run's end folded")
+        listed = {r["run_id"]: r for r in (await client.get(runs)).json()["runs"]}
+        assert listed[late.run_id]["status"] == "completed"

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any
 
 import aiohttp
@@ -24,7 +24,7 @@ from fastapi.responses import JSONResponse, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from . import metrics
+from . import metrics, revalidate
 from .live import Hub
 from .proxy import METHODS, SERVICES, Forwarder, upstream_path
 from .session import Me, Session, Sessions, SignInLimiter
@@ -36,6 +36,7 @@ SESSION_COOKIE = "cognify_session"
 CSRF_COOKIE = "cognify_csrf"
 CSRF_HEADER = "x-csrf-token"
 MAX_KEY = 256
+NO_STORE = {"cache-control": "no-store"}
 _IDENT = re.compile(IDENT_PATTERN)
 
 
@@ -47,6 +48,7 @@ class Dashboard:
     forwarder: Forwarder
     hub: Hub
     spa: Spa
+    kept: revalidate.Revalidation = field(default_factory=revalidate.Revalidation)
 
 
 def _address(request: Request) -> str:
@@ -217,16 +219,28 @@ def create_app(d: Dashboard) -> FastAPI:
             raise HTTPException(404, "not found")
         session = session_of(request)
         body = await request.body() if request.method not in ("GET", "HEAD") else None
+        query = request.scope.get("query_string", b"")
+        # A GET the browser does not revalidate itself is revalidated here (revalidate.py):
+        # the service checks the key and records the read every time, and a 304 from it
+        # answers the body kept from its last 200 to this key.
+        asked = request.headers.get("if-none-match")
+        kept_key = (
+            revalidate.key_of(session.api_key, service, path, query)
+            if request.method == "GET" and asked is None
+            else None
+        )
+        kept = d.kept.get(kept_key) if kept_key is not None else None
         try:
             answer = await d.forwarder.send(
                 service,
                 request.method,
                 path,
-                request.scope.get("query_string", b""),
+                query,
                 session.api_key,
                 _address(request),
                 body,
                 request.headers.get("content-type"),
+                if_none_match=asked or (kept.etag if kept is not None else None),
             )
         except (aiohttp.ClientError, TimeoutError) as exc:
             metrics.PROXIED.labels(service, "unreachable").inc()
@@ -235,7 +249,29 @@ def create_app(d: Dashboard) -> FastAPI:
         if answer.status == 401:  # the key was revoked: the session ends with it
             d.sessions.close(session.token)
         # What a key may read stays out of shared caches and the browser's disk cache.
-        headers = {"cache-control": "no-store", **answer.headers}
+        if kept_key is not None:
+            if kept is not None and answer.status == 304:
+                await answer.read()
+                metrics.REVALIDATED.labels(service, "not-modified").inc()
+                return Response(
+                    kept.body, 200, headers={"cache-control": "no-store", **kept.headers}
+                )
+            tag = answer.headers.get("etag")
+            if (
+                answer.status == 200
+                and revalidate.strong(tag)
+                and answer.length is not None
+                and answer.length <= d.kept.max_entry
+            ):
+                content = await answer.read()
+                d.kept.put(kept_key, revalidate.Kept(str(tag), answer.headers, content))
+                metrics.REVALIDATED.labels(service, "kept").inc()
+                return Response(
+                    content, 200, headers={"cache-control": "no-store", **answer.headers}
+                )
+            if kept is not None:
+                d.kept.drop(kept_key)
+        headers = {**NO_STORE, **answer.headers}
         return StreamingResponse(answer.body, answer.status, headers=headers)
 
     @app.api_route("/api/{rest:path}", methods=sorted(METHODS))

@@ -30,3 +30,9 @@ LIVE_STREAMS = Gauge("cognify_dashboard_live_streams", "Server-sent event stream
 LIVE_SENT = Counter(
     "cognify_dashboard_live_sent_total", "Server-sent events written, by name.", ["name"]
 )
+REVALIDATED = Counter(
+    "cognify_dashboard_revalidated_total",
+    "GETs answered from a kept answer after the service's 304 (not-modified), or whose "
+    "answer was kept to revalidate (kept), by service.",
+    ["service", "outcome"],
+)

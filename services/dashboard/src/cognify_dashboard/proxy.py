@@ -35,6 +35,7 @@ PASSED_BACK = (
     "x-cognify-package-hash",
     "x-cognify-object-key",
     "cache-control",
+    "etag",
 )
 MAX_PATH = 1024
 
@@ -63,6 +64,11 @@ class Answer:
     status: int
     headers: dict[str, str]
     body: AsyncIterator[bytes]
+    length: int | None = None  # Content-Length, when the service sent one
+
+    async def read(self) -> bytes:
+        """The whole body (and the connection released)."""
+        return b"".join([chunk async for chunk in self.body])
 
 
 class Forwarder:
@@ -102,10 +108,13 @@ class Forwarder:
         client: str | None,
         body: bytes | None = None,
         content_type: str | None = None,
+        if_none_match: str | None = None,
     ) -> Answer:
         headers = {"Authorization": f"Bearer {key}", "Accept": "application/json, */*"}
         if client:
             headers["X-Forwarded-For"] = client
+        if if_none_match:
+            headers["If-None-Match"] = if_none_match
         if body:
             headers["Content-Type"] = content_type or "application/json"
         response = await self._http().request(
@@ -120,7 +129,7 @@ class Forwarder:
             finally:
                 response.release()
 
-        return Answer(response.status, passed, chunks())
+        return Answer(response.status, passed, chunks(), response.content_length)
 
     async def json(
         self, service: str, path: str, key: str, client: str | None

@@ -11,6 +11,7 @@ where).
 from __future__ import annotations
 
 import base64
+import hashlib
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Annotated, Any
@@ -36,7 +37,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
 
-from . import anchors, metrics, queries, views
+from . import anchors, metrics, queries, runlist, views
 from .anchoring import Segments
 from .auth import Principal
 from .graphcache import GraphCache
@@ -61,6 +62,7 @@ class Reader:
     segments: Segments | None = None
     anchor_key: Ed25519PublicKey | None = None
     graphs: GraphCache = field(default_factory=GraphCache)
+    pages: runlist.Pages = field(default_factory=runlist.Pages.create)
 
     async def record(self, p: Principal, request: Request, action: str, obj: str, ok: bool) -> None:
         await self.publisher.emit(request_recorded(p, request, action, obj, ok, self.producer))
@@ -93,6 +95,14 @@ class Reader:
             raise HTTPException(404, "no such run")
         await self.record(p, request, action, obj, True)
         return found[1]
+
+
+def graph_etag(run_id: str, version: tuple[Any, ...]) -> str:
+    """A strong ETag for the run's graph under its version (graphcache.py): the version
+    read before the graph, so a graph built from a later read is at worst revalidated
+    once more, never answered 304 for a change."""
+    text = repr((run_id, version))
+    return '"graph-' + hashlib.sha256(text.encode()).hexdigest()[:40] + '"'
 
 
 async def _principal(request: Request, token: ApiKey) -> Principal:
@@ -130,7 +140,7 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
         approval: Annotated[
             str | None,
             Query(
-                pattern=f"^({'|'.join(queries.APPROVALS)})$",
+                pattern=f"^({'|'.join(runlist.APPROVALS)})$",
                 description="the latest decision: approved, rejected, or pending (none yet)",
             ),
         ] = None,
@@ -145,7 +155,7 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
         sort: Annotated[
             str,
             Query(
-                pattern=f"^-?({'|'.join(queries.SORTS)})$",
+                pattern=f"^-?({'|'.join(runlist.SORTS)})$",
                 description="a column, descending with a leading '-' (default -last_event_at)",
             ),
         ] = "-last_event_at",
@@ -155,23 +165,40 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
         tags = tag_filter(tag or [])
         if isinstance(tags, str):
             raise HTTPException(400, tags)
+        obj = f"workspace:{p.workspace_id}"
         if not p.may_read:
-            await reader.record(p, request, "runs.list", f"workspace:{p.workspace_id}", False)
+            await reader.record(p, request, "runs.list", obj, False)
             raise HTTPException(403, f"role {p.role} may not read")
-        runs, total = await queries.list_runs(
-            reader.pool,
+        # The key and its role are checked above, before any cache is looked at; the cache
+        # key and the ETag hold the key's workspace (runlist.py).
+        query = runlist.Query(
             p.workspace_id,
             project,
             status,
-            tags,
+            tuple(sorted(tags.items())),
+            approval,
+            q,
+            sort,
             limit,
             offset,
-            approval=approval,
-            q=q,
-            sort=sort,
         )
-        await reader.record(p, request, "runs.list", f"workspace:{p.workspace_id}", True)
-        return {"runs": runs, "limit": limit, "offset": offset, "total": total}
+        version, _ = await runlist.version(reader.pool, p.workspace_id)
+        tag_now = runlist.etag(query, version)
+        if runlist.matches(request.headers.get("if-none-match"), tag_now):
+            metrics.PAGE_CACHE.labels("not-modified").inc()
+            await reader.record(p, request, "runs.list", obj, True)
+            return Response(status_code=304, headers={"ETag": tag_now})
+        body = reader.pages.get(query, version)
+        if body is not None:
+            metrics.PAGE_CACHE.labels("hit").inc()
+        else:
+            metrics.PAGE_CACHE.labels("miss").inc()
+            body, version, settled = await runlist.page(reader.pool, query)
+            tag_now = runlist.etag(query, version)
+            if settled:
+                reader.pages.put(query, version, body)
+        await reader.record(p, request, "runs.list", obj, True)
+        return Response(body, media_type="application/json", headers={"ETag": tag_now})
 
     @app.get(
         "/v2/workspaces/{workspace_id}/access-log",
@@ -220,10 +247,14 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
     )
     async def lineage(run_id: RunId, request: Request, p: Caller) -> Any:
         version = await reader.check(p, request, "lineage.read", run_id)
+        tag = graph_etag(run_id, version)
+        if runlist.matches(request.headers.get("if-none-match"), tag):
+            metrics.GRAPH_CACHE.labels("not-modified").inc()
+            return Response(status_code=304, headers={"ETag": tag})
         cached = reader.graphs.get(run_id, version)
         if cached is not None:
             metrics.GRAPH_CACHE.labels("hit").inc()
-            return Response(cached, media_type="application/json")
+            return Response(cached, media_type="application/json", headers={"ETag": tag})
         metrics.GRAPH_CACHE.labels("miss").inc()
         run = await queries.run(reader.pool, run_id)
         if run is None:  # gone between the two reads (a rebuild): as if never there
@@ -232,7 +263,7 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
         # graph of a 2,000-checkpoint run for 77 ms of the 100 it took (bench/dashboard.py).
         body = bytes(JSONResponse(graph.lineage(run)).body)
         reader.graphs.put(run_id, version, body)
-        return Response(body, media_type="application/json")
+        return Response(body, media_type="application/json", headers={"ETag": tag})
 
     @app.get("/v1/runs/{run_id}/findings", responses={200: {"model": views.Findings}, **READ})
     async def findings(run_id: RunId, request: Request, p: Caller) -> Any:

@@ -81,6 +81,13 @@ ANCHOR_SECONDS = Histogram(
 
 GRAPH_CACHE = Counter(
     "cognify_lineage_graph_cache_total",
-    "Lineage graph requests answered from the cache of encoded graphs (hit) or built (miss).",
+    "Lineage graph requests answered from the cache of encoded graphs (hit), built (miss), or "
+    "revalidated by the caller's ETag (not-modified).",
+    ["outcome"],
+)
+PAGE_CACHE = Counter(
+    "cognify_lineage_runs_page_cache_total",
+    "Runs list requests answered from the cache of encoded pages (hit), read (miss), or "
+    "revalidated by the caller's ETag (not-modified).",
     ["outcome"],
 )
