@@ -6,13 +6,16 @@ from __future__ import annotations
 
 import functools
 import io
+import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pikepdf
 from cognify_events import ExportTemplate
 from cognify_exporter import figures, lineage_view, pdf, xlsx
 from cognify_exporter.report import Report
+from cognify_exporter.templates import sections
 
 from tests.unit.exporter.fixtures import sealed_report
 from tests.unit.exporter.large_run import CHECKPOINTS, EVALS, large_report
@@ -145,18 +148,27 @@ def test_the_xlsx_lists_results_that_were_not_finite() -> None:
     ]
 
 
-def test_contents_page_numbers_and_outline(tmp_path: Path) -> None:
+def test_contents_page_numbers_links_and_outline(tmp_path: Path) -> None:
     data = pdf.render(sealed_report(), ExportTemplate.HIPAA)
+    titles = ["Summary", *sections(ExportTemplate.HIPAA)]
     with pikepdf.open(io.BytesIO(data)) as doc:
         total = len(doc.pages)
+        number: dict[tuple[int, int], int] = {
+            page.obj.objgen: i + 1 for i, page in enumerate(doc.pages)
+        }
         with doc.open_outline() as outline:
-            titles = [item.title for item in outline.root]
-    from cognify_exporter.templates import sections
-
-    assert titles == ["Summary", *sections(ExportTemplate.HIPAA)]
+            items: list[Any] = list(outline.root)
+            marks = [(item.title, number[item.destination[0].objgen]) for item in items]
+        links = [number[a.Dest[0].objgen] for a in doc.pages[0].Annots if a.Subtype == "/Link"]
+    assert [t for t, _ in marks] == titles
+    assert links == [n for _, n in marks]  # each contents line links to its section's page
+    assert links == sorted(links) and links[0] == 1 and links[-1] <= total
     first = _text(data, tmp_path, 1, 1)
     assert "Contents" in first and f"page 1 of {total}" in first
-    for title in sections(ExportTemplate.HIPAA):
-        assert title in first
-    last = _text(data, tmp_path, total, total)
-    assert f"page {total} of {total}" in last
+    for title, page in marks:  # "title . . . page", in the order of the document
+        assert re.search(re.escape(title) + r"[ .]*" + str(page) + r"\b", first), title
+    for page in range(1, total + 1):
+        assert f"page {page} of {total}" in _text(data, tmp_path, page, page)
+    # each section starts on the page the contents give it
+    for title, page in marks[1:]:
+        assert title in _text(data, tmp_path, page, page)

@@ -22,6 +22,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet
 from reportlab.lib.units import mm
 from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     Flowable,
     KeepTogether,
@@ -32,7 +33,6 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
-from reportlab.platypus.tableofcontents import TableOfContents
 
 from . import layered, lineage_view, pdfa
 from .approvals import statement_sha256
@@ -155,35 +155,71 @@ class _Heading(Paragraph):  # type: ignore[misc]
         self.toc_text, self.key = text, key
 
 
-class _PageCount(Flowable):  # type: ignore[misc]
-    """Nothing drawn: makes `multiBuild` run again until the page count the footers
-    printed ("page N of M") is the page count of the document."""
+PAGE_TOTAL_FORM, CONTENTS_FORM = "cognify-page-total", "cognify-contents"
+TOC_LEADING, TOC_SIZE = 11.5, 9
 
-    def __init__(self, doc: _Doc) -> None:
+
+class _Canvas(Canvas):  # type: ignore[misc]
+    """One pass: the page total in every footer and the page numbers of the contents are
+    form XObjects that every page references as it is drawn and that are defined once the
+    last page is known (reportlab resolves a form by name at save time). The contents'
+    links go to named destinations, also bound at save. So the document is laid out once,
+    not once more per unresolved number."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.pages_shown = 0
+        self.section_pages: dict[str, int] = {}
+        self.contents: list[tuple[str, str]] = []  # (key, title) in the order listed
+        self.contents_width = 0.0
+
+    def showPage(self) -> None:
+        self.pages_shown += 1
+        super().showPage()
+
+    def save(self) -> None:
+        self.beginForm(PAGE_TOTAL_FORM, 0, 0, 40 * mm, 10 * mm)
+        self.setFont("Helvetica", 7)
+        self.drawString(0, 0, f" of {self.pages_shown}")
+        self.endForm()
+        height = TOC_LEADING * len(self.contents)
+        self.beginForm(CONTENTS_FORM, 0, 0, max(self.contents_width, 1), max(height, 1))
+        self.setFont("Helvetica", TOC_SIZE)
+        for i, (key, title) in enumerate(self.contents):
+            y = height - (i + 1) * TOC_LEADING + 3
+            number = str(self.section_pages.get(key, ""))
+            self.drawString(0, y, title)
+            self.drawRightString(self.contents_width, y, number)
+            left = stringWidth(title, "Helvetica", TOC_SIZE) + 6
+            right = self.contents_width - stringWidth(number, "Helvetica", TOC_SIZE) - 6
+            dot = stringWidth(" .", "Helvetica", TOC_SIZE)
+            dots = int((right - left) / dot)
+            if dots > 0:
+                self.drawRightString(right, y, " ." * dots)
+        self.endForm()
+        super().save()
+
+
+class _Contents(Flowable):  # type: ignore[misc]
+    """The table of contents: its entries are known before layout (the template's
+    sections), its page numbers are drawn from a form filled in at save (_Canvas)."""
+
+    def __init__(self, entries: list[tuple[str, str]]) -> None:
         super().__init__()
-        self.doc, self.assumed, self.ok = doc, 0, False
+        self.entries = entries
+        self.width = self.height = 0.0
 
-    def wrap(self, _w: float, _h: float) -> tuple[float, float]:
-        return 0, 0
+    def wrap(self, avail_width: float, _h: float) -> tuple[float, float]:
+        self.width, self.height = avail_width, TOC_LEADING * len(self.entries)
+        return self.width, self.height
 
     def draw(self) -> None:
-        pass
-
-    def isIndexing(self) -> int:
-        return 1
-
-    def beforeBuild(self) -> None:
-        pass
-
-    def afterBuild(self) -> None:
-        self.ok = self.assumed == self.doc.page
-        self.assumed = self.doc.page
-
-    def isSatisfied(self) -> bool:
-        return self.ok
-
-    def notify(self, _kind: str, _stuff: Any) -> None:
-        pass
+        canvas = self.canv
+        canvas.contents, canvas.contents_width = self.entries, self.width
+        canvas.doForm(CONTENTS_FORM)
+        for i, (key, _title) in enumerate(self.entries):
+            top = self.height - i * TOC_LEADING
+            canvas.linkRect("", key, (0, top - TOC_LEADING, self.width, top), thickness=0)
 
 
 class _Doc(SimpleDocTemplate):  # type: ignore[misc]
@@ -191,25 +227,7 @@ class _Doc(SimpleDocTemplate):  # type: ignore[misc]
         if isinstance(flowable, _Heading):
             self.canv.bookmarkPage(flowable.key)
             self.canv.addOutlineEntry(flowable.toc_text, flowable.key, level=0, closed=True)
-            self.notify("TOCEntry", (0, flowable.toc_text, self.page, flowable.key))
-
-
-def _contents() -> TableOfContents:
-    toc = TableOfContents()
-    toc.levelStyles = [
-        ParagraphStyle("toc0", parent=BODY, fontSize=9, leading=11, spaceBefore=0, spaceAfter=0)
-    ]
-    toc.tableStyle = TableStyle(
-        [
-            ("VALIGN", (0, 0), (-1, -1), "TOP"),
-            ("LEFTPADDING", (0, 0), (-1, -1), 0),
-            ("RIGHTPADDING", (0, 0), (-1, -1), 0),
-            ("TOPPADDING", (0, 0), (-1, -1), 1),
-            ("BOTTOMPADDING", (0, 0), (-1, -1), 1),
-        ]
-    )
-    toc.dotsMinLevel = 0
-    return toc
+            self.canv.section_pages[flowable.key] = self.page
 
 
 def render(report: Report, template: ExportTemplate) -> bytes:
@@ -228,7 +246,8 @@ def render(report: Report, template: ExportTemplate) -> bytes:
         subject=f"template {template.value}",
         creator="Cognify",
     )
-    pages = _PageCount(doc)
+    # "page N" ends where the widest total (" of 9999") would start: the total is a form
+    total_at = A4[0] - 18 * mm - stringWidth(" of 9999", "Helvetica", 7)
 
     def footer(canvas: Any, _doc: Any) -> None:
         canvas.saveState()
@@ -236,12 +255,17 @@ def render(report: Report, template: ExportTemplate) -> bytes:
         # Two lines: the chain head is 71 characters and would run into the page number.
         canvas.drawString(18 * mm, 12 * mm, f"{r['run_id']} · sealed {seal.sealed_at}")
         canvas.drawString(18 * mm, 8.5 * mm, f"chain head {seal.chain_head}")
-        number = f"page {canvas.getPageNumber()} of {pages.assumed or '?'}"
-        canvas.drawRightString(A4[0] - 18 * mm, 8.5 * mm, number)
+        canvas.drawRightString(total_at, 8.5 * mm, f"page {canvas.getPageNumber()}")
+        canvas.translate(total_at, 8.5 * mm)
+        canvas.doForm(PAGE_TOTAL_FORM)
         canvas.restoreState()
 
+    titles = list(sections(template))
+    edges = _edge_appendix(report)
+    entries = [("summary", "Summary")] + [(f"s{i}", t) for i, t in enumerate(titles)]
+    if edges:
+        entries.append((f"s{len(titles)}", EDGE_APPENDIX))
     story: list[Any] = [
-        pages,
         _p(f"Audit package: {r['name'] or r['run_id']}", H1),
         _p(
             f"Template {template.value} · run {r['run_id']} · workspace "
@@ -251,20 +275,18 @@ def render(report: Report, template: ExportTemplate) -> bytes:
         *_verdict(report),
         Spacer(1, 4 * mm),
         _p("Contents", H2),
-        _contents(),
+        _Contents(entries),
         PageBreak(),
     ]
-    titles = list(sections(template))
     for i, title in enumerate(titles):
         block = _section(report, template, title)
         story.append(KeepTogether([_Heading(title, f"s{i}"), *block[:2]]))
         story.extend(block[2:])
         story.append(Spacer(1, 3 * mm))
-    edges = _edge_appendix(report)
     if edges:
         story.append(KeepTogether([_Heading(EDGE_APPENDIX, f"s{len(titles)}"), *edges[:2]]))
         story.extend(edges[2:])
-    doc.multiBuild(story, onFirstPage=footer, onLaterPages=footer)
+    doc.build(story, onFirstPage=footer, onLaterPages=footer, canvasmaker=_Canvas)
     return pdfa.audit_package(out.getvalue(), report, template)
 
 
