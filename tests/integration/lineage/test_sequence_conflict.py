@@ -14,6 +14,7 @@ from cognify_lineage.postgres import Pool, rebuild
 from tests.unit.lineage.script import hash_results, training
 
 from .test_after_seal import chain_types, fed, load, refused_rows, verified
+from .test_store import LOCAL
 
 
 def rival(first: ev.MetricsLogged, loss: float) -> ev.MetricsLogged:
@@ -83,5 +84,7 @@ async def _tables(pool: Pool) -> dict[str, list[Any]]:
     out = {}
     for table in ("runs", "metric_points", "findings", "lineage_nodes"):
         rows = await pool.fetch(f"SELECT * FROM {table} ORDER BY 1, 2")
-        out[table] = [{k: v for k, v in dict(r).items() if k not in ("updated_at",)} for r in rows]
+        out[table] = [
+            {k: v for k, v in dict(r).items() if k not in ("updated_at", *LOCAL)} for r in rows
+        ]
     return out
