@@ -97,6 +97,12 @@ async def run(pool: Pool, run_id: str) -> Run | None:
         return (await views.runs(conn, [run_id])).get(run_id)
 
 
+async def run_summary(pool: Pool, run_id: str) -> Run | None:
+    """The run without its graph and metric points (views.run_rows)."""
+    async with pool.acquire() as conn:
+        return (await views.run_rows(conn, [run_id])).get(run_id)
+
+
 async def verified_chain(pool: Pool, run_id: str) -> chain.Verification:
     async with pool.acquire() as conn:
         links, head = await views.chain_rows(conn, run_id)

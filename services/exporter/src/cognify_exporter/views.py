@@ -73,6 +73,12 @@ async def runs(conn: Conn, run_ids: Iterable[str]) -> dict[str, Run]:
     )
 
 
+async def run_rows(conn: Conn, run_ids: Iterable[str]) -> dict[str, Run]:
+    """The runs' own rows only (status, workspace, project, seal, info): no nodes, edges,
+    metric points or decisions. What deciding about an export needs, in one small read."""
+    return runs_from_rows(await conn.fetch(_RUNS, list(run_ids)))
+
+
 async def refusals(conn: Conn, run: Run) -> list[Finding]:
     """The findings of the run's refused events (`lineage_read.refused_events`); a sequence
     conflict is resolved by a reviewer's annotation of it."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -89,6 +89,10 @@ class Exporter:
     master_key: bytes
     seal_wait_s: float = 30.0
     seal_attempts: int = 3  # seals published before giving up when lineage finds each stale
+    # The last sealed run's report, by (run, chain head, events sealed): see sealed_report.
+    _kept: tuple[tuple[str, str, int], report.Report] | None = field(
+        default=None, init=False, repr=False
+    )
 
     async def _run(self, run_id: str, workspace_id: str | None) -> Any:
         run = await postgres.run(self.pool, run_id)
@@ -116,7 +120,7 @@ class Exporter:
         except StaleSeal as exc:
             await self._refused(run, [str(exc)], sealed_by, request_id)
             raise
-        await self.evidence(await self.report(run_id))  # the model's OMS signature, stored
+        await self.evidence(await self.sealed_report(run_id))  # the model's OMS signature
         retention = await postgres.retention(self.pool, run.workspace_id)
         wanted = [(f, template) for f in formats or []]
         auto = (retention.auto_export_format, retention.auto_export_template)
@@ -211,6 +215,23 @@ class Exporter:
         named, _ = encryption.buckets(self.packages.bucket, [*rep.checkpoints, rep.model or {}])
         return replace(rep, encryption=tuple(await self.packages.encryption(named)))
 
+    async def sealed_report(self, run_id: str) -> report.Report:
+        """`report(run_id)`, built once for the exports that follow it: everything in a
+        sealed run's report is fixed by its seal (report.py), so the formats of one seal
+        (auto-export, a CLI asking for several) read the store once. Only the last one is
+        kept: a run of 100,000 metric points takes ~2 s to read and build (bench/export.py)
+        and tens of MB to hold."""
+        run = await postgres.run_summary(self.pool, run_id)
+        if run is None or run.status != SEALED:
+            return await self.report(run_id)  # refused there, with the reason
+        s = run.info["seal"]
+        key = (run_id, str(s["chain_head"]), int(s["event_count"]))
+        if self._kept is not None and self._kept[0] == key:
+            return self._kept[1]
+        rep = await self.report(run_id)
+        self._kept = (key, rep)
+        return rep
+
     async def report(self, run_id: str) -> report.Report:
         run = await self._run(run_id, None)
         if run.status != SEALED:
@@ -243,13 +264,15 @@ class Exporter:
         requested_by: str,
         workspace_id: str | None = None,
     ) -> ExportRow:
-        run = await self._run(run_id, workspace_id)
+        run = await postgres.run_summary(self.pool, run_id)  # its row: no graph, no points
+        if run is None or (workspace_id is not None and run.workspace_id != workspace_id):
+            raise NotFound(run_id)
         found = await postgres.export_row(self.pool, run_id, fmt, template)
         if found is not None:
             return found
         if run.status != SEALED:
             await self.seal(run_id, requested_by, workspace_id)
-        rep = await self.evidence(await self.report(run_id))
+        rep = await self.evidence(await self.sealed_report(run_id))
         stored = await postgres.seal_key(self.pool, run.workspace_id, self.master_key)
         private = keys.open_private(stored, self.master_key)
         key = package.object_key(run.workspace_id, run_id, fmt, template)
