@@ -13,6 +13,7 @@ import sys
 from dataclasses import replace
 from pathlib import Path
 
+from cognify import package_verify
 from cognify_events import ExportFormat, ExportTemplate
 from cognify_exporter import compliance, encryption, modelsig, oms, package
 from cognify_exporter.encryption import Reading
@@ -118,6 +119,10 @@ def test_the_sealed_model_is_signed_from_its_manifest_and_model_signing_accepts_
     assert pkg.envelope["payloadType"]
     stmt = json.loads(base64.b64decode(pkg.envelope["payload"]))
     assert stmt["predicate"]["model_signature"]["object_key"] == entry.object_key
+    # cognify verify-package: the package's signature entry is the signed one
+    verdict = package_verify.verify(pkg.data, pkg.envelope, KEY.public_key())
+    assert verdict.ok, verdict.failed
+    assert any(p.startswith("model signature: packages/ws-1/run-1/") for p in verdict.passed)
 
 
 def test_a_model_without_listed_files_has_no_signature_and_packages_do_not_change() -> None:

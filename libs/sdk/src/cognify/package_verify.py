@@ -499,6 +499,21 @@ def _check_json(
             f"subjects: chain head, {len(expect) - 1} dataset/model hashes and the seal "
             "match the package"
         )
+        _check_model_signature(model, predicate, v)
+
+
+def _check_model_signature(model: Any, predicate: dict[str, Any], v: Verdict) -> None:
+    """The final model's OMS signature the package names (`model.oms_signature`) is the one
+    the statement signs (`predicate.model_signature`), or neither names one."""
+    signed = predicate.get("model_signature")
+    listed = model.get("oms_signature") if isinstance(model, dict) else None
+    if signed != listed:
+        v.failed.append("model signature: the package's model.oms_signature is not the signed one")
+    elif isinstance(signed, dict):
+        v.passed.append(
+            f"model signature: {signed.get('object_key')} ({signed.get('sha256')}) is signed "
+            "by the seal key; check the model with model_signing verify key"
+        )
 
 
 # ---- choosing the key ---------------------------------------------------------------------

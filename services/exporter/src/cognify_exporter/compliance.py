@@ -264,7 +264,7 @@ def encryption_at_rest(report: Report) -> list[Cited]:
 
 def hipaa(report: Report) -> list[Point]:
     """45 CFR §164.312 technical safeguards, as far as the training run documents them."""
-    s, r = report.seal, report.run
+    s = report.seal
     integrity = [
         lin("event chain head", s.chain_head, "event store hash chain"),
         lin("events sealed", s.event_count, "run.sealed"),
@@ -282,7 +282,9 @@ def hipaa(report: Report) -> list[Point]:
         Point(
             "§164.312(d) Person or entity authentication",
             [
-                lin("started by (key holder)", r.get("started_by"), "run.started"),
+                # the key is what authenticated the start (its signature), not the name
+                # the SDK reported
+                next(f for f in starter(report) if f.label == "with key"),
                 _approvals(report),
             ],
         ),
