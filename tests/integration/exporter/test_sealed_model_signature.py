@@ -18,6 +18,8 @@ import urllib.request
 from pathlib import Path
 
 import cognify_events as ev
+import pytest
+from cognify import cli, model_signature
 from cognify_hashing.filesystem import scan_checkpoint
 from cognify_kafka import KafkaSettings
 from cognify_objectstore import ObjectStore, StoreSettings
@@ -85,7 +87,7 @@ def _verify(model: Path, sig: Path, pub: Path) -> subprocess.CompletedProcess[st
 
 
 async def test_the_seal_signs_the_model_and_model_signing_verifies_the_directory(
-    kafka: KafkaSettings, unique: str, tmp_path: Path
+    kafka: KafkaSettings, unique: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     model = _model(tmp_path)
     async with cluster(kafka, unique) as c:
@@ -122,6 +124,26 @@ async def test_the_seal_signs_the_model_and_model_signing_verifies_the_directory
             c.keys.reviewer,
         )
         assert status == 200
+        monkeypatch.setenv("COGNIFY_EXPORTER_URL", c.exporter_url)
+        monkeypatch.setenv("COGNIFY_API_KEY", c.keys.reviewer)
+        said = await asyncio.to_thread(
+            model_signature.download, run_id, c.workspace, tmp_path / "downloaded"
+        )
+        assert (
+            await asyncio.to_thread(
+                cli.main,
+                [
+                    "model-signature",
+                    "--run-id",
+                    run_id,
+                    "--workspace",
+                    c.workspace,
+                    "--output-dir",
+                    str(tmp_path / "cli"),
+                ],
+            )
+            == 0
+        )
         other = await http(
             "GET", f"{c.exporter_url}/v1/runs/run-nobody/model-signature", c.keys.reviewer
         )
@@ -143,6 +165,11 @@ async def test_the_seal_signs_the_model_and_model_signing_verifies_the_directory
     sig.write_bytes(bundle)
     pub.write_text(published["public_key_pem"])
     done = _verify(model, sig, pub)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # the same two files through `cognify model-signature`
+    assert said.signature.read_bytes() == bundle and said.sha256 == digest
+    assert said.public_key.read_text() == published["public_key_pem"]
+    done = _verify(model, said.signature, said.public_key)
     assert done.returncode == 0, done.stdout + done.stderr
 
     for change in ("changed", "added", "removed"):

@@ -5,6 +5,9 @@ cognify spool                show what is waiting in the spool
 cognify export --run-id R --format pdf --template healthcare --output FILE
 cognify verify-package FILE --key PUB.pem   verify an audit package offline against a key
                              the auditor chose (hash, signature, subjects)
+cognify model-signature --run-id R --workspace W --output-dir DIR
+                             the sealed model's OMS signature and the OMS public key, for
+                             `model_signing verify key` (model_signature.py)
 cognify prove | verify       inclusion proofs, offline dataset/checkpoint checks (verify_cli)
 """
 
@@ -78,6 +81,22 @@ def _spool_status(spool_dir: Path) -> int:
     return 0
 
 
+def _model_signature(run_id: str, workspace_id: str, out: Path) -> int:
+    from .model_signature import DownloadError, download
+
+    try:
+        got = download(run_id, workspace_id, out)
+    except DownloadError as exc:
+        print(f"cognify model-signature: {exc}", file=sys.stderr)
+        return 1
+    print(
+        f"wrote {got.signature} ({got.sha256}) and {got.public_key} (key hint {got.key_hint})\n"
+        f"verify: model_signing verify key MODEL_DIR --signature {got.signature} "
+        f"--public_key {got.public_key}"
+    )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cognify", description="Cognify audit trail CLI")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -94,6 +113,12 @@ def main(argv: list[str] | None = None) -> int:
         "--template", default="default", choices=["default", "eu_ai_act", "hipaa", "healthcare"]
     )
     export.add_argument("--output", required=True)
+    signature = sub.add_parser(
+        "model-signature", help="download the sealed model's OpenSSF Model Signing signature"
+    )
+    signature.add_argument("--run-id", required=True)
+    signature.add_argument("--workspace", required=True)
+    signature.add_argument("--output-dir", required=True)
     verify_package = sub.add_parser(
         "verify-package", help="verify an audit package offline: hash, DSSE signature, subjects"
     )
@@ -113,6 +138,8 @@ def main(argv: list[str] | None = None) -> int:
             from .package_verify import main_for
 
             return main_for(args)
+        if args.command == "model-signature":
+            return _model_signature(args.run_id, args.workspace, Path(args.output_dir))
         from .api import CognifyError, export_audit
 
         try:
