@@ -18,7 +18,10 @@ by --reviewers clients at once, each signed in with its own session, each sendin
 requests one after another. The baseline is the same request straight to lineage with the
 key (what the dashboard adds is the session lookup, the proxy hop and the streaming copy);
 the two are measured alternately, --rounds times each, in the same run. Printed: p50, p95,
-p99 and requests/s, and the dashboard's p95 against the baseline's. The clients run on the
+p99 and requests/s, the dashboard's p95 against the baseline's, and the CPU milliseconds
+each process used per request while its requests ran (ingest, lineage, the dashboard, and
+this script's clients; PostgreSQL and Kafka are shared with the machine and not counted;
+the lineage figure includes folding the reads' access records). The clients run on the
 same 2 cores as the services, Kafka and PostgreSQL: read the figures with that.
 
 Issue 14's target is an API p95 under 100 ms.
@@ -51,7 +54,7 @@ import subprocess
 import sys
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -118,7 +121,9 @@ def source_path(tree: Path) -> str:
 
 
 @contextlib.contextmanager
-def services(env: Env, kafka: KafkaSettings, tree: Path | None = None) -> Iterator[dict[str, str]]:
+def services(
+    env: Env, kafka: KafkaSettings, tree: Path | None = None, pids: dict[str, int] | None = None
+) -> Iterator[dict[str, str]]:
     ports = {name: free_port() for name in ("ingest", "lineage", "dashboard")}
     other = {} if tree is None else {"PYTHONPATH": source_path(tree)}
     web = ROOT / "services/dashboard/web/dist"
@@ -144,6 +149,8 @@ def services(env: Env, kafka: KafkaSettings, tree: Path | None = None) -> Iterat
         )
         for name in ports
     ]
+    if pids is not None:
+        pids.update({name: proc.pid for name, proc in zip(ports, procs, strict=True)})
     try:
         yield {name: f"http://127.0.0.1:{port}" for name, port in ports.items()}
     finally:
@@ -271,8 +278,9 @@ async def main() -> None:
         variants: list[Variant] = []
         for name, tree in trees:
             env = await stack.enter_async_context(environment(kafka))
-            urls = stack.enter_context(services(env, kafka, tree))
-            variants.append(Variant(name, urls, env))
+            pids: dict[str, int] = {}
+            urls = stack.enter_context(services(env, kafka, tree, pids))
+            variants.append(Variant(name, urls, env, pids))
         started = time.perf_counter()
         for v in variants:
             await seed(args, kafka, v, big, events)
@@ -293,6 +301,16 @@ class Variant:
     name: str
     urls: dict[str, str]
     env: Env
+    pids: dict[str, int] = field(default_factory=dict)
+
+
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU seconds a process has used (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
 
 
 async def seed(
@@ -351,6 +369,7 @@ async def measure(args: argparse.Namespace, variants: list[Variant], big: str) -
             )
             for _ in range(args.reviewers)
         ]
+    by_name = {v.name: v for v in variants}
     try:
         for v in variants:
             for client in clients[f"{v.name}|dashboard"]:
@@ -380,10 +399,15 @@ async def measure(args: argparse.Namespace, variants: list[Variant], big: str) -
                 await load(group, path, 1)  # warm: connections, caches, plans
             seen: dict[str, list[float]] = {name: [] for name in clients}
             walls: dict[str, float] = {name: 0.0 for name in clients}
+            used: dict[str, dict[str, float]] = {name: {} for name in clients}
             order = list(clients.items())
             for n in range(args.rounds):
                 for name, group in order if n % 2 == 0 else order[::-1]:
+                    pids = {**by_name[name.split("|")[0]].pids, "clients": os.getpid()}
+                    before = {k: cpu_seconds(pid) for k, pid in pids.items()}
                     times, wall = await load(group, path, per_client)
+                    for k, pid in pids.items():
+                        used[name][k] = used[name].get(k, 0.0) + cpu_seconds(pid) - before[k]
                     seen[name] += times
                     walls[name] += wall
             print(label)
@@ -392,6 +416,12 @@ async def measure(args: argparse.Namespace, variants: list[Variant], big: str) -
                 prefix = f"{v.name}: " if len(variants) > 1 else ""
                 row(f"{prefix}lineage directly (baseline)", seen[direct], walls[direct])
                 row(f"{prefix}through the dashboard", seen[dash], walls[dash])
+                for name in (direct, dash):
+                    per = {k: 1000 * v / len(seen[name]) for k, v in used[name].items()}
+                    print(
+                        f"    CPU ms per request, {name.split('|')[1]}: "
+                        + ", ".join(f"{k} {ms:.2f}" for k, ms in per.items())
+                    )
                 ratio = pct(seen[dash], 95) / pct(seen[direct], 95)
                 target = "meets" if pct(seen[dash], 95) < 0.1 else "misses"
                 print(

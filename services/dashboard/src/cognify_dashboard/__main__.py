@@ -6,6 +6,8 @@ import asyncio
 import logging
 import signal
 
+import uvloop
+
 from .app import serve
 from .settings import DashboardSettings
 
@@ -20,7 +22,9 @@ async def _main() -> None:
 
 def main() -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(levelname)s %(message)s")
-    asyncio.run(_main())
+    # uvloop under the service (and httptools' parser, which uvicorn picks when installed):
+    # the event loop and transports in C (bench/dashboard.py, docs/decisions/dashboard.md).
+    uvloop.run(_main())
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ import signal
 import sys
 from pathlib import Path
 
+import uvloop
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
@@ -77,7 +78,10 @@ def main(argv: list[str] | None = None) -> None:
             print(line)
         sys.exit(1 if broken else 0)
     else:
-        asyncio.run(_serve())
+        # uvloop under the service: its event loop and transports are C, where asyncio's
+        # are Python; with httptools' parser (uvicorn picks it when installed) a cached read
+        # costs a fraction of the CPU (bench/dashboard.py, docs/decisions/dashboard.md).
+        uvloop.run(_serve())
 
 
 if __name__ == "__main__":
