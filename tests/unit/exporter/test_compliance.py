@@ -157,6 +157,7 @@ def test_the_hipaa_package_attests_phi_handling_and_who_started_the_run(tmp_path
     assert "lineage: dataset.registered provenance" in text
     assert "Priya Raman (key 0a1b2c3d4e5f)" in text
     assert "gpu-node-7" in text and "10.0.4.17" in text
+    assert "Run started by Priya Raman (key 0a1b2c3d4e5f) on host gpu-node-7." in text
     started = {f.label: f for f in compliance.starter(the_report())}
     assert started["with key"].value == "key:0a1b2c3d4e5f (writer)"
     assert started["from address"].value == "10.0.4.17"  # run.started's writer, no other

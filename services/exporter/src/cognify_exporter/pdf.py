@@ -847,8 +847,9 @@ def _access(report: Report, _t: ExportTemplate) -> list[Any]:
         for a in report.access
     ]
     started = report.run["started_by"] or NOT_SUPPLIED
+    host = report.run.get("host") or report.system.get("host") or NOT_SUPPLIED
     return [
-        _p(f"Run started by {started} on host {report.system.get('host', NOT_SUPPLIED)}.", SMALL),
+        _p(f"Run started by {started} on host {host}.", SMALL),
         _table(["time", "who", "role", "action", "from", "outcome"], rows),
     ]
 
