@@ -44,6 +44,8 @@ def document(report: Report, template: ExportTemplate) -> dict[str, Any]:
             }
             for name, points in report.metrics.items()
         },
+        # logged as NaN or an infinity: no points above, never missing (package.md)
+        "nonfinite_metrics": report.nonfinite_metrics,
         "findings": report.findings,
         "annotations": report.annotations,
         "approvals": report.approvals,

@@ -417,7 +417,7 @@ def _full_configuration(report: Report, _t: ExportTemplate) -> list[Any]:
 
 
 def _metrics(report: Report, _t: ExportTemplate) -> list[Any]:
-    if not report.metrics and not report.evaluations:
+    if not report.metrics and not report.evaluations and not report.nonfinite_metrics:
         return [_p("No training metrics were logged.")]
     charts, runtime = families(report.metrics, report.evaluations)
     out: list[Any] = [_family_chart(f) for f in charts]
@@ -427,7 +427,35 @@ def _metrics(report: Report, _t: ExportTemplate) -> list[Any]:
             _p("Runtime and throughput figures (as logged):", SMALL),
             _table(["metric", "points", "last", "min", "max"], rows),
         ]
-    return out
+    return out + _nonfinite_training(report)
+
+
+def _nonfinite_training(report: Report) -> list[Any]:
+    """Training metrics logged as NaN or an infinity: no points in the charts above, so
+    listed here, highlighted, as lineage kept them."""
+    bad = report.nonfinite_metrics
+    if not bad:
+        return []
+    rows = [
+        [
+            name,
+            f"{m['first_value']} at step {m['first_step']}",
+            f"{m['last_value']} at step {m['last_step']}",
+            m["count"],
+        ]
+        for name, m in sorted(bad.items())
+    ]
+    table = _table(["metric", "first not finite", "last not finite", "logs"], rows)
+    table.setStyle([("BACKGROUND", (0, 1), (-1, -1), colors.HexColor("#f9dedc"))])
+    return [
+        _p(
+            f"Not finite: {len(bad)} training metric(s) were logged as not a number or "
+            "infinite (a diverged loss, for instance). Such values are kept as recorded and "
+            "never plotted: the charts above show only the finite points.",
+            SMALL,
+        ),
+        table,
+    ]
 
 
 def _evals(report: Report, _t: ExportTemplate) -> list[Any]:
@@ -783,6 +811,54 @@ def _seal(report: Report, _t: ExportTemplate) -> list[Any]:
                 ("events sealed", s.event_count),
                 ("workspace seal key", s.key_id),
             ]
+        ),
+        *_model_signature(report),
+    ]
+
+
+def _model_signature(report: Report) -> list[Any]:
+    """The sealed model's OpenSSF Model Signing signature (the JSON package's
+    `model.oms_signature`): where it is stored, its SHA-256 (signed in the statement above)
+    and how anyone checks the model directory with `model_signing` itself."""
+    sig = report.model_signature
+    if sig is None:
+        return [
+            _p(
+                "Model signature: none. The seal signs the final model in the OpenSSF Model "
+                "Signing format only when the hasher listed its files (an SDK-reported hash "
+                "or a recorded gap gets none).",
+                SMALL,
+            )
+        ]
+    name = sig.object_key.rsplit("/", 1)[-1]
+    ws = report.run["workspace_id"]
+    return [
+        _p(
+            "The final model is signed in the OpenSSF Model Signing v1.0 format (Sigstore "
+            "bundle, DSSE, ECDSA P-256) by the workspace's OMS key; the bundle's SHA-256 is "
+            "part of the signed statement above.",
+            SMALL,
+        ),
+        _kv(
+            [
+                ("model", sig.model_id),
+                ("signature object", sig.object_key),
+                ("signature SHA-256", sig.sha256),
+                ("OMS key hint", sig.key_hint),
+                ("files signed", sig.files),
+            ]
+        ),
+        _p(
+            "Verify the model directory with the workspace's OMS public key (GET "
+            f"/v1/workspaces/{ws}/oms-key, or `cognify model-signature --run-id "
+            f"{report.run['run_id']} --workspace {ws} --output-dir DIR`, which downloads "
+            "both) and model_signing (PyPI model-signing); it accepts the directory as sealed "
+            "and refuses a changed, added or removed file:",
+            SMALL,
+        ),
+        _p(
+            f"model_signing verify key MODEL_DIR --signature {name} --public_key {ws}.oms.pub.pem",
+            MONO,
         ),
     ]
 

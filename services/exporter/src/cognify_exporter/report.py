@@ -75,6 +75,11 @@ class Report:
     documentation: dict[str, str]
     seal: Seal
     notes: list[str] = field(default_factory=list)
+    # Training metrics logged as NaN or an infinity (a diverged loss), by name: where each
+    # was first and last seen non-finite, its value there ("nan", "inf", "-inf") and how
+    # many logs said so, as lineage keeps them (the run's `nonfinite_metrics`); they are no
+    # metric points, so without this every format would leave them out.
+    nonfinite_metrics: dict[str, dict[str, Json]] = field(default_factory=dict)
     orgdocs: OrgDocs = field(default_factory=OrgDocs)  # with versions and who set each
     # Attached by the exporter after `build` (not from the event store): what the S3 API
     # states about the buckets' encryption when the package is rendered (encryption.py),
@@ -246,8 +251,15 @@ def build(
         documentation={k: v.text for k, v in sorted(orgdocs.fields.items())},
         seal=seal,
         notes=notes,
+        nonfinite_metrics=_nonfinite(run),
         orgdocs=orgdocs,
     )
+
+
+def _nonfinite(run: Run) -> dict[str, dict[str, Json]]:
+    seen = run.info.get("nonfinite_metrics") or {}
+    keys = ("first_step", "first_value", "last_step", "last_value", "count")
+    return {str(name): {k: seen[name].get(k) for k in keys} for name in sorted(seen)}
 
 
 def _checkpoint_parent(run: Run, node_id: str) -> str | None:

@@ -167,6 +167,16 @@ def render(report: Report, template: ExportTemplate) -> bytes:
             for name, value in sorted({**e["metrics"], **nonfinite.get(e["id"], {})}.items())
         ],
     )
+    # training metrics logged as NaN or an infinity: no points anywhere else, so a sheet
+    # of their own (the JSON package's `nonfinite_metrics`)
+    sheet(
+        "nonfinite metrics",
+        ["metric", "first_step", "first_value", "last_step", "last_value", "count"],
+        [
+            [n, m["first_step"], m["first_value"], m["last_step"], m["last_value"], m["count"]]
+            for n, m in sorted(report.nonfinite_metrics.items())
+        ],
+    )
     sheet(
         "approvals",
         [
