@@ -335,6 +335,25 @@ class ObjectStore:
         except S3Error as exc:
             raise ObjectStoreError(str(exc), exc.code) from exc
 
+    def remove_transition(self, rule_id: str) -> bool:
+        """Delete the lifecycle rule `rule_id` (the bucket's other rules stay); False when
+        there was none."""
+        from minio.lifecycleconfig import LifecycleConfig
+
+        try:
+            current = self._client.get_bucket_lifecycle(self.bucket)
+            rules = list(current.rules) if current else []
+            kept = [r for r in rules if r.rule_id != rule_id]
+            if len(kept) == len(rules):
+                return False
+            if kept:
+                self._client.set_bucket_lifecycle(self.bucket, LifecycleConfig(kept))
+            else:
+                self._client.delete_bucket_lifecycle(self.bucket)
+        except S3Error as exc:
+            raise ObjectStoreError(str(exc), exc.code) from exc
+        return True
+
     def default_encryption(self, *, bucket: str | None = None) -> BucketEncryption | None:
         """The bucket's default encryption as the S3 API states it (GetBucketEncryption),
         or None when the bucket has none configured. Any other answer (access denied, a

@@ -50,6 +50,7 @@ async def serve(settings: ExporterSettings, stop: asyncio.Event | None = None) -
         me,
         settings.master_key,
         settings.seal_fold_timeout_s,
+        archive_storage_class=settings.archive_storage_class,
     )
     config = uvicorn.Config(
         create_app(exporter),

@@ -51,5 +51,11 @@ class ExporterSettings:
     seal_fold_timeout_s: float = field(
         default_factory=lambda: float(_env("COGNIFY_EXPORTER_SEAL_WAIT_S", "30"))
     )
+    # The storage class the archive lifecycle rule moves packages to (archive.py): on MinIO
+    # the name of a remote tier (the local stack adds COGNIFY_ARCHIVE), on AWS S3 an S3
+    # storage class such as GLACIER or DEEP_ARCHIVE (docs/spec/retention.md).
+    archive_storage_class: str = field(
+        default_factory=lambda: _env("COGNIFY_ARCHIVE_STORAGE_CLASS", "COGNIFY_ARCHIVE")
+    )
     migrate: bool = True
     consume_requests: bool = True

@@ -89,6 +89,7 @@ class Exporter:
     master_key: bytes
     seal_wait_s: float = 30.0
     seal_attempts: int = 3  # seals published before giving up when lineage finds each stale
+    archive_storage_class: str = archive.STORAGE_CLASS  # archive.py; settings.py
     # The last sealed run's report, by (run, chain head, events sealed): see sealed_report.
     _kept: tuple[tuple[str, str, int], report.Report] | None = field(
         default=None, init=False, repr=False
@@ -291,7 +292,12 @@ class Exporter:
         years = max(retention.retention_years, ev.TEMPLATE_RETENTION_FLOORS[template])
         until = retain_until(datetime.now(UTC), years)
         written = await self.packages.write(key, pkg, package.CONTENT_TYPES[fmt], until)
-        await archive.apply(self.packages.store, run.workspace_id, retention.archive_after_days)
+        await archive.apply(
+            self.packages.store,
+            run.workspace_id,
+            retention.archive_after_days,
+            self.archive_storage_class,
+        )
         digest, size = pkg.package_hash, len(pkg.data)
         row = ExportRow(
             run_id,
