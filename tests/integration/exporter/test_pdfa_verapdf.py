@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from pathlib import Path
 
 from cognify_events import ExportTemplate
@@ -18,6 +19,7 @@ from cognify_exporter import pdf
 
 from tests.unit.exporter.fixtures import sealed_report
 from tests.unit.exporter.large_run import large_report
+from tests.unit.exporter.test_training_nonfinite import SIG, diverged
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -54,6 +56,11 @@ def test_every_template_pdf_is_pdfa_3b_with_0_failures(tmp_path: Path) -> None:
     large = tmp_path / "large.pdf"
     large.write_bytes(pdf.render(large_report(), ExportTemplate.HIPAA))
     files.append(large)
+    # a diverged loss (the non-finite training metrics' table) and the model's OMS
+    # signature in the seal certificate
+    signed = tmp_path / "diverged-signed.pdf"
+    signed.write_bytes(pdf.render(replace(diverged(), model_signature=SIG), ExportTemplate.HIPAA))
+    files.append(signed)
     done = verapdf(libs, *files)
     assert done.returncode == 0, done.stderr.decode(errors="replace")[-2000:]
     tree = ET.fromstring(done.stdout)

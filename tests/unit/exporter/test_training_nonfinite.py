@@ -34,7 +34,7 @@ def _nan(s: Script, step: int, values: dict[str, str]) -> ev.MetricsLogged:
     )
 
 
-def _diverged() -> report.Report:
+def diverged() -> report.Report:
     """The fixture's run, whose loss went NaN at step 160 and 170 (and grad_norm infinite
     at 170) before the run ended."""
     s = Script("ws-1", "run-1")
@@ -80,7 +80,7 @@ def _pdf_text(rep: report.Report, tmp_path: Path, template: ExportTemplate) -> s
 
 
 def test_nonfinite_training_metrics_are_in_the_report_and_the_json_package() -> None:
-    rep = _diverged()
+    rep = diverged()
     assert rep.nonfinite_metrics == EXPECTED
     assert set(rep.metrics) == {"loss", "lr"}  # the finite points stay points
     doc = json.loads(build(rep, ExportFormat.JSON, ExportTemplate.DEFAULT, KEY).data)
@@ -96,7 +96,7 @@ def test_nonfinite_training_metrics_are_in_the_report_and_the_json_package() -> 
 
 
 def test_the_pdf_training_metrics_section_lists_them(tmp_path: Path) -> None:
-    text = _pdf_text(_diverged(), tmp_path, ExportTemplate.DEFAULT)
+    text = _pdf_text(diverged(), tmp_path, ExportTemplate.DEFAULT)
     metrics = text[text.index("Training metrics", text.index("Training metrics") + 1) :]
     assert "Not finite: 2 training metric(s) were logged as not a number or infinite" in metrics
     assert "grad_norm inf at step 170 inf at step 170 1" in metrics
@@ -104,7 +104,7 @@ def test_the_pdf_training_metrics_section_lists_them(tmp_path: Path) -> None:
 
 
 def test_the_xlsx_has_a_sheet_of_them() -> None:
-    sheets = _sheets(build(_diverged(), ExportFormat.XLSX, ExportTemplate.DEFAULT, KEY).data)
+    sheets = _sheets(build(diverged(), ExportFormat.XLSX, ExportTemplate.DEFAULT, KEY).data)
     assert sheets["nonfinite metrics"] == [
         {
             "metric": "grad_norm",
@@ -137,7 +137,7 @@ SIG = ModelSignature(
 def test_the_seal_certificate_names_the_model_signature_and_how_to_verify_it(
     tmp_path: Path,
 ) -> None:
-    text = _pdf_text(replace(_diverged(), model_signature=SIG), tmp_path, ExportTemplate.HIPAA)
+    text = _pdf_text(replace(diverged(), model_signature=SIG), tmp_path, ExportTemplate.HIPAA)
     cert = text[text.rindex("Seal certificate") :]
     assert "OpenSSF Model Signing v1.0" in cert
     assert "signature object packages/ws-1/run-1/run-1.model.sig" in cert
@@ -151,6 +151,6 @@ def test_the_seal_certificate_names_the_model_signature_and_how_to_verify_it(
 
 
 def test_the_seal_certificate_says_when_the_model_has_no_signature(tmp_path: Path) -> None:
-    cert = _pdf_text(_diverged(), tmp_path, ExportTemplate.DEFAULT)
+    cert = _pdf_text(diverged(), tmp_path, ExportTemplate.DEFAULT)
     cert = cert[cert.rindex("Seal certificate") :]
     assert "Model signature: none." in cert

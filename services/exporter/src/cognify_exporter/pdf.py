@@ -832,11 +832,11 @@ def _model_signature(report: Report) -> list[Any]:
         ]
     name = sig.object_key.rsplit("/", 1)[-1]
     ws = report.run["workspace_id"]
-    return [
+    block = [
         _p(
             "The final model is signed in the OpenSSF Model Signing v1.0 format (Sigstore "
             "bundle, DSSE, ECDSA P-256) by the workspace's OMS key; the bundle's SHA-256 is "
-            "part of the signed statement above.",
+            "part of the package's signed statement (the seal key's DSSE envelope).",
             SMALL,
         ),
         _kv(
@@ -861,6 +861,7 @@ def _model_signature(report: Report) -> list[Any]:
             MONO,
         ),
     ]
+    return [KeepTogether(block)]  # never its table on one page and the command on the next
 
 
 def _model_id(report: Report, _t: ExportTemplate) -> list[Any]:
