@@ -124,6 +124,16 @@ async def test_the_seal_signs_the_model_and_model_signing_verifies_the_directory
             c.keys.reviewer,
         )
         assert status == 200
+        status, _ = await http(
+            "POST",
+            f"{c.exporter_url}/v1/runs/{run_id}/exports",
+            c.keys.reviewer,
+            {"format": "pdf", "template": "default"},
+        )
+        assert status == 201
+        report_pdf = await asyncio.to_thread(
+            _get, f"{c.exporter_url}/v1/runs/{run_id}/exports/default/pdf", c.keys.reviewer
+        )
         monkeypatch.setenv("COGNIFY_EXPORTER_URL", c.exporter_url)
         monkeypatch.setenv("COGNIFY_API_KEY", c.keys.reviewer)
         said = await asyncio.to_thread(
@@ -160,6 +170,22 @@ async def test_the_seal_signs_the_model_and_model_signing_verifies_the_directory
     assert named["object_key"] == key
     mode, _until = ObjectStore(StoreSettings()).retention(key) or ("none", None)
     assert mode == "COMPLIANCE"  # locked like the packages
+
+    # The PDF's seal certificate names the same signature, and the command it prints runs
+    # as printed on the files `cognify model-signature` downloads (below).
+    (tmp_path / "report.pdf").write_bytes(report_pdf)
+    text = subprocess.run(
+        ["pdftotext", str(tmp_path / "report.pdf"), "-"], capture_output=True, text=True, check=True
+    ).stdout
+    cert = " ".join(text[text.rindex("Seal certificate") :].split())
+    assert f"signature object {key}" in cert and f"signature SHA-256 {digest}" in cert
+    printed = (
+        f"model_signing verify key MODEL_DIR --signature {run_id}.model.sig "
+        f"--public_key {c.workspace}.oms.pub.pem"
+    )
+    assert printed in cert, cert
+    assert said.signature.name == f"{run_id}.model.sig"
+    assert said.public_key.name == f"{c.workspace}.oms.pub.pem"
 
     sig, pub = tmp_path / "model.sig", tmp_path / "oms.pub.pem"
     sig.write_bytes(bundle)
