@@ -7,6 +7,7 @@ against the real Kafka is in tests/integration/sdk.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from pathlib import Path
@@ -128,3 +129,74 @@ def test_an_item_that_cannot_be_built_is_skipped_and_counted(tmp_path: Path) -> 
     assert pub.flush(10)
     assert sink == [b"a", b"b"] and pub.stats.failed_builds == 1
     pub.close(1)
+
+
+class CountingTransport(FlakyTransport):
+    """Counts the produces (one per batch handed over)."""
+
+    sends = 0
+
+    async def send(self, records: list[tuple[bytes, bytes]]) -> None:
+        await super().send(records)
+        CountingTransport.sends += 1
+
+
+def test_events_of_a_paced_loop_go_in_rounds_one_fsync_and_one_produce_each(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A loop stepping every 5 ms for 1 s: rounds paced by the clock (0.25 s), not one
+    spool append and one produce per event or per answer of the broker."""
+    fsyncs: list[int] = []
+    real_fsync = os.fsync
+
+    def counted_fsync(fd: int) -> None:
+        fsyncs.append(fd)
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", counted_fsync)
+    sink: list[bytes] = []
+    up = threading.Event()
+    up.set()
+    CountingTransport.sends = 0
+
+    def build(item: object) -> tuple[bytes, bytes]:
+        return b"run-1", str(item).encode()
+
+    pub = Publisher(tmp_path, lambda: CountingTransport(sink, up), build, batch_interval_s=0.25)
+    pub.start()
+    time.sleep(0.1)
+    for i in range(200):
+        pub.submit(i)
+        time.sleep(0.005)
+    assert pub.flush(30)
+    assert sink == [str(i).encode() for i in range(200)]
+    # about 1.1 s of stepping: 5 or 6 rounds and the flush's; never one per event
+    assert CountingTransport.sends <= 12, CountingTransport.sends
+    assert len(fsyncs) <= 2 * 12, len(fsyncs)  # an append and an acknowledgement per round
+    pub.close(5)
+
+
+def test_close_delivers_what_an_outage_left_once_the_broker_is_back(tmp_path: Path) -> None:
+    """Closing with a heartbeat tick due and the broker away: the loop keeps yielding to the
+    transport (no spinning turn that starves it) and delivers when the broker returns."""
+    sink: list[bytes] = []
+    up = threading.Event()
+    ticks: list[float] = []
+
+    def build(item: object) -> tuple[bytes, bytes]:
+        return b"run-1", str(item).encode()
+
+    pub = Publisher(
+        tmp_path,
+        lambda: FlakyTransport(sink, up),
+        build,
+        tick=lambda: ticks.append(time.monotonic()),
+        tick_interval_s=0.05,
+    )
+    pub.start()
+    for i in range(20):
+        pub.submit(i)
+    time.sleep(0.3)  # ticks fall due, the broker is away
+    threading.Timer(0.5, up.set).start()
+    assert pub.close(20) == 0
+    assert sink == [str(i).encode() for i in range(20)]

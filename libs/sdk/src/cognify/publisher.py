@@ -5,11 +5,22 @@ about a microsecond. A daemon thread with its own event loop builds each item in
 encoded event, appends it to the spool (fsynced) and then sends it, in order, through the
 transport. When the broker is unreachable or slow the events simply stay in the spool and the
 thread retries with backoff; nothing raises into training, nothing blocks it.
+
+The thread works in rounds, at most one every `batch_interval_s` (0.25 s): each round drains
+everything queued since the last one into one spool append with one fsync (a group commit)
+and hands what is unacknowledged to the broker as one produce. Every round costs the same
+fixed work (a write, an fsync, a produce, an acknowledgement written, several wake-ups of the
+event loop) whatever its size, and each wake-up takes the GIL from the training thread; so
+the rounds are paced by the clock, not by the events or by the broker's answers (which made
+rounds of two to four events on a model stepping every 9 ms). What waits for the next round
+is in memory and was never acknowledged to anyone: `submit` promises nothing about disk, as
+before. `flush`, `close` and a queue longer than `max_round` start a round at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 import time
@@ -57,7 +68,8 @@ class Publisher:
         max_spool_bytes: int = 1 << 30,
         tick: Callable[[], None] | None = None,
         tick_interval_s: float = 5.0,
-        idle_s: float = 0.05,
+        batch_interval_s: float = 0.25,
+        max_round: int = 5_000,
     ) -> None:
         self.spool_dir = spool_dir
         self.stats = Stats()
@@ -66,8 +78,13 @@ class Publisher:
         self._max_spool_bytes = max_spool_bytes
         self._tick = tick
         self._tick_interval_s = tick_interval_s
-        self._idle_s = idle_s
+        self._batch_interval_s = batch_interval_s
+        self._max_round = max_round
         self._queue: SimpleQueue[Any] = SimpleQueue()
+        # flush/close ask for a round now: the flag, then a wake-up of the loop (set by _run)
+        self._urgent = False
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._wake: asyncio.Event | None = None
         self._waiters: list[threading.Event] = []
         self._stopping = threading.Event()
         self._deadline = float("inf")
@@ -87,14 +104,24 @@ class Publisher:
         """Wait until everything submitted so far is acknowledged by the broker."""
         done = threading.Event()
         self._queue.put(done)
+        self._hurry()
         return done.wait(timeout_s)
 
     def close(self, timeout_s: float) -> int:
         """Deliver what can be delivered within `timeout_s`; returns the bytes still spooled."""
         self._deadline = time.monotonic() + timeout_s
         self._stopping.set()
+        self._hurry()
         self._thread.join(timeout_s + 5.0)
         return self.pending_bytes
+
+    def _hurry(self) -> None:
+        """Start a round now instead of at the next tick of the clock (any thread)."""
+        self._urgent = True
+        loop, wake = self._loop, self._wake
+        if loop is not None and wake is not None:
+            with contextlib.suppress(RuntimeError):  # the loop has just closed
+                loop.call_soon_threadsafe(wake.set)
 
     @property
     def pending_bytes(self) -> int:
@@ -117,6 +144,8 @@ class Publisher:
             log.exception("cognify publisher stopped; unsent events stay in %s", self.spool_dir)
 
     async def _run(self) -> None:
+        self._wake = asyncio.Event()
+        self._loop = asyncio.get_running_loop()
         self._orphans = [s for s in adopt_orphans(self.spool_dir) if s.pending_bytes]
         if self._orphans:
             log.warning(
@@ -126,14 +155,26 @@ class Publisher:
         transport: Transport | None = None
         inflight: _Batch | None = None
         retry_at, backoff, next_tick = 0.0, 0.5, time.monotonic() + self._tick_interval_s
+        next_round = 0.0
         while True:
-            # The queue is drained into the spool on every turn, also while a batch is in
-            # flight: a slow broker delays delivery, never the recording.
-            busy = self._drain_queue()
             now = time.monotonic()
+            # A round: everything queued since the last one, spooled with one fsync. The
+            # queue is drained also while a batch is in flight: a slow broker delays
+            # delivery, never the recording.
+            busy = False
             if self._tick is not None and now >= next_tick and not self._stopping.is_set():
-                self._tick()
+                self._tick()  # (a heartbeat, queued: it goes in this round)
                 next_tick = now + self._tick_interval_s
+                self._urgent = True
+            if (
+                self._urgent
+                or now >= next_round
+                or self._stopping.is_set()
+                or self._queue.qsize() >= self._max_round
+            ):
+                self._urgent = False
+                busy = self._drain_queue(self._max_round)
+                next_round = now + self._batch_interval_s
             if self.pending_bytes and transport is None and now >= retry_at:
                 transport = await self._connect()
                 if transport is None:
@@ -143,11 +184,12 @@ class Publisher:
             if transport is not None and inflight is None:
                 inflight = self._next_batch(transport)
             if inflight is not None and inflight.task.done():
-                busy = True
                 if inflight.task.exception() is None:
                     inflight.segment.ack(inflight.end, inflight.count)
                     self.stats.sent += inflight.count
                     self._forget_drained_orphans()
+                    # what was spooled while it flew goes now, not a round later
+                    busy = busy or self.pending_bytes > 0
                 elif transport is not None:
                     self.stats.outages += 1
                     log.debug("cognify: send failed (%r); will resend", inflight.task.exception())
@@ -162,11 +204,15 @@ class Publisher:
             ):
                 break
             if not busy:
-                # Few, larger wake-ups: each one takes the GIL from the training thread.
-                if inflight is not None:  # woken by the broker's answer, not by polling
-                    await asyncio.wait([inflight.task], timeout=self._idle_s)
-                else:
-                    await asyncio.sleep(self._idle_s)
+                # Sleep until the next round, the next tick, the broker's answer or a
+                # flush/close, whichever comes first: few wake-ups, each of which takes the
+                # GIL from the training thread.
+                until = next_round
+                if self._tick is not None and not self._stopping.is_set():
+                    until = min(until, next_tick)
+                if self.pending_bytes and transport is None:
+                    until = min(until, retry_at)
+                await self._pause(inflight, until - time.monotonic())
         if inflight is not None:
             inflight.task.cancel()
         if transport is not None:
@@ -174,7 +220,24 @@ class Publisher:
         for segment in [*self._orphans, self._segment]:
             segment.close()
 
-    def _drain_queue(self, limit: int = 5_000) -> bool:
+    async def _pause(self, inflight: _Batch | None, seconds: float) -> None:
+        wake = self._wake
+        assert wake is not None
+        if seconds <= 0 or wake.is_set() or self._urgent:
+            wake.clear()
+            await asyncio.sleep(0)  # never a turn without letting the transport's tasks run
+            return
+        woken = asyncio.ensure_future(wake.wait())
+        waits: list[asyncio.Future[Any]] = [woken]
+        if inflight is not None:
+            waits.append(inflight.task)
+        try:
+            await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            woken.cancel()
+            wake.clear()
+
+    def _drain_queue(self, limit: int) -> bool:
         records: list[bytes] = []
         for _ in range(limit):
             try:
