@@ -158,6 +158,9 @@ def test_the_hipaa_package_attests_phi_handling_and_who_started_the_run(tmp_path
     assert "Priya Raman (key 0a1b2c3d4e5f)" in text
     assert "gpu-node-7" in text and "10.0.4.17" in text
     assert "Run started by Priya Raman (key 0a1b2c3d4e5f) on host gpu-node-7." in text
+    # the run summary names the same host (run.started's; this run has no system info)
+    summary = pdf_text(tmp_path, ExportTemplate.DEFAULT)
+    assert "SDK version 0.1.0 host gpu-node-7 GPU" in summary
     started = {f.label: f for f in compliance.starter(the_report())}
     assert started["with key"].value == "key:0a1b2c3d4e5f (writer)"
     assert started["from address"].value == "10.0.4.17"  # run.started's writer, no other

@@ -335,7 +335,9 @@ def _summary(report: Report, _t: ExportTemplate) -> list[Any]:
         ("tags", json.dumps(r["tags"], sort_keys=True)),
         ("started by", r["started_by"] or NOT_SUPPLIED),
         ("SDK version", r["sdk_version"]),
-        ("host", report.system.get("host")),
+        # run.started's host (the SDK's, as the access control log prints it), else the
+        # system information's
+        ("host", r.get("host") or report.system.get("host") or NOT_SUPPLIED),
         (
             "GPU",
             f"{report.system.get('gpu_count')} x {report.system.get('gpu_model')}"
