@@ -8,10 +8,11 @@ import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+from cognify_exporter import archive
 from cognify_exporter.app import serve
 from cognify_exporter.settings import ExporterSettings
 from cognify_kafka import KafkaSettings
-from cognify_objectstore import StoreSettings
+from cognify_objectstore import ObjectStore, StoreSettings
 
 from tests.integration.lineage.harness import (
     Keys,
@@ -67,6 +68,11 @@ async def cluster(
         finally:
             stop.set()
             await task
+            # A new workspace archives after 90 days: its exports set a lifecycle rule on
+            # the shared bucket (docs/spec/retention.md), which would outlive the test
+            # (MinIO keeps at most 1,000 rules per bucket). The packages stay, locked.
+            used = ObjectStore(settings.store)
+            await asyncio.to_thread(used.remove_transition, archive.rule_id(f"ws-{unique}"))
 
 
 async def trained(c: Cluster, run_id: str, *, hashed: bool = True, ended: bool = True) -> Script:
