@@ -11,6 +11,7 @@ from typing import Any
 import cognify
 import pytest
 from cognify.provenance import ProvenanceWarning
+from cognify.run import Run
 from cognify_kafka import KafkaSettings
 from datasets import Dataset
 
@@ -41,6 +42,9 @@ async def test_a_healthcare_workspace_warns_and_records_a_finding_without_any_lo
                 kafka_bootstrap=kafka.bootstrap_servers,
                 spool_dir=tmp_path / "spool",
             ) as run:
+                # the SDK never waits for ingest's answer (a dataset registered before it
+                # is warned about when it comes: tests/unit/sdk/test_tier.py); here it is in
+                assert isinstance(run, Run) and run.tier.finished.wait(10)
                 with pytest.warns(ProvenanceWarning) as said:
                     ref = cognify.dataset(
                         Dataset.from_list([{"text": "note"}]),

@@ -2,13 +2,19 @@
 
 The tier belongs to the workspace (its admin sets it) and ingest enforces it: a dataset
 lacking the provenance the tier requires becomes a finding that blocks the seal. The SDK
-asks ingest (`GET /v1/whoami`, the key's workspace with its tier and required fields) once
-per run, in a daemon thread, so that the person training hears about it at
-`cognify.dataset` rather than from a refused seal. It never blocks training on the answer:
-`cognify.dataset` waits for it at most `LOOKUP_TIMEOUT_S` after `init`; a dataset
-registered before the answer is checked when it comes. Unreachable ingest (a GPU node that
+asks ingest (`GET /v1/whoami`, the key's workspace with its tier and required fields) at
+`init`, in a daemon thread, so that the person training hears about it at
+`cognify.dataset` rather than from a refused seal. It never blocks the training thread on
+the network: `cognify.dataset` checks against what is known at that moment (the
+workspace's tier once ingest has answered, else the configured one) and a dataset
+registered before the answer is checked again when it comes, with a warning then if the
+workspace's tier asks for more. An admin may change the workspace's tier during a long run
+(`cognify-admin set-tier`): an answer older than `REFRESH_S` (10 minutes) is asked again, in
+the background, by the next `cognify.dataset`, which is checked again when the new answer
+differs; the change is logged once. Ingest checks every registration against the tier the
+workspace has when it arrives, whatever the SDK knew. Unreachable ingest (a GPU node that
 only sees Kafka) leaves the tier configured locally (`COGNIFY_COMPLIANCE_TIER`), and says so
-once.
+once; a refresh that fails keeps the last answer.
 """
 
 from __future__ import annotations
@@ -26,7 +32,8 @@ from . import provenance as prov
 
 log = logging.getLogger("cognify")
 
-LOOKUP_TIMEOUT_S = 2.0
+LOOKUP_TIMEOUT_S = 2.0  # the HTTP request's own timeout, on the lookup's thread
+REFRESH_S = 600.0  # an answer older than this is asked again at the next dataset
 Requirement = tuple[str, tuple[str, ...]]  # (tier, required fields)
 Fetch = Callable[[str, str, float], Mapping[str, Any]]
 
@@ -49,7 +56,11 @@ def _requirement(answer: Mapping[str, Any]) -> Requirement:
 
 
 class TierLookup:
-    """One question to ingest about the workspace's tier, answered in the background."""
+    """The workspace's tier as ingest last reported it, asked in the background, never
+    waited for: `check` answers at once with what is known (the workspace's tier once
+    ingest has answered, else the configured one) and asks again, in the background, when
+    the answer is older than `refresh_s`; datasets checked while a question is out are
+    checked again when its answer differs from what they were checked against."""
 
     def __init__(
         self,
@@ -58,60 +69,88 @@ class TierLookup:
         configured: str,
         timeout_s: float = LOOKUP_TIMEOUT_S,
         fetch: Fetch | None = None,
+        refresh_s: float = REFRESH_S,
     ) -> None:
         self.configured: Requirement = (configured, tuple(prov.REQUIRED.get(configured, ())))
         self.learned: Requirement | None = None
-        self._deadline = time.monotonic() + timeout_s
-        self._done = threading.Event()  # the answer is in (or will not come)
-        self.finished = threading.Event()  # and the datasets it came late for are checked
+        self.finished = threading.Event()  # no question out, and late datasets checked
         self._lock = threading.Lock()
         self._pending: list[tuple[str, dict[str, Any], Requirement]] = []
+        self._question = (base_url, api_key, timeout_s, fetch or fetch_whoami)
+        self._refresh_s = refresh_s
+        self._asked_at = float("-inf")
+        self._asking = False
+        self._failed_before = False
         if base_url is None:
-            self._done.set()
             self.finished.set()
             return
-        thread = threading.Thread(
-            target=self._ask,
-            args=(base_url, api_key, timeout_s, fetch or fetch_whoami),
-            name="cognify-tier",
-            daemon=True,
-        )
-        thread.start()
+        with self._lock:
+            self._ask_in_background()
 
-    def _ask(self, base_url: str, api_key: str, timeout_s: float, fetch: Fetch) -> None:
+    def _ask_in_background(self) -> None:
+        """(Called holding the lock.)"""
+        self._asking, self._asked_at = True, time.monotonic()
+        self.finished.clear()
+        threading.Thread(target=self._ask, name="cognify-tier", daemon=True).start()
+
+    def _ask(self) -> None:
+        base_url, api_key, timeout_s, fetch = self._question
+        assert base_url is not None
         try:
             learned: Requirement | None = _requirement(fetch(base_url, api_key, timeout_s))
         except (OSError, ValueError, urllib.error.URLError) as exc:
             learned = None
-            log.warning(
-                "cognify: could not learn the workspace's compliance tier from ingest at %s "
-                "(%s); provenance is checked against the %s tier configured here "
-                "(COGNIFY_COMPLIANCE_TIER), and ingest still checks it against the workspace's",
-                base_url,
-                exc,
-                self.configured[0],
-            )
+            if not self._failed_before and self.learned is None:
+                log.warning(
+                    "cognify: could not learn the workspace's compliance tier from ingest at "
+                    "%s (%s); provenance is checked against the %s tier configured here "
+                    "(COGNIFY_COMPLIANCE_TIER), and ingest still checks it against the "
+                    "workspace's",
+                    base_url,
+                    exc,
+                    self.configured[0],
+                )
+            else:  # a refresh that failed: what was learned (or configured) stays
+                log.debug("cognify: could not ask ingest for the tier again (%s)", exc)
+            self._failed_before = True
         with self._lock:
-            self.learned = learned
+            previous = self.learned
+            if learned is not None:
+                self.learned = learned
             pending, self._pending = self._pending, []
-            self._done.set()
+            self._asking = False
+        if learned is not None and previous is not None and learned != previous:
+            log.warning(
+                "cognify: the workspace's compliance tier is now %s (it was %s); datasets "
+                "registered from now on are checked against it",
+                learned[0],
+                previous[0],
+            )
         for name, provenance, checked in pending:
             if learned is not None and learned != checked:
                 prov.check(provenance, learned[0], name, learned[1], late=True)
-        self.finished.set()
+        with self._lock:
+            if not self._asking:
+                self.finished.set()
 
     def requirement(self) -> Requirement:
-        """The tier to check a dataset against now: the workspace's when ingest has answered
-        (waiting for it at most until `timeout_s` after the lookup began), else the one
-        configured here."""
-        self._done.wait(max(0.0, self._deadline - time.monotonic()))
+        """The tier to check a dataset against now, without waiting: the workspace's when
+        ingest has answered, else the one configured here."""
         return self.learned or self.configured
 
     def check(self, provenance: Mapping[str, Any], name: str) -> Requirement:
-        """The requirement `provenance` is checked against now; if ingest has not answered
-        yet, the dataset is checked again when it does (and warned about then)."""
-        found = self.requirement()
+        """The requirement `provenance` is checked against now; if a question to ingest is
+        out (the first, or a refresh of an old answer that this call starts), the dataset
+        is checked again when it is answered (and warned about then, if the answer
+        differs)."""
         with self._lock:
-            if not self._done.is_set():
+            found = self.learned or self.configured
+            if (
+                not self._asking
+                and self._question[0] is not None
+                and time.monotonic() - self._asked_at >= self._refresh_s
+            ):
+                self._ask_in_background()
+            if self._asking:
                 self._pending.append((name, dict(provenance), found))
         return found
