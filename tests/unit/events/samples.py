@@ -344,4 +344,13 @@ def all_samples() -> list[ev.Event]:
                 key_id="0123456789ab",
             ),
         ),
+        ev.WorkspaceTierChanged(
+            **{**_env(25, ev.Producer(kind="api", id="ingest-1")), "run_id": None},
+            payload=ev.WorkspaceTierChangedPayload(
+                previous_tier="standard",
+                tier="healthcare",
+                changed_by="Dr. Ana Ortiz",
+                key_id="0123456789ab",
+            ),
+        ),
     ]

@@ -64,6 +64,8 @@ from .provenance import (
     REQUIRED_PROVENANCE,
     DatasetProvenanceIncomplete,
     DatasetProvenanceIncompletePayload,
+    WorkspaceTierChanged,
+    WorkspaceTierChangedPayload,
     missing_provenance,
 )
 from .reviews import (
@@ -199,6 +201,8 @@ __all__ = [
     "SystemInfoCaptured",
     "SystemInfoPayload",
     "Topic",
+    "WorkspaceTierChanged",
+    "WorkspaceTierChangedPayload",
     "decode",
     "decode_strict",
     "decode_strict_object",

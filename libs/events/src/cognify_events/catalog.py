@@ -26,7 +26,7 @@ from .hashes import (
     HashJobRequested,
     HashProgress,
 )
-from .provenance import DatasetProvenanceIncomplete
+from .provenance import DatasetProvenanceIncomplete, WorkspaceTierChanged
 from .reviews import (
     AnnotationAdded,
     DatasetChanged,
@@ -77,6 +77,7 @@ Event = Annotated[
         RetentionUpdated,
         AccessRecorded,
         DocumentationUpdated,
+        WorkspaceTierChanged,
     ],
     Field(discriminator="type"),
 ]
@@ -114,6 +115,7 @@ EVENT_CLASSES: tuple[type[EventBase], ...] = (
     RetentionUpdated,
     AccessRecorded,
     DocumentationUpdated,
+    WorkspaceTierChanged,
 )
 
 

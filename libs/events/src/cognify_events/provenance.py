@@ -51,3 +51,21 @@ class DatasetProvenanceIncomplete(EventBase):
     type: Literal["dataset.provenance_incomplete"] = "dataset.provenance_incomplete"
     schema_version: Literal[1] = 1
     payload: DatasetProvenanceIncompletePayload
+
+
+class WorkspaceTierChangedPayload(Model):
+    """An admin changed the workspace's compliance tier (workspace-level event). From the
+    moment ingest admits it, datasets registered in the workspace are checked against
+    `tier`; what was registered before keeps the judgement of the tier it was registered
+    under. `changed_by` and `key_id` come from the admin key, never from the body."""
+
+    previous_tier: ShortText
+    tier: ShortText
+    changed_by: ShortText
+    key_id: ShortText | None = None
+
+
+class WorkspaceTierChanged(EventBase):
+    type: Literal["workspace.tier_changed"] = "workspace.tier_changed"
+    schema_version: Literal[1] = 1
+    payload: WorkspaceTierChangedPayload

@@ -13,6 +13,8 @@
     cognify-admin set-retention-floor --workspace ws-clinical --years 6
     cognify-admin docs set intended_use "..." --workspace ws-clinical --key $ADMIN_KEY
                                    (organisation documentation, through the API: admin_docs.py)
+    cognify-admin set-tier healthcare --workspace ws-clinical --key $ADMIN_KEY
+                                   (the compliance tier, through the API: an event naming who)
     cognify-admin migrate
 
 `issue-key` prints the key once; only its hashes are stored, so it cannot be shown again.
@@ -65,6 +67,7 @@ def parser() -> argparse.ArgumentParser:
     floor.add_argument("--workspace", required=True)
     floor.add_argument("--years", type=int, required=True)
     admin_docs.add_parser(sub)
+    admin_docs.add_tier_parser(sub)
     sub.add_parser("migrate", help="apply the database migrations")
     sub.add_parser(
         "service-logins",
@@ -180,6 +183,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
     if args.command == "docs":  # through ingest's API: the change is an event (admin_docs.py)
         print(admin_docs.run(args, sys.stdin.read() if args.value == "-" else None))
+        return
+    if args.command == "set-tier":  # through ingest's API too: an event naming who
+        print(admin_docs.run_tier(args))
         return
     try:
         print(asyncio.run(run(args)))

@@ -29,6 +29,8 @@ from cognify_events import (
     RunRejected,
     SealRequested,
     SealRequestedPayload,
+    WorkspaceTierChanged,
+    WorkspaceTierChangedPayload,
 )
 from cognify_events.base import IDENT_PATTERN
 from cognify_events.bounds import value_problems
@@ -201,5 +203,26 @@ def retention_updated(p: Principal, new: Retention, producer: Producer) -> Reten
             auto_export_format=new.auto_export_format,
             updated_by=p.actor,
             auto_export_template=new.auto_export_template,
+        ),
+    )
+
+
+class TierChange(BaseModel):
+    """`PUT /v2/workspaces/{workspace_id}/tier`: the workspace's new compliance tier."""
+
+    model_config = ConfigDict(extra="forbid")
+    tier: Annotated[str, Field(max_length=64)]
+
+
+def tier_changed(
+    p: Principal, previous: str, tier: str, producer: Producer
+) -> WorkspaceTierChanged:
+    return WorkspaceTierChanged(
+        workspace_id=p.workspace_id,
+        project=WORKSPACE_PROJECT,
+        run_id=None,
+        producer=producer,
+        payload=WorkspaceTierChangedPayload(
+            previous_tier=previous, tier=tier, changed_by=identity(p).name, key_id=p.key_id
         ),
     )

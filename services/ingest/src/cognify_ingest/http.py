@@ -36,6 +36,7 @@ from .receipts import (
     Receipt,
     RetentionSettings,
     SealRequested,
+    TierChanged,
     WhoAmI,
     event_body_schema,
 )
@@ -249,6 +250,44 @@ def create_app(door: Door) -> FastAPI:
             )
             await workspaces.store_retention(conn, workspace_id, new, p.actor)
         return new.public()
+
+    @app.put(
+        "/v2/workspaces/{workspace_id}/tier",
+        responses={200: {"model": TierChanged}, **refusals(401, 403, 404, 422)},
+    )
+    async def put_tier(
+        workspace_id: WorkspaceId, body: commands.TierChange, request: Request, p: Caller
+    ) -> Any:
+        """Change the workspace's compliance tier (admin keys): a `workspace.tier_changed`
+        event naming the key's holder. Datasets registered from then on are checked against
+        the new tier; what was registered before keeps its judgement
+        (docs/decisions/tier-change.md)."""
+        action, obj = "tier.update", f"workspace:{workspace_id}"
+        await workspace_for(p, request, Action.ADMINISTER, action, workspace_id)
+        if body.tier not in REQUIRED_PROVENANCE:
+            known = ", ".join(sorted(REQUIRED_PROVENANCE))
+            raise await door.refuse(p, request, action, obj, 422, f"tier is one of {known}")
+        async with door.registry.pool.acquire() as conn, conn.transaction():
+            previous = await workspaces.load_tier(conn, workspace_id, for_update=True)
+            if previous is None:
+                raise await door.refuse(p, request, action, obj, 404, "no such workspace")
+            event = None
+            if previous != body.tier:
+                # published before the row commits, as retention: a crash in between leaves
+                # an event the row lacks (a retry fixes it), never a change nobody recorded
+                event = commands.tier_changed(p, previous, body.tier, door.producer)
+                await door.emit(event, await door.allow(p, request, action, obj))
+                await workspaces.store_tier(conn, workspace_id, body.tier)
+            else:
+                await door.emit(await door.allow(p, request, action, obj))
+        door.registry.forget_tier(workspace_id)
+        return {
+            "compliance_tier": body.tier,
+            "previous_tier": previous,
+            "required_provenance": list(REQUIRED_PROVENANCE.get(body.tier, ())),
+            "event_id": None if event is None else str(event.event_id),
+            "changed_by": None if event is None else event.payload.changed_by,
+        }
 
     @app.patch(
         "/v2/workspaces/{workspace_id}/documentation",

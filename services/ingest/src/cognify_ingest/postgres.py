@@ -166,6 +166,11 @@ class Registry:
         )
         return None if row is None else (row["head_hash"], row["length"])
 
+    def forget_tier(self, workspace_id: str) -> None:
+        """This process changed the tier: its gate reads it again at the next event (other
+        ingest processes within their cache's `ttl_s`, 2 s)."""
+        self._workspaces.pop(workspace_id, None)
+
     async def tier(self, workspace_id: str) -> str:
         """The workspace's compliance tier."""
         tier: str | None = await self.pool.fetchval(

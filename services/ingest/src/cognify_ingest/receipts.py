@@ -67,6 +67,18 @@ class WhoAmI(BaseModel):
     )
 
 
+class TierChanged(BaseModel):
+    """The workspace's tier after `PUT /v2/workspaces/{ws}/tier`; `event_id` and
+    `changed_by` are null when it already was that tier (nothing changed, nothing recorded
+    but the access)."""
+
+    compliance_tier: str
+    previous_tier: str
+    required_provenance: list[str]
+    event_id: str | None
+    changed_by: str | None
+
+
 class RetentionSettings(BaseModel):
     model_config = ConfigDict(extra="allow")
     retention_years: int

@@ -133,6 +133,22 @@ async def revoke_key(conn: Conn, key_id: str) -> bool:
     return bool(status.endswith(" 1"))
 
 
+async def load_tier(conn: Conn, workspace_id: str, *, for_update: bool = False) -> str | None:
+    """The workspace's compliance tier (None: no such workspace); `for_update` locks the row
+    until the transaction ends, so two changes are applied one after the other."""
+    lock = " FOR UPDATE" if for_update else ""
+    tier: str | None = await conn.fetchval(
+        f"SELECT compliance_tier FROM workspaces WHERE workspace_id = $1{lock}", workspace_id
+    )
+    return tier
+
+
+async def store_tier(conn: Conn, workspace_id: str, tier: str) -> None:
+    await conn.execute(
+        "UPDATE workspaces SET compliance_tier = $2 WHERE workspace_id = $1", workspace_id, tier
+    )
+
+
 async def set_floor(conn: Conn, workspace_id: str, years: int) -> None:
     """An admin's floor; the current retention is raised to it when it is lower."""
     await conn.execute(
