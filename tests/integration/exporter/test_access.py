@@ -80,29 +80,35 @@ async def test_every_exporter_use_is_recorded_allowed_or_refused(
         assert (await http("POST", f"{runs}/{run_id}/seal", "not-a-key", {}))[0] == 401
 
         mine = [
-            ("seal", run_obj, f"reviewer@{a}", "reviewer", False),
+            ("seal", run_obj, f"Dana Reyes (reviewer@{a})", "reviewer", False),
             ("export", pkg_obj, f"writer@{a}", "writer", False),
-            ("seal", "run:run-nobody", f"admin@{a}", "admin", False),
-            ("seal", run_obj, f"reviewer@{a}", "reviewer", True),
+            ("seal", "run:run-nobody", f"Sam Okafor (admin@{a})", "admin", False),
+            ("seal", run_obj, f"Dana Reyes (reviewer@{a})", "reviewer", True),
             ("export", pkg_obj, f"writer@{a}", "writer", True),
-            ("package.read", pkg_obj, f"admin@{a}", "admin", True),
+            ("package.read", pkg_obj, f"Sam Okafor (admin@{a})", "admin", True),
             (
                 "package.read",
                 f"run:{run_id}/package:hipaa.xlsx",
-                f"reviewer@{a}",
+                f"Dana Reyes (reviewer@{a})",
                 "reviewer",
                 False,
             ),
-            ("envelope.read", pkg_obj, f"reviewer@{a}", "reviewer", True),
-            ("seal-key.read", f"workspace:{a}", f"reviewer@{a}", "reviewer", True),
-            ("seal-key.read", f"workspace:ws-nobody{unique}", f"reviewer@{a}", "reviewer", False),
+            ("envelope.read", pkg_obj, f"Dana Reyes (reviewer@{a})", "reviewer", True),
+            ("seal-key.read", f"workspace:{a}", f"Dana Reyes (reviewer@{a})", "reviewer", True),
+            (
+                "seal-key.read",
+                f"workspace:ws-nobody{unique}",
+                f"Dana Reyes (reviewer@{a})",
+                "reviewer",
+                False,
+            ),
         ]
         theirs = [
-            ("seal", run_obj, f"reviewer@{b}", "reviewer", False),
-            ("export", pkg_obj, f"admin@{b}", "admin", False),
-            ("package.read", pkg_obj, f"reviewer@{b}", "reviewer", False),
+            ("seal", run_obj, f"Dana Reyes (reviewer@{b})", "reviewer", False),
+            ("export", pkg_obj, f"Sam Okafor (admin@{b})", "admin", False),
+            ("package.read", pkg_obj, f"Dana Reyes (reviewer@{b})", "reviewer", False),
             ("envelope.read", pkg_obj, f"writer@{b}", "writer", False),
-            ("seal-key.read", f"workspace:{a}", f"reviewer@{b}", "reviewer", False),
+            ("seal-key.read", f"workspace:{a}", f"Dana Reyes (reviewer@{b})", "reviewer", False),
         ]
 
         # On the canonical topic, published by the exporter, in order per workspace.
@@ -158,9 +164,9 @@ async def test_every_exporter_use_is_recorded_allowed_or_refused(
         # The package's access log, fixed at the seal, holds the refused attempts before
         # it and not the seal's own record (which comes after the seal).
         log = [(x["action"], x["actor"], x["allowed"]) for x in doc["access_log"]]
-        assert ("seal", f"reviewer@{a}", False) in log
+        assert ("seal", f"Dana Reyes (reviewer@{a})", False) in log
         assert ("export", f"writer@{a}", False) in log
-        assert ("seal", f"reviewer@{a}", True) not in log
+        assert ("seal", f"Dana Reyes (reviewer@{a})", True) not in log
         # (ingest's record of the key that started the run has no address: via Kafka)
         assert all(
             x["address"] == "127.0.0.1" for x in doc["access_log"] if x["action"] != "run.start"

@@ -125,10 +125,13 @@ async def test_the_access_log_is_the_admins_newest_first(kafka: KafkaSettings, u
         reads = [e for e in everything["entries"] if e["action"] == "runs.list"]
         assert len(reads) == 3
         assert {(e["actor"], e["allowed"], e["address"]) for e in reads} == {
-            (f"reviewer@{ws}", True, "127.0.0.1")
+            (f"Dana Reyes (reviewer@{ws})", True, "127.0.0.1")
         }
         # and the admin's own reads of the log, as they are folded: nobody else's
-        assert {e["actor"] for e in everything["entries"]} <= {f"reviewer@{ws}", f"admin@{ws}"}
+        assert {e["actor"] for e in everything["entries"]} <= {
+            f"Dana Reyes (reviewer@{ws})",
+            f"Sam Okafor (admin@{ws})",
+        }
 
         assert (await http("GET", url, keys.reviewer))[0] == 403
         assert (await http("GET", url, keys.writer))[0] == 403

@@ -68,7 +68,7 @@ async def test_every_read_endpoint_refuses_other_workspaces_and_bad_keys(
             b
         }
         assert {r["actor"] for r in rows if r["workspace_id"] == a} >= {
-            f"reviewer@{a}",
+            f"Dana Reyes (reviewer@{a})",
             f"writer@{a}",
         }
 

@@ -8,6 +8,7 @@ import cognify_events as ev
 import pytest
 from cognify_access.records import (
     WORKSPACE_PROJECT,
+    actor_of,
     client_address,
     forwarded_for,
     request_recorded,
@@ -92,3 +93,11 @@ def test_a_long_object_id_is_cut_to_the_field_limit() -> None:
         Caller(), _request(None), "run.read", "run:" + "x" * 400, True, PRODUCER
     )
     assert len(record.payload.object_id) == 256 and record.payload.address is None
+
+
+def test_an_access_record_names_the_person_who_holds_the_key() -> None:
+    assert actor_of("0123456789ab", "reviewer@ws-1", "Dana Reyes") == "Dana Reyes (reviewer@ws-1)"
+    assert actor_of("0123456789ab", "", "Dana Reyes") == "Dana Reyes"
+    assert actor_of("0123456789ab", "ci-runner", None) == "ci-runner"  # a machine's key
+    assert actor_of("0123456789ab", "", None) == "key:0123456789ab"
+    assert len(actor_of("0123456789ab", "k" * 200, "n" * 200)) == 256  # what the event holds

@@ -68,6 +68,18 @@ def client_address(request: HTTPConnection) -> str | None:
     return forwarded_for(peer, request.headers.get("x-forwarded-for"), trusted_networks(setting))
 
 
+def actor_of(key_id: str, label: str, person: str | None) -> str:
+    """Who an access record names: the person who holds the key, with the key's label
+    ("Dana Reyes (reviewer@ws-1)"), the label alone for a key no person holds (a machine's),
+    else `key:<key_id>`. Every service's principal reads the holder from the shared `people`
+    table (migration 0008), so the access log says who, not which key, whichever service
+    wrote it."""
+    name = label or f"key:{key_id}"
+    if person:
+        name = f"{person} ({name})" if label else person
+    return name[:256]
+
+
 def access_recorded(
     p: Caller, action: str, object_id: str, address: str | None, allowed: bool, producer: Producer
 ) -> AccessRecorded:

@@ -13,6 +13,7 @@ from uuid import UUID
 import asyncpg  # noqa: TID251 (adapter module)
 import cognify_events as ev
 from cognify_access.keys import key_id_of, matches
+from cognify_access.records import actor_of
 from cognify_events import chain, freshness
 from cognify_lineage_model.model import Finding, Run, iso
 
@@ -45,7 +46,7 @@ class Principal:
 
     @property
     def actor(self) -> str:
-        return self.label or f"key:{self.key_id}"
+        return actor_of(self.key_id, self.label, self.holder)
 
     @property
     def signer(self) -> str:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from cognify_access.keys import IssuedKey, issue, key_hash, key_id_of, matches
+from cognify_access.records import actor_of
 
 __all__ = ["IssuedKey", "issue", "key_hash", "key_id_of", "matches"]
 
@@ -80,4 +81,4 @@ class Principal:
 
     @property
     def actor(self) -> str:
-        return self.label or f"key:{self.key_id}"
+        return actor_of(self.key_id, self.label, self.person.name if self.person else None)

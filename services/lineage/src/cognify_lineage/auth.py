@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from cognify_access.keys import key_id_of, matches
+from cognify_access.records import actor_of
 
 __all__ = ["Principal", "key_id_of", "matches"]
 
@@ -21,10 +22,11 @@ class Principal:
     workspace_id: str
     role: str
     label: str
+    person: str | None = None  # the holder's name (`people`); none for a machine's key
 
     @property
     def actor(self) -> str:
-        return self.label or f"key:{self.key_id}"
+        return actor_of(self.key_id, self.label, self.person)
 
     @property
     def may_read(self) -> bool:

@@ -24,13 +24,14 @@ async def principal(pool: Pool, token: str) -> Principal | None:
     if key_id is None:
         return None
     row = await pool.fetchrow(
-        """SELECT key_id, workspace_id, role, key_hash, label FROM api_keys
-           WHERE key_id = $1 AND revoked_at IS NULL""",
+        """SELECT k.key_id, k.workspace_id, k.role, k.key_hash, k.label, p.name
+           FROM api_keys k LEFT JOIN people p USING (person_id)
+           WHERE k.key_id = $1 AND k.revoked_at IS NULL""",
         key_id,
     )
     if row is None or not matches(token, row["key_hash"]):
         return None
-    return Principal(row["key_id"], row["workspace_id"], row["role"], row["label"])
+    return Principal(row["key_id"], row["workspace_id"], row["role"], row["label"], row["name"])
 
 
 async def version(pool: Pool, run_id: str) -> tuple[str, tuple[Any, ...]] | None:
