@@ -52,6 +52,7 @@ import os
 import random
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -72,6 +73,7 @@ sys.path.insert(0, str(ROOT))
 from tests.unit.lineage.script import Script, root  # noqa: E402 (the scripted run of the tests)
 
 WORKSPACE = "ws-bench-dash"
+LOGS: list[Path] = []  # the services' log folders, one per set
 PAGE = 50
 
 
@@ -139,16 +141,19 @@ def services(
         "COGNIFY_MIGRATE": "0",
         **{f"COGNIFY_{name.upper()}_HTTP_PORT": str(port) for name, port in ports.items()},
     }
+    # Each service's log, kept for when a request fails (the failure names them).
+    logs = Path(tempfile.mkdtemp(prefix=f"{env.prefix}logs-"))
     procs = [
         subprocess.Popen(
             [sys.executable, "-m", f"cognify_{name}"],
             env=environ,
             cwd=ROOT,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=(logs / f"{name}.log").open("wb"),
         )
         for name in ports
     ]
+    LOGS.append(logs)
     if pids is not None:
         pids.update({name: proc.pid for name, proc in zip(ports, procs, strict=True)})
     try:
@@ -236,7 +241,10 @@ async def load(
             answer = await client.get(paths())
             await answer.aread()
             if answer.status_code != 200:
-                raise SystemExit(f"{answer.request.url}: {answer.status_code} {answer.text[:200]}")
+                raise SystemExit(
+                    f"{answer.request.url}: {answer.status_code} {answer.text[:200]} "
+                    f"(the services' logs: {', '.join(map(str, LOGS))})"
+                )
             times.append(time.perf_counter() - started)
 
     started = time.perf_counter()
@@ -344,6 +352,19 @@ async def seed(
         # What autovacuum does after a bulk load, done now rather than whenever it
         # comes round: without statistics the planner sorts the whole workspace.
         await pool.execute("VACUUM ANALYZE runs")
+
+        # And what lineage's anchorer does after it (every 60 s): anchor each new chain in
+        # the object store, 10,000 of them here. Reviewers meet a workspace whose chains
+        # are anchored; measured while the first anchoring ran, it took a quarter of
+        # lineage's CPU (py-spy) and the figures measured the bulk load, not the reads.
+        async def anchored() -> bool:
+            behind = await pool.fetchval(
+                """SELECT count(*) FROM chain_heads h LEFT JOIN chain_anchors a USING (chain_id)
+                   WHERE a.chain_id IS NULL OR a.length < h.length"""
+            )
+            return bool(behind == 0)
+
+        await wait_for(f"{v.name}: lineage to anchor the seeded chains", anchored, 1200)
     finally:
         await pool.close()
 

@@ -26,7 +26,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import metrics, revalidate
 from .live import Hub
-from .proxy import METHODS, SERVICES, Forwarder, upstream_path
+from .proxy import METHODS, SERVICES, Answer, Forwarder, upstream_path
 from .session import Me, Session, Sessions, SignInLimiter
 from .settings import DashboardSettings
 from .static import SecurityHeaders, Spa
@@ -250,29 +250,37 @@ def create_app(d: Dashboard) -> FastAPI:
             d.sessions.close(session.token)
         # What a key may read stays out of shared caches and the browser's disk cache.
         if kept_key is not None:
-            if kept is not None and answer.status == 304:
-                await answer.read()
-                metrics.REVALIDATED.labels(service, "not-modified").inc()
-                return Response(
-                    kept.body, 200, headers={"cache-control": "no-store", **kept.headers}
-                )
-            tag = answer.headers.get("etag")
-            if (
-                answer.status == 200
-                and revalidate.strong(tag)
-                and answer.length is not None
-                and answer.length <= d.kept.max_entry
-            ):
-                content = await answer.read()
-                d.kept.put(kept_key, revalidate.Kept(str(tag), answer.headers, content))
-                metrics.REVALIDATED.labels(service, "kept").inc()
-                return Response(
-                    content, 200, headers={"cache-control": "no-store", **answer.headers}
-                )
-            if kept is not None:
+            try:
+                return await kept_answer(service, kept_key, kept, answer)
+            except (aiohttp.ClientError, TimeoutError) as exc:
                 d.kept.drop(kept_key)
-        headers = {**NO_STORE, **answer.headers}
-        return StreamingResponse(answer.body, answer.status, headers=headers)
+                metrics.PROXIED.labels(service, "unreachable").inc()
+                raise HTTPException(503, f"{service} broke off: {type(exc).__name__}") from None
+        return StreamingResponse(answer.body, answer.status, headers={**NO_STORE, **answer.headers})
+
+    async def kept_answer(
+        service: str, kept_key: str, kept: revalidate.Kept | None, answer: Answer
+    ) -> Response:
+        """The answer to a GET the dashboard revalidates (revalidate.py): the kept body on
+        the service's 304, a 200 with a strong ETag read whole and kept, anything else as
+        it comes (and nothing kept for that path any more)."""
+        if kept is not None and answer.status == 304:
+            await answer.read()
+            metrics.REVALIDATED.labels(service, "not-modified").inc()
+            return Response(kept.body, 200, headers={**NO_STORE, **kept.headers})
+        tag = answer.headers.get("etag")
+        if (
+            answer.status == 200
+            and revalidate.strong(tag)
+            and answer.length is not None
+            and answer.length <= d.kept.max_entry
+        ):
+            content = await answer.read()
+            d.kept.put(kept_key, revalidate.Kept(str(tag), answer.headers, content))
+            metrics.REVALIDATED.labels(service, "kept").inc()
+            return Response(content, 200, headers={**NO_STORE, **answer.headers})
+        d.kept.drop(kept_key)
+        return StreamingResponse(answer.body, answer.status, headers={**NO_STORE, **answer.headers})
 
     @app.api_route("/api/{rest:path}", methods=sorted(METHODS))
     async def no_api(rest: str) -> Any:
