@@ -13,14 +13,15 @@ generated metrics. Anything the models would refuse or that this module does not
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from datetime import datetime, timezone
 from json.encoder import encode_basestring
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 from cognify_events.base import IDENT_PATTERN, Producer
-from cognify_events.signing import signature_for
+from cognify_events.signing import signature_of
 
 _IDENT = re.compile(IDENT_PATTERN)
 _NONFINITE = ("nan", "inf", "-inf")
@@ -92,6 +93,20 @@ class Envelope:
         )
         self.producer = producer.model_dump(mode="json")
         self.producer_json = producer.model_dump_json()
+        # The signed bytes are the canonical JSON of the event (keys sorted at every level,
+        # compact, non-ASCII kept, floats as `repr`: cognify_events.signing), written here
+        # directly rather than built as a dict and canonicalised; around the per-event parts
+        # everything is fixed for the run.
+        canonical = json.dumps(
+            self.producer, sort_keys=True, separators=(",", ":"), ensure_ascii=False
+        )
+        self.canonical_middle = (
+            f',"producer":{canonical},"project":{encode_basestring(project)},'
+            f'"run_id":{encode_basestring(run_id)},"schema_version":1,"seq":'
+        )
+        self.canonical_tail = (
+            f',"type":"metrics.logged","workspace_id":{encode_basestring(workspace_id)}}}'
+        )
 
     def plain(self, values: MetricValues, seq: int, at: float, key: bytes) -> bytes | None:
         """The signed `metrics.logged` bytes, or None where pydantic must judge."""
@@ -102,27 +117,26 @@ class Envelope:
         except UnicodeEncodeError:  # a lone surrogate in a name: pydantic's to judge
             return None
 
+    def canonical(self, values: MetricValues, event_id: str, seq: int, when: str) -> bytes:
+        """The signed bytes: `cognify_events.signing.canonical_bytes` of the event object,
+        written directly (tests/unit/sdk/test_wire.py checks the equality)."""
+        epoch = "null" if values.epoch is None else repr(values.epoch)
+        metrics = ",".join(
+            f"{encode_basestring(k)}:{x!r}" for k, x in sorted(values.metrics.items())
+        )
+        nonfinite = ",".join(
+            f'{encode_basestring(k)}:"{x}"' for k, x in sorted(values.nonfinite.items())
+        )
+        return (
+            f'{{"event_id":"{event_id}","payload":{{"epoch":{epoch},"metrics":{{{metrics}}},'
+            f'"nonfinite_metrics":{{{nonfinite}}},"step":{values.step}}}'
+            f'{self.canonical_middle}{seq},"time":"{when}"{self.canonical_tail}'
+        ).encode()
+
     def _render(self, values: MetricValues, seq: int, at: float, key: bytes) -> bytes:
         event_id = _uuid4()
         when = datetime.fromtimestamp(at, timezone.utc).isoformat().replace("+00:00", "Z")
-        payload = {
-            "step": values.step,
-            "epoch": values.epoch,
-            "metrics": values.metrics,
-            "nonfinite_metrics": values.nonfinite,
-        }
-        obj: dict[str, Any] = {
-            "event_id": event_id,
-            **self.head,
-            "seq": seq,
-            "time": when,
-            "producer": self.producer,
-            "signature": None,
-            "type": "metrics.logged",
-            "schema_version": 1,
-            "payload": payload,
-        }
-        signature = signature_for(obj, key)
+        signature = signature_of(self.canonical(values, event_id, seq, when), key)
         epoch = "null" if values.epoch is None else render_float(values.epoch)
         metrics = ",".join(
             f"{encode_basestring(k)}:{render_float(x)}" for k, x in values.metrics.items()
