@@ -6,6 +6,7 @@ never answered to a key before the key is checked. Real lineage, ingest, Kafka, 
 from __future__ import annotations
 
 import asyncio
+import gzip
 import json
 import urllib.error
 import urllib.request
@@ -38,6 +39,22 @@ async def get(url: str, token: str | None, etag: str | None = None) -> tuple[int
         except urllib.error.HTTPError as exc:
             body = exc.read()
             return exc.code, json.loads(body) if body else None, exc.headers.get("ETag")
+
+    return await asyncio.to_thread(call)
+
+
+async def get_raw(url: str, token: str, headers: dict[str, str]) -> tuple[int, Any, bytes]:
+    """A GET with the given headers: status, the answer's headers, its bytes as sent."""
+
+    def call() -> tuple[int, Any, bytes]:
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+        for name, value in headers.items():
+            request.add_header(name, value)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status, response.headers, response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.headers, exc.read()
 
     return await asyncio.to_thread(call)
 
@@ -163,3 +180,17 @@ async def test_the_graph_answers_304_to_its_etag_until_the_run_changes(
         await eventually(grown, "the dataset node folded")
         status, now, new_tag = await get(url, keys.reviewer, tag)
         assert status == 200 and new_tag != tag and len(now["nodes"]) > len(graph["nodes"])
+
+        # Gzip for a caller that takes it: the same graph, its own strong tag.
+        status, headers, raw = await get_raw(url, keys.reviewer, {"Accept-Encoding": "gzip"})
+        assert status == 200 and headers["Content-Encoding"] == "gzip"
+        assert json.loads(gzip.decompress(raw)) == now
+        zipped_tag = headers["ETag"]
+        assert zipped_tag.endswith('-gz"') and zipped_tag != new_tag
+        again = await get_raw(url, keys.reviewer, {"Accept-Encoding": "gzip"})
+        assert again[2] == raw  # compressed once, kept
+        refused = {"Accept-Encoding": "gzip;q=0", "If-None-Match": str(new_tag)}
+        assert (await get_raw(url, keys.reviewer, refused))[0] == 304
+        revalidated = {"Accept-Encoding": "gzip", "If-None-Match": zipped_tag}
+        assert (await get_raw(url, keys.reviewer, revalidated))[0] == 304
+        assert (await get_raw(url, theirs.reviewer, revalidated))[0] == 404

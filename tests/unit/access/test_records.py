@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import cognify_events as ev
 import pytest
+from cognify_access.encoding import accepts_gzip
 from cognify_access.records import (
     WORKSPACE_PROJECT,
     actor_of,
@@ -101,3 +102,11 @@ def test_an_access_record_names_the_person_who_holds_the_key() -> None:
     assert actor_of("0123456789ab", "ci-runner", None) == "ci-runner"  # a machine's key
     assert actor_of("0123456789ab", "", None) == "key:0123456789ab"
     assert len(actor_of("0123456789ab", "k" * 200, "n" * 200)) == 256  # what the event holds
+
+
+def test_gzip_is_taken_when_named_or_starred_and_not_refused() -> None:
+    assert accepts_gzip("gzip") and accepts_gzip("br, gzip;q=0.8") and accepts_gzip("*")
+    assert accepts_gzip("GZIP, deflate") and accepts_gzip("gzip ; q=1")
+    assert not accepts_gzip(None) and not accepts_gzip("") and not accepts_gzip("identity")
+    assert not accepts_gzip("gzip;q=0") and not accepts_gzip("deflate, br")
+    assert not accepts_gzip("gzip;q=nonsense")

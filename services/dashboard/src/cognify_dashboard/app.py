@@ -17,6 +17,7 @@ from typing import Annotated, Any
 import aiohttp
 import uvicorn
 from cognify_access.bodies import BoundedBody
+from cognify_access.encoding import accepts_gzip
 from cognify_access.records import client_address
 from cognify_events.base import IDENT_PATTERN
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
@@ -224,8 +225,9 @@ def create_app(d: Dashboard) -> FastAPI:
         # the service checks the key and records the read every time, and a 304 from it
         # answers the body kept from its last 200 to this key.
         asked = request.headers.get("if-none-match")
+        zipped = accepts_gzip(request.headers.get("accept-encoding"))
         kept_key = (
-            revalidate.key_of(session.api_key, service, path, query)
+            revalidate.key_of(session.api_key, service, path, query, zipped)
             if request.method == "GET" and asked is None
             else None
         )
@@ -241,6 +243,7 @@ def create_app(d: Dashboard) -> FastAPI:
                 body,
                 request.headers.get("content-type"),
                 if_none_match=asked or (kept.etag if kept is not None else None),
+                gzip=zipped,
             )
         except (aiohttp.ClientError, TimeoutError) as exc:
             metrics.PROXIED.labels(service, "unreachable").inc()

@@ -36,6 +36,8 @@ PASSED_BACK = (
     "x-cognify-object-key",
     "cache-control",
     "etag",
+    "content-encoding",
+    "vary",
 )
 MAX_PATH = 1024
 
@@ -109,8 +111,15 @@ class Forwarder:
         body: bytes | None = None,
         content_type: str | None = None,
         if_none_match: str | None = None,
+        gzip: bool = False,
     ) -> Answer:
-        headers = {"Authorization": f"Bearer {key}", "Accept": "application/json, */*"}
+        # The service compresses only what the browser takes (the body passes as it is):
+        # gzip when the browser named it, never aiohttp's own default otherwise.
+        headers = {
+            "Authorization": f"Bearer {key}",
+            "Accept": "application/json, */*",
+            "Accept-Encoding": "gzip" if gzip else "identity",
+        }
         if client:
             headers["X-Forwarded-For"] = client
         if if_none_match:

@@ -27,9 +27,10 @@ class Kept:
     body: bytes
 
 
-def key_of(api_key: str, service: str, path: str, query: bytes) -> str:
+def key_of(api_key: str, service: str, path: str, query: bytes, gzip: bool = False) -> str:
+    """The entry of one key's GET of a path, in one representation (gzip or not)."""
     digest = hashlib.sha256(api_key.encode()).hexdigest()
-    return f"{digest} {service} {path}?{query.decode('latin-1')}"
+    return f"{digest} {'gzip' if gzip else 'identity'} {service} {path}?{query.decode('latin-1')}"
 
 
 def strong(etag: str | None) -> bool:
