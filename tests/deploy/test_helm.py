@@ -7,6 +7,7 @@ really serve, each service reaching only what it uses, autoscaling bounded by pa
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import subprocess
 from collections.abc import Iterator
@@ -15,6 +16,7 @@ from typing import Any
 
 import pytest
 import yaml
+from cognify_access.records import trusted_networks
 from cognify_events.topics import EVENTS, HASH_JOBS, RAW
 
 from .tools import ROOT, go, tool
@@ -304,3 +306,33 @@ def test_more_replicas_than_partitions_is_refused() -> None:
     )
     assert result.returncode != 0
     assert "exceeds the 12 partitions of cognify.hash.jobs" in result.stderr
+
+
+def test_the_services_believe_x_forwarded_for_from_the_dashboards_pods_only() -> None:
+    """COGNIFY_TRUSTED_PROXIES of ingest, lineage and the exporter: the dashboard's pod
+    addresses when it is deployed (values: dashboard.podCIDRs), nobody otherwise; each
+    value is one the services parse (cognify_access.records.trusted_networks)."""
+    cidrs = ("10.42.7.0/24", "fd00:42::/64")
+    on = _by_kind(
+        _objects(
+            _render(
+                settings=("dashboard.enabled=true", f"dashboard.podCIDRs={{{','.join(cidrs)}}}")
+            )
+        ),
+        "ConfigMap",
+    )
+    off = _by_kind(_objects(_render()), "ConfigMap")
+    for service in ("ingest", "lineage", "exporter"):
+        trusted = on[f"cognify-{service}"]["data"]["COGNIFY_TRUSTED_PROXIES"]
+        assert trusted_networks(trusted) == tuple(ipaddress.ip_network(c) for c in cidrs)
+        assert off[f"cognify-{service}"]["data"]["COGNIFY_TRUSTED_PROXIES"] == ""
+        assert trusted_networks("") == ()  # believe no one
+    for other in ("hasher", "dashboard"):
+        assert "COGNIFY_TRUSTED_PROXIES" not in on[f"cognify-{other}"]["data"]
+    # An operator's own setting wins, rendered once.
+    mine = _render(
+        settings=("dashboard.enabled=true", "lineage.env.COGNIFY_TRUSTED_PROXIES=10.9.9.9/32")
+    )
+    lineage = _by_kind(_objects(mine), "ConfigMap")["cognify-lineage"]["data"]
+    assert lineage["COGNIFY_TRUSTED_PROXIES"] == "10.9.9.9/32"
+    assert mine.count("COGNIFY_TRUSTED_PROXIES") == 3
