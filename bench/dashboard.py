@@ -406,10 +406,13 @@ async def measure(args: argparse.Namespace, variants: list[Variant], big: str) -
         def lineage() -> str:
             return f"/v1/runs/{big}/lineage"
 
-        size = len((await clients[f"{variants[0].name}|direct"][0].get(lineage())).content)
+        first = clients[f"{variants[0].name}|direct"][0]
+        size = len((await first.get(lineage(), headers={"Accept-Encoding": "identity"})).content)
+        async with first.stream("GET", lineage(), headers={"Accept-Encoding": "gzip"}) as zipped:
+            sent = sum([len(chunk) async for chunk in zipped.aiter_raw()])
         print(
             f"{args.reviewers} reviewers at once, each request after the previous one's answer; "
-            f"lineage graph {size / 1e6:.2f} MB",
+            f"lineage graph {size / 1e6:.2f} MB ({sent / 1e3:.0f} kB as sent with gzip)",
             flush=True,
         )
         for label, path, per_client in (
