@@ -10,7 +10,7 @@ import {
 } from "@xyflow/react";
 import { memo, useCallback, useEffect, useId, useMemo, useRef, useState, type KeyboardEvent } from "react";
 import { buildView, expandSample, type ViewNode } from "../lib/graph";
-import { layout, move, NODE_HEIGHT, NODE_WIDTH, type Direction, type Positioned } from "../lib/layout";
+import { fitViewport, layout, move, NODE_HEIGHT, NODE_WIDTH, type Direction, type Positioned } from "../lib/layout";
 import type { HashProgress } from "../live";
 import type { Lineage } from "../types";
 
@@ -188,9 +188,9 @@ function Graph({ lineage, findings, selected, onSelect, progress }: GraphProps) 
   // Fit once the layout of a new view is drawn.
   useEffect(() => {
     if (!laid) return;
-    const t = window.setTimeout(() => void flow.fitView({ padding: 0.12, duration: 0, maxZoom: 1.1 }), 30);
+    const t = window.setTimeout(() => void flow.setViewport(fitViewport(laid, wrapper.current?.clientWidth ?? boxWidth, height)), 30);
     return () => window.clearTimeout(t);
-  }, [laid, height, flow]);
+  }, [laid, height, flow, boxWidth]);
 
   const activate = useCallback(
     (nodeId: string) => {
@@ -235,7 +235,10 @@ function Graph({ lineage, findings, selected, onSelect, progress }: GraphProps) 
       <div className="graph-toolbar">
         <h2 id={`${id}-title`}>Lineage</h2>
         <div className="toolbar-buttons">
-          <button type="button" className="secondary" onClick={() => void flow.fitView({ padding: 0.12, duration: 200 })}>
+          <button type="button" className="secondary" onClick={() => {
+              if (laid) void flow.setViewport(fitViewport(laid, wrapper.current?.clientWidth ?? boxWidth, height), { duration: 200 });
+            }}
+          >
             Fit to screen
           </button>
           <button type="button" className="secondary" onClick={() => void flow.zoomIn({ duration: 150 })}>

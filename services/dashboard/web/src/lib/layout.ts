@@ -89,3 +89,49 @@ export function move(all: ReadonlyMap<string, Positioned>, from: string, dir: Di
   }
   return best?.id ?? null;
 }
+
+/** The least zoom "Fit to screen" goes to: node ids (0.95rem of 15 px) stay 8 px high and
+ * the smallest node text (0.76rem) above 6, where an unbounded fit drew a 60-node graph's
+ * text 2 px high. The walkthrough's run (5 columns) still fits whole beside the details
+ * panel (about 0.6). A graph wider than that is shown from its left, where the run starts
+ * (dataset, config); the zoom buttons go further out. */
+export const FIT_MIN_ZOOM = 0.55;
+export const FIT_PADDING = 0.05;
+export const FIT_MAX_ZOOM = 1.1;
+
+export interface Viewport {
+  x: number;
+  y: number;
+  zoom: number;
+}
+
+/** The viewport that fits the laid-out nodes into a `width` x `height` box with `padding`
+ * (a fraction of the box on each side), at a zoom between FIT_MIN_ZOOM and FIT_MAX_ZOOM:
+ * centred where the graph fits; where it does not, from its left edge, and vertically
+ * around its first column (where the run starts), without showing space past its edges. */
+export function fitViewport(all: ReadonlyMap<string, Positioned>, width: number, height: number, padding = FIT_PADDING): Viewport {
+  if (all.size === 0) return { x: 0, y: 0, zoom: 1 };
+  let minX = Infinity;
+  let minY = Infinity;
+  let maxX = -Infinity;
+  let maxY = -Infinity;
+  for (const p of all.values()) {
+    minX = Math.min(minX, p.x);
+    minY = Math.min(minY, p.y);
+    maxX = Math.max(maxX, p.x + NODE_WIDTH);
+    maxY = Math.max(maxY, p.y + NODE_HEIGHT);
+  }
+  const w = maxX - minX;
+  const h = maxY - minY;
+  const innerW = width * (1 - 2 * padding);
+  const innerH = height * (1 - 2 * padding);
+  const zoom = Math.min(FIT_MAX_ZOOM, Math.max(FIT_MIN_ZOOM, Math.min(innerW / w, innerH / h)));
+  const x = w * zoom <= innerW ? (width - w * zoom) / 2 - minX * zoom : width * padding - minX * zoom;
+  if (h * zoom <= innerH) return { x, y: (height - h * zoom) / 2 - minY * zoom, zoom };
+  const first = [...all.values()].filter((p) => p.x === minX);
+  const middle = first.reduce((sum, p) => sum + p.y + NODE_HEIGHT / 2, 0) / first.length;
+  const top = height * padding - minY * zoom; // the graph's top edge at the box's padding
+  const bottom = height * (1 - padding) - maxY * zoom; // its bottom edge likewise
+  const y = Math.min(top, Math.max(bottom, height / 2 - middle * zoom));
+  return { x, y, zoom };
+}
