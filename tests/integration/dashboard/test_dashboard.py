@@ -409,6 +409,14 @@ async def test_pages_are_the_single_page_app_under_the_strict_policy(setup: Setu
             assert page.status_code in (200, 503), path
             assert "default-src 'self'" in page.headers["content-security-policy"]
         assert (await client.get("/api/nowhere")).status_code == 404
+        # each answer counted and timed by route and status (cognify_access.service.Counted)
+        text = (await client.get("/metrics")).text
+        assert re.search(
+            r'^cognify_dashboard_http_requests_total\{route="/healthz",status="200"\} [1-9]',
+            text,
+            re.MULTILINE,
+        ), text[:2000]
+        assert 'cognify_dashboard_http_request_duration_seconds_count{route="/healthz"}' in text
 
 
 async def _revalidated(setup: Setup) -> float:

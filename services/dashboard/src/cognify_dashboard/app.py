@@ -19,11 +19,11 @@ import uvicorn
 from cognify_access.bodies import BoundedBody
 from cognify_access.encoding import accepts_gzip
 from cognify_access.records import client_address
+from cognify_access.service import Counted
 from cognify_events.base import IDENT_PATTERN
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse, StreamingResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from . import metrics, revalidate
 from .live import Hub
@@ -56,30 +56,6 @@ def _address(request: Request) -> str:
     return client_address(request) or "unknown"
 
 
-class Counted:
-    """Counts each answer by route and status and times it to its first byte (a plain ASGI
-    middleware: Starlette's `BaseHTTPMiddleware` would pass every streamed chunk of a proxied
-    answer through a queue of its own)."""
-
-    def __init__(self, app: ASGIApp) -> None:
-        self.app = app
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-
-        async def counted(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                route = getattr(scope.get("route"), "path", "other")
-                metrics.HTTP_REQUESTS.labels(route, message["status"]).inc()
-                metrics.HTTP_SECONDS.labels(route).observe(time.perf_counter() - started)
-            await send(message)
-
-        await self.app(scope, receive, counted)
-
-
 def session_of(request: Request) -> Session:
     """The request's session, or the refusal: 401 without one, 403 for a state-changing
     request without the session's CSRF token."""
@@ -103,7 +79,7 @@ def create_app(d: Dashboard) -> FastAPI:
     app.add_middleware(SecurityHeaders)
     app.state.dashboard = d
 
-    app.add_middleware(Counted)
+    app.add_middleware(Counted, requests=metrics.HTTP_REQUESTS, latency=metrics.HTTP_SECONDS)
 
     def start(response: Response, session: Session) -> None:
         secure = d.settings.secure_cookies
