@@ -4,13 +4,15 @@ the middle of a run of 20,000 events sent by the SDK, and the training loop neve
 
 The cluster is the test's own (its own state directory and ports), stopped afterwards.
 The first test covers the SDK's producer and the brokers; the second runs ingest and
-lineage on the cluster too and checks what lands in PostgreSQL, with the services never
+lineage on the cluster too (each its own process, as deployed) and checks what lands in
+PostgreSQL, with the services never
 restarted.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -32,12 +34,9 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from cognify.run import Run
 from cognify.transport import KafkaTransport
-from cognify_ingest.app import serve as serve_ingest
-from cognify_ingest.settings import IngestSettings, Topics
+from cognify_ingest.settings import Topics
 from cognify_kafka import KafkaSettings, delete_topics, scratch_prefix
-from cognify_lineage.app import serve as serve_lineage
 from cognify_lineage.postgres import create_pool
-from cognify_lineage.settings import LineageSettings
 
 from tests.integration.lineage.harness import (
     as_role,
@@ -46,6 +45,7 @@ from tests.integration.lineage.harness import (
     fresh_database,
     make_workspace,
 )
+from tests.integration.processes import service, service_env
 
 from .tools import ROOT
 
@@ -241,38 +241,22 @@ async def test_the_services_carry_on_through_a_broker_killed_mid_run(
     # Node 1: this time the one that was the first controller.
     victim = Path(env["COGNIFY_STATE"]) / "kafka-cluster/1/kafka.pid"
     workspace = f"ws-replicated-{uuid.uuid4().hex[:6]}"
-    async with fresh_database() as dsn:
+    async with fresh_database() as dsn, contextlib.AsyncExitStack() as running:
         keys = await make_workspace(dsn, workspace)
-        stop = asyncio.Event()
-        group = f"replicated-{uuid.uuid4().hex[:8]}"
+        # Each service its own process, as deployed: the training thread then shares the
+        # GIL with the SDK only (in-process services stalled its emits in CI, not the SDK).
+        ports = {"ingest": free_port(), "lineage": free_port()}
+        common = {**service_env(dsn, prefix, ports), "COGNIFY_KAFKA_BOOTSTRAP": bootstrap}
         services = [
-            asyncio.create_task(
-                serve_ingest(
-                    IngestSettings(
-                        kafka=kafka,
-                        postgres=as_role(dsn, "ingest"),
-                        topics=topics,
-                        group_id=f"{group}-ingest",
-                        http_port=free_port(),
-                        migrate=False,
-                    ),
-                    stop,
+            await running.enter_async_context(
+                service(
+                    name,
+                    ports[name],
+                    {**common, "COGNIFY_PG_DSN": as_role(dsn, name).dsn},
+                    tmp_path,
                 )
-            ),
-            asyncio.create_task(
-                serve_lineage(
-                    LineageSettings(
-                        kafka=kafka,
-                        postgres=as_role(dsn, "lineage"),
-                        events_topic=topics.events,
-                        dlq_topic=topics.dlq,
-                        group_id=f"{group}-lineage",
-                        http_port=free_port(),
-                        migrate=False,
-                    ),
-                    stop,
-                )
-            ),
+            )
+            for name in ("ingest", "lineage")
         ]
         pool = await create_pool(dsn)
         try:
@@ -292,7 +276,8 @@ async def test_the_services_carry_on_through_a_broker_killed_mid_run(
             assert slowest < 0.25, f"an emit took {slowest * 1000:.0f} ms"
 
             async def stored() -> list[int] | None:
-                assert not [t for t in services if t.done()], "a service stopped"
+                stopped = [f"{s.name}:\n{s.tail()}" for s in services if not s.alive()]
+                assert not stopped, f"a service stopped: {stopped}"
                 seqs = [
                     r["seq"]
                     for r in await pool.fetch(
@@ -315,10 +300,5 @@ async def test_the_services_carry_on_through_a_broker_killed_mid_run(
             # Nothing was dead-lettered: every event went through ingest and lineage.
             assert await _read_all(bootstrap, topics.dlq) == []
         finally:
-            stop.set()
-            results = await asyncio.gather(*services, return_exceptions=True)
             await pool.close()
-            await delete_topics(kafka, prefix)
-        for result in results:
-            if isinstance(result, BaseException):
-                raise result
+    await delete_topics(kafka, prefix)
