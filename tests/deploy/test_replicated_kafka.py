@@ -5,8 +5,7 @@ the middle of a run of 20,000 events sent by the SDK, and the training loop neve
 The cluster is the test's own (its own state directory and ports), stopped afterwards.
 The first test covers the SDK's producer and the brokers; the second runs ingest and
 lineage on the cluster too (each its own process, as deployed) and checks what lands in
-PostgreSQL, with the services never
-restarted.
+PostgreSQL, with the services never restarted.
 """
 
 from __future__ import annotations
