@@ -6,7 +6,6 @@ accepted by sigstore's `model_signing verify key`; a changed file is refused
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import sys
 from pathlib import Path
 
@@ -15,20 +14,9 @@ from cognify_exporter import __main__ as exporter_main
 from cognify_kafka import KafkaSettings
 
 from tests.integration.lineage.harness import as_role, http
+from tests.unit.exporter.oms_cli import verify
 
 from .conftest import cluster
-
-CLI = Path(sys.executable).parent / "model_signing"
-
-
-def _verify(model: Path, sig: Path, pub: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(CLI), "verify", "key", str(model), "--signature", str(sig), "--public_key", str(pub)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 async def test_the_published_oms_key_verifies_a_model_the_exporter_signed(
@@ -70,8 +58,8 @@ async def test_the_published_oms_key_verifies_a_model_the_exporter_signed(
     pub.write_text(key["public_key_pem"])
     sig = model / "model.sig"
     assert (tmp_path / "final.oms.pub.pem").read_text() == key["public_key_pem"]
-    done = _verify(model, sig, pub)
+    done = verify(model, sig, pub)
     assert done.returncode == 0 and "Verification succeeded" in done.stdout, done.stderr
     (model / "sub" / "tokenizer.json").write_bytes(b'{"x":1}')
-    done = _verify(model, sig, pub)
+    done = verify(model, sig, pub)
     assert done.returncode == 1 and "Verification failed" in done.stderr

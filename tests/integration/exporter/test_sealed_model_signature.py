@@ -13,7 +13,6 @@ import hashlib
 import json
 import shutil
 import subprocess
-import sys
 import urllib.request
 from pathlib import Path
 
@@ -25,11 +24,10 @@ from cognify_kafka import KafkaSettings
 from cognify_objectstore import ObjectStore, StoreSettings
 
 from tests.integration.lineage.harness import eventually, http, signed
+from tests.unit.exporter.oms_cli import verify
 from tests.unit.lineage.script import Script, hash_results, training
 
 from .conftest import Cluster, approve, cluster
-
-CLI = Path(sys.executable).parent / "model_signing"
 
 
 def _model(root: Path) -> Path:
@@ -73,17 +71,6 @@ def _get(url: str, key: str) -> bytes:
     request = urllib.request.Request(url, headers={"Authorization": f"Bearer {key}"})
     with urllib.request.urlopen(request, timeout=30) as answer:
         return bytes(answer.read())
-
-
-def _verify(model: Path, sig: Path, pub: Path) -> subprocess.CompletedProcess[str]:
-    assert CLI.is_file(), f"model_signing's CLI is missing at {CLI} (uv sync installs it)"
-    return subprocess.run(
-        [str(CLI), "verify", "key", str(model), "--signature", str(sig), "--public_key", str(pub)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
 
 
 async def test_the_seal_signs_the_model_and_model_signing_verifies_the_directory(
@@ -190,12 +177,12 @@ async def test_the_seal_signs_the_model_and_model_signing_verifies_the_directory
     sig, pub = tmp_path / "model.sig", tmp_path / "oms.pub.pem"
     sig.write_bytes(bundle)
     pub.write_text(published["public_key_pem"])
-    done = _verify(model, sig, pub)
+    done = verify(model, sig, pub)
     assert done.returncode == 0, done.stdout + done.stderr
     # the same two files through `cognify model-signature`
     assert said.signature.read_bytes() == bundle and said.sha256 == digest
     assert said.public_key.read_text() == published["public_key_pem"]
-    done = _verify(model, said.signature, said.public_key)
+    done = verify(model, said.signature, said.public_key)
     assert done.returncode == 0, done.stdout + done.stderr
 
     for change in ("changed", "added", "removed"):
@@ -209,6 +196,6 @@ async def test_the_seal_signs_the_model_and_model_signing_verifies_the_directory
             (copy / "tokenizer" / "extra.txt").write_bytes(b"x")
         else:
             (copy / "config.json").unlink()
-        refused = _verify(copy, sig, pub)
+        refused = verify(copy, sig, pub)
         assert refused.returncode == 1, (change, refused.stdout)
         assert "Verification failed" in refused.stderr, (change, refused.stderr)

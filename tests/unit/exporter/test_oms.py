@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -16,7 +14,8 @@ from cognify_exporter import oms
 from cryptography.exceptions import InvalidTag
 from model_signing import verifying
 
-CLI = Path(sys.executable).parent / "model_signing"
+from .oms_cli import verify
+
 MASTER = bytes(range(32))
 
 
@@ -41,20 +40,9 @@ def _sign(model: Path, tmp_path: Path) -> tuple[Path, Path]:
     return sig, pub
 
 
-def _verify(model: Path, sig: Path, pub: Path) -> subprocess.CompletedProcess[str]:
-    assert CLI.is_file(), f"model_signing's CLI is missing at {CLI} (uv sync installs it)"
-    return subprocess.run(
-        [str(CLI), "verify", "key", str(model), "--signature", str(sig), "--public_key", str(pub)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_model_signing_cli_accepts_the_untouched_model(model: Path, tmp_path: Path) -> None:
     sig, pub = _sign(model, tmp_path)
-    done = _verify(model, sig, pub)
+    done = verify(model, sig, pub)
     assert done.returncode == 0, done.stderr
     assert "Verification succeeded" in done.stdout
 
@@ -78,7 +66,7 @@ def test_model_signing_cli_rejects_a_changed_added_or_removed_file(
         (model / "sub" / "extra.bin").write_bytes(b"x")
     else:
         (model / "Zeta.bin").unlink()
-    done = _verify(model, sig, pub)
+    done = verify(model, sig, pub)
     assert done.returncode == 1, done.stdout
     assert "Verification failed" in done.stderr
 
@@ -87,7 +75,7 @@ def test_another_key_is_refused(model: Path, tmp_path: Path) -> None:
     sig, _pub = _sign(model, tmp_path)
     other = tmp_path / "other.pem"
     other.write_bytes(oms.public_pem(oms.generate_key().public_key()))
-    done = _verify(model, sig, other)
+    done = verify(model, sig, other)
     assert done.returncode == 1 and "Key mismatch" in done.stderr
 
 
@@ -99,7 +87,7 @@ def test_a_signature_kept_inside_the_model_directory_verifies(model: Path, tmp_p
     (model / ".git" / "HEAD").write_bytes(b"ref: refs/heads/main\n")  # never signed
     sig = model / "model.sig"
     sig.write_bytes(oms.sign_directory(model, key, skip=["model.sig"]))
-    done = _verify(model, sig, pub)
+    done = verify(model, sig, pub)
     assert done.returncode == 0, done.stderr
 
 

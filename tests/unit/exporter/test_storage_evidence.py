@@ -8,8 +8,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import subprocess
-import sys
 from dataclasses import replace
 from pathlib import Path
 
@@ -19,9 +17,9 @@ from cognify_exporter import compliance, encryption, modelsig, oms, package
 from cognify_exporter.encryption import Reading
 from cognify_exporter.report import Report
 
+from .oms_cli import verify
 from .test_compliance import KEY, the_report
 
-CLI = Path(sys.executable).parent / "model_signing"
 AT = "2026-12-06T23:00:00Z"
 
 
@@ -103,13 +101,7 @@ def test_the_sealed_model_is_signed_from_its_manifest_and_model_signing_accepts_
     sig, pub = tmp_path / "model.sig", tmp_path / "oms.pub.pem"
     sig.write_bytes(bundle)
     pub.write_bytes(oms.public_pem(key.public_key()))
-    done = subprocess.run(
-        [str(CLI), "verify", "key", str(model), "--signature", str(sig), "--public_key", str(pub)],
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    done = verify(model, sig, pub)
     assert done.returncode == 0, done.stderr
 
     # Every package names it: JSON under the model, and the signed statement's predicate.
