@@ -59,7 +59,8 @@ def finding_json(f: Finding) -> dict[str, Any]:
     }
 
 
-def summary(run: Run) -> dict[str, Any]:
+def summary(run: Run, lineage_digest: str | None = None) -> dict[str, Any]:
+    """The run's summary; `lineage_digest` is `digest(run)` when the caller has it."""
     return {
         "run_id": run.run_id,
         "workspace_id": run.workspace_id,
@@ -72,6 +73,6 @@ def summary(run: Run) -> dict[str, Any]:
         "sealed_at": iso(run.sealed_at) if run.sealed_at else None,
         "seq_high": run.seq_high,
         "sequence_gaps": [{"from": lo, "to": hi} for lo, hi in run.gaps],
-        "lineage_digest": digest(run),
+        "lineage_digest": lineage_digest or digest(run),
         **dict(run.info),
     }

@@ -125,6 +125,8 @@ export interface Chain {
   broken_index: number | null;
   reason: string | null;
   message: string;
+  /** When lineage read the chain to verify it (the run page's may be up to 15 s old). */
+  checked_at?: string | null;
 }
 
 export interface StoredEvent {

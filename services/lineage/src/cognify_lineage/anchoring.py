@@ -364,17 +364,25 @@ def unchecked(reason: str) -> dict[str, Any]:
 
 
 async def check(
-    pool: Pool, segments: Segments, chain_id: str, bodies: Sequence[bytes] | None = None
+    pool: Pool,
+    segments: Segments,
+    chain_id: str,
+    bodies: Sequence[bytes] | None = None,
+    recomputed: Sequence[str] | None = None,
 ) -> Verdict:
     """The chain in the store (recomputed from its bytes, or from `bodies` when the caller
-    read them already) against all its segments."""
-    if bodies is None:
-        rows = await pool.fetch(
-            "SELECT body FROM events WHERE chain_id = $1 ORDER BY chain_index", chain_id
-        )
-        bodies = [r["body"] for r in rows]
+    read them already) against all its segments. `recomputed`: the chain hashes the caller
+    already recomputed from the stored bytes (a `chain.verify` that found the chain intact
+    did: every stored hash equals its recomputation), so they are not computed twice."""
+    if recomputed is None:
+        if bodies is None:
+            rows = await pool.fetch(
+                "SELECT body FROM events WHERE chain_id = $1 ORDER BY chain_index", chain_id
+            )
+            bodies = [r["body"] for r in rows]
+        recomputed = anchors.recompute(bodies)
     found, problems = await segments.of(chain_id)
-    result = anchors.compare(chain_id, anchors.recompute(bodies), found)
+    result = anchors.compare(chain_id, recomputed, found)
     if problems:
         result = replace(result, problems=(*problems, *result.problems))
     event = None

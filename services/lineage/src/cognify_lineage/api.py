@@ -33,7 +33,6 @@ from cognify_access.service import ApiKey, service_app
 from cognify_events import Producer
 from cognify_events.base import IDENT_PATTERN
 from cognify_lineage_model import graph
-from cognify_lineage_model.model import Run
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
@@ -45,6 +44,7 @@ from .auth import Principal
 from .graphcache import GraphCache
 from .kafka import Publisher
 from .postgres import Pool, chain_rows
+from .runcache import Folded, RunCache, Verdicts
 from .settings import DEV_ANCHOR_SEED
 
 DEV_ANCHOR_KEY_ID = anchors.key_id(
@@ -66,22 +66,29 @@ class Reader:
     graphs: GraphCache = field(default_factory=GraphCache)
     pages: runlist.Pages = field(default_factory=runlist.Pages.create)
     graphs_gzip: GraphCache = field(default_factory=lambda: GraphCache(max_bytes=16 << 20))
+    runs: RunCache = field(default_factory=RunCache)
+    verdicts: Verdicts = field(default_factory=Verdicts)
 
     async def record(self, p: Principal, request: Request, action: str, obj: str, ok: bool) -> None:
         await self.publisher.emit(request_recorded(p, request, action, obj, ok, self.producer))
 
-    async def run(self, p: Principal, request: Request, action: str, run_id: str) -> Run:
-        """The run, if the caller may read it; the refusal otherwise (recorded either way)."""
-        obj = f"run:{run_id}"
-        if not p.may_read:
-            await self.record(p, request, action, obj, False)
-            raise HTTPException(403, f"role {p.role} may not read")
+    async def run(self, p: Principal, request: Request, action: str, run_id: str) -> Folded:
+        """The run, if the caller may read it; the refusal otherwise (recorded either way).
+        Loaded once per version (runcache.py)."""
+        version = await self.check(p, request, action, run_id)
+        return await self.folded(run_id, version)
+
+    async def folded(self, run_id: str, version: tuple[Any, ...]) -> Folded:
+        """The run under `version` (read before), kept or loaded now."""
+        kept = self.runs.get(run_id, version)
+        if kept is not None:
+            metrics.RUN_CACHE.labels("hit").inc()
+            return kept
+        metrics.RUN_CACHE.labels("miss").inc()
         found = await queries.run(self.pool, run_id)
-        if found is None or found.workspace_id != p.workspace_id:
-            await self.record(p, request, action, obj, False)
+        if found is None:  # gone between the two reads (a rebuild): as if never there
             raise HTTPException(404, "no such run")
-        await self.record(p, request, action, obj, True)
-        return found
+        return self.runs.put(run_id, version, found)
 
     async def check(
         self, p: Principal, request: Request, action: str, run_id: str
@@ -236,8 +243,9 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
 
     @app.get("/v1/runs/{run_id}", responses={200: {"model": views.RunSummary}, **READ})
     async def get_run(run_id: RunId, request: Request, p: Caller) -> Any:
-        run = await reader.run(p, request, "run.read", run_id)
-        return {**graph.summary(run), "findings": await queries.run_findings(reader.pool, run)}
+        folded = await reader.run(p, request, "run.read", run_id)
+        findings = await queries.run_findings(reader.pool, folded.run)
+        return {**graph.summary(folded.run, folded.digest), "findings": findings}
 
     @app.get(
         "/v1/runs/{run_id}/lineage",
@@ -265,9 +273,7 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
             metrics.GRAPH_CACHE.labels("miss").inc()
             body = reader.graphs.get(run_id, version)
             if body is None:
-                run = await queries.run(reader.pool, run_id)
-                if run is None:  # gone between the two reads (a rebuild): as if never there
-                    raise HTTPException(404, "no such run")
+                run = (await reader.folded(run_id, version)).run
                 # Already JSON (graph.py): encoded as it is. FastAPI's generic encoder walked
                 # the graph of a 2,000-checkpoint run for 77 ms of the 100 it took.
                 body = bytes(JSONResponse(graph.lineage(run)).body)
@@ -284,7 +290,7 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
 
     @app.get("/v1/runs/{run_id}/findings", responses={200: {"model": views.Findings}, **READ})
     async def findings(run_id: RunId, request: Request, p: Caller) -> Any:
-        run = await reader.run(p, request, "findings.read", run_id)
+        run = (await reader.run(p, request, "findings.read", run_id)).run
         return {"run_id": run_id, "findings": await queries.run_findings(reader.pool, run)}
 
     @app.get("/v1/runs/{run_id}/metrics", responses={200: {"model": views.MetricSeries}, **READ})
@@ -305,16 +311,28 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
         limit: Annotated[int, Query(ge=1, le=10_000)] = 1_000,
         offset: Offset = 0,
     ) -> Any:
-        await reader.check(p, request, "events.read", run_id)
-        return await queries.events(reader.pool, run_id, limit, offset, reader.segments)
+        version = await reader.check(p, request, "events.read", run_id)
+        # The chain's verification as kept for a few seconds (runcache.Verdicts), or now.
+        kept = reader.verdicts.get(run_id, version)
+        if kept is not None:
+            page = await queries.events_verified(reader.pool, run_id, limit, offset, kept)
+        else:
+            began = reader.verdicts.clock()
+            page = await queries.events(reader.pool, run_id, limit, offset, reader.segments)
+            reader.verdicts.put(run_id, version, page["chain"], began)
+        # Plain JSON already (the events as stored, parsed): encoded as it is, not walked by
+        # FastAPI's generic encoder (a page of 1,000 events).
+        return JSONResponse(page)
 
     @app.get("/v1/runs/{run_id}/chain", responses={200: {"model": views.ChainStatus}, **READ})
     async def chain_status(run_id: RunId, request: Request, p: Caller) -> Any:
         """The run's hash chain, recomputed from the stored events and compared with the
         heads lineage anchored in Object Lock storage (docs/spec/anchors.md)."""
-        await reader.run(p, request, "chain.read", run_id)
+        version = await reader.check(p, request, "chain.read", run_id)
+        began = reader.verdicts.clock()
         links, head = await chain_rows(reader.pool, run_id)
         status = await queries.chain_status(reader.pool, reader.segments, run_id, links, head)
+        reader.verdicts.put(run_id, version, status, began)
         return {"run_id": run_id, "chain": status}
 
     @app.get("/v1/anchor-key", responses={200: {"model": views.AnchorKey}, **refusals(401, 404)})
@@ -345,8 +363,8 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
 
     @app.get("/v1/runs/{run_id}/approvals", responses={200: {"model": views.Approvals}, **READ})
     async def approvals(run_id: RunId, request: Request, p: Caller) -> Any:
-        run = await reader.run(p, request, "approvals.read", run_id)
-        found = await queries.approval_list(reader.pool, run_id, run)
-        return {"run_id": run_id, "lineage_digest": graph.digest(run), "approvals": found}
+        folded = await reader.run(p, request, "approvals.read", run_id)
+        found = await queries.approval_list(reader.pool, run_id, folded.run, folded.digest)
+        return {"run_id": run_id, "lineage_digest": folded.digest, "approvals": found}
 
     return app

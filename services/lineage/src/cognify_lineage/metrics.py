@@ -91,3 +91,9 @@ PAGE_CACHE = Counter(
     "revalidated by the caller's ETag (not-modified).",
     ["outcome"],
 )
+RUN_CACHE = Counter(
+    "cognify_lineage_run_cache_total",
+    "Reads of one run answered from the folded runs kept under their version (hit) or loaded "
+    "from the projection (miss).",
+    ["outcome"],
+)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from typing import Any
 
 from cognify_events import InvalidEvent, RunApproved, RunRejected, freshness
@@ -119,12 +120,15 @@ async def annotation_list(pool: Pool, run_id: str) -> list[dict[str, Any]]:
     ]
 
 
-async def approval_list(pool: Pool, run_id: str, run: Run | None = None) -> list[dict[str, Any]]:
+async def approval_list(
+    pool: Pool, run_id: str, run: Run | None = None, digest: str | None = None
+) -> list[dict[str, Any]]:
     """The run's decisions in store order, each with who made it (from the key), on which
     state of the run (`reviewed_chain`), and whether it is stale: the run changed since by
     more than reviews (cognify_events.freshness, the rule the exporter seals by), or the
     chain at the reviewed length is not the head the decision names. A sealed run is judged
-    against its sealed chain only (what came after the seal changes nothing sealed)."""
+    against its sealed chain only (what came after the seal changes nothing sealed).
+    `digest`: the run's lineage digest, when the caller has it."""
     rows = await pool.fetch(
         """SELECT a.*, e.body FROM approvals a JOIN events e USING (event_id)
            WHERE a.run_id = $1 ORDER BY e.position""",
@@ -132,7 +136,7 @@ async def approval_list(pool: Pool, run_id: str, run: Run | None = None) -> list
     )
     seal = (run.info.get("seal") if run is not None else None) or {}
     until = seal.get("event_count")
-    now = graph.digest(run) if run is not None else None
+    now = digest or (graph.digest(run) if run is not None else None)
     out = []
     for r in rows:
         event = _decision(r["body"])
@@ -266,6 +270,7 @@ async def chain_status(
     """The chain verified from the stored bytes, and compared with its anchors (anchoring.py):
     `valid` only when both hold; the anchors unread (the object store out of reach) leave
     `anchors.checked` false, and `valid` says what the store alone shows."""
+    checked_at = iso(datetime.now(UTC))
     verdict = chain.verify(run_id, links, head)
     status: dict[str, Any] = {
         "valid": verdict.valid,
@@ -275,11 +280,18 @@ async def chain_status(
         "broken_index": verdict.broken_index,
         "reason": verdict.reason,
         "message": verdict.describe(),
+        "checked_at": checked_at,
     }
     if segments is None:
         return status
     try:
-        anchored = await anchoring.check(pool, segments, run_id, [link.body for link in links])
+        # An intact chain's stored hashes are its recomputation from the bytes (verify
+        # compared each); a broken one is recomputed for the anchors from the bytes.
+        if verdict.valid:
+            recomputed = [link.hash for link in links]
+            anchored = await anchoring.check(pool, segments, run_id, recomputed=recomputed)
+        else:
+            anchored = await anchoring.check(pool, segments, run_id, [link.body for link in links])
     except ObjectStoreError as exc:
         status["anchors"] = anchoring.unchecked(str(exc))
         return status
@@ -304,23 +316,44 @@ async def events(
     its anchors, given `segments`)."""
     links, head = await chain_rows(pool, run_id)
     status = await chain_status(pool, segments, run_id, links, head)
-    page = []
-    for link in links[offset : offset + limit]:
-        page.append(
-            {
-                "index": link.index,
-                "event_id": link.event_id,
-                "hash": link.hash,
-                "prev_hash": link.prev_hash,
-                "event": _parse(link.body),
-            }
+    return _event_page(run_id, status, len(links), links[offset : offset + limit])
+
+
+async def events_verified(
+    pool: Pool, run_id: str, limit: int, offset: int, status: dict[str, Any]
+) -> dict[str, Any]:
+    """`events` with the chain's verification given (runcache.Verdicts): the page's rows
+    and the count only."""
+    async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
+        rows = await conn.fetch(
+            """SELECT chain_index, event_id, body, prev_hash, hash FROM events
+               WHERE chain_id = $1 ORDER BY chain_index LIMIT $2 OFFSET $3""",
+            run_id,
+            limit,
+            offset,
         )
-    return {
-        "run_id": run_id,
-        "chain": status,
-        "total": len(links),
-        "events": page,
-    }
+        total = await conn.fetchval("SELECT count(*) FROM events WHERE chain_id = $1", run_id)
+    links = [
+        chain.StoredLink(r["chain_index"], str(r["event_id"]), r["body"], r["prev_hash"], r["hash"])
+        for r in rows
+    ]
+    return _event_page(run_id, status, int(total), links)
+
+
+def _event_page(
+    run_id: str, status: dict[str, Any], total: int, links: list[chain.StoredLink]
+) -> dict[str, Any]:
+    page = [
+        {
+            "index": link.index,
+            "event_id": link.event_id,
+            "hash": link.hash,
+            "prev_hash": link.prev_hash,
+            "event": _parse(link.body),
+        }
+        for link in links
+    ]
+    return {"run_id": run_id, "chain": status, "total": total, "events": page}
 
 
 def _parse(body: bytes) -> Any:

@@ -129,6 +129,11 @@ class Chain(View):
     broken_index: int | None
     reason: str | None
     message: str
+    checked_at: str | None = Field(
+        default=None,
+        description="when this verification read the chain (the run page's may be kept up "
+        "to 15 s while the run does not change; GET .../chain verifies afresh)",
+    )
 
 
 class AnchorDifference(View):

@@ -254,6 +254,12 @@ export function ChainPanel({ chain, error }: { chain: Chain | null; error: strin
             <dd>
               {chain.head ? <FullHash hash={chain.head} /> : <code>—</code>}
             </dd>
+            {chain.checked_at ? (
+              <>
+                <dt>Checked</dt>
+                <dd>{time(chain.checked_at)}</dd>
+              </>
+            ) : null}
             {!chain.valid ? (
               <>
                 <dt>Broken at</dt>

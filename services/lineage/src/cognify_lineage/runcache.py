@@ -1,0 +1,107 @@
+"""Folded runs kept between requests (pure: no I/O).
+
+The run page reads one run five ways at once (summary, findings, approvals, chain, graph),
+and reviewers open the same runs again and again. Loading a 2,000-checkpoint run from the
+projection tables and computing its lineage digest took most of each of those requests
+(85 to 117 ms alone; bench/dashboard.py). A run is kept under the same `Version` the graph
+is (graphcache.py: its chain's length, status, last event and seal, read in one indexed row
+before anything else), so a kept run is the run the fold would load again; the digest is
+computed once per kept run, when first asked for.
+
+Bounded by count (a folded run of that size is a few megabytes of Python objects), least
+recently used first out. A version read before the run is loaded can only be older than the
+run kept with it, so a stale run is never answered: at worst the next request loads it
+again.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from cognify_lineage_model import graph
+from cognify_lineage_model.model import Run
+
+from .graphcache import Version
+
+MAX_RUNS = 16
+
+
+@dataclass
+class Folded:
+    """A run as loaded, and what is computed from it once."""
+
+    run: Run
+    _digest: str | None = None
+
+    @property
+    def digest(self) -> str:
+        if self._digest is None:
+            self._digest = graph.digest(self.run)
+        return self._digest
+
+
+@dataclass
+class RunCache:
+    max_runs: int = MAX_RUNS
+    _entries: OrderedDict[str, tuple[Version, Folded]] = field(default_factory=OrderedDict)
+
+    def get(self, run_id: str, version: Version) -> Folded | None:
+        entry = self._entries.get(run_id)
+        if entry is None or entry[0] != version:
+            return None
+        self._entries.move_to_end(run_id)
+        return entry[1]
+
+    def put(self, run_id: str, version: Version, run: Run) -> Folded:
+        folded = Folded(run)
+        self._entries.pop(run_id, None)
+        if self.max_runs > 0:
+            self._entries[run_id] = (version, folded)
+            while len(self._entries) > self.max_runs:
+                self._entries.popitem(last=False)
+        return folded
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+VERDICT_S = 15.0
+
+
+@dataclass
+class Verdicts:
+    """Chain verifications kept for at most `max_age_s` under the run's version.
+
+    The run page asks for its first events with the chain's verification, which reads and
+    hashes every stored event of the run (thousands for a large one): the same answer,
+    recomputed for every reviewer who opens the page. A verdict kept here answers those
+    pages for `max_age_s` while the run does not change; the answer says when it was
+    computed (`checked_at`). `GET /v1/runs/{id}/chain` always verifies afresh and keeps
+    what it found. What this gives up, and only for the page: a stored event altered in
+    place by someone with write access to PostgreSQL shows on the page at most `max_age_s`
+    later (the seal and every export verify afresh; docs/spec/trust.md).
+    """
+
+    max_age_s: float = VERDICT_S
+    max_runs: int = 256
+    clock: Callable[[], float] = time.monotonic
+    _entries: OrderedDict[str, tuple[Version, float, dict[str, Any]]] = field(
+        default_factory=OrderedDict
+    )
+
+    def get(self, run_id: str, version: Version) -> dict[str, Any] | None:
+        entry = self._entries.get(run_id)
+        if entry is None or entry[0] != version or self.clock() - entry[1] > self.max_age_s:
+            return None
+        return entry[2]
+
+    def put(self, run_id: str, version: Version, status: dict[str, Any], at: float) -> None:
+        """`at`: the clock when the verification began (its rows were read after it)."""
+        self._entries.pop(run_id, None)
+        self._entries[run_id] = (version, at, status)
+        while len(self._entries) > self.max_runs:
+            self._entries.popitem(last=False)

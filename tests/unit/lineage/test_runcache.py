@@ -1,0 +1,88 @@
+"""Folded runs and chain verdicts kept between requests (pure): a run is answered only under
+the version it was loaded at, its digest computed once; a verdict only under its version and
+for at most its age; both within their bounds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cognify_lineage import dag, graph
+from cognify_lineage.runcache import RunCache, Verdicts
+
+from .script import Script, hash_results, training
+
+
+def _run(run_id: str = "run-1", hashed: bool = False) -> Any:
+    s = Script("ws-1", run_id)
+    events = [*training(s), *(hash_results(s) if hashed else [])]
+    return dag.fold_all(events).runs[run_id]
+
+
+def test_a_run_is_answered_only_under_its_own_version() -> None:
+    cache = RunCache()
+    run = _run()
+    kept = cache.put("run-1", (15, "completed"), run)
+    assert cache.get("run-1", (15, "completed")) is kept and kept.run is run
+    assert cache.get("run-1", (16, "completed")) is None  # the chain grew
+    assert cache.get("run-1", (15, "abandoned")) is None  # the sweep changed its status
+    assert cache.get("run-2", (15, "completed")) is None
+
+
+def test_the_digest_is_the_runs_and_computed_once() -> None:
+    cache = RunCache()
+    before, after = _run(), _run(hashed=True)
+    kept = cache.put("run-1", (15,), before)
+    assert kept.digest == graph.digest(before)
+    kept.run = after  # what a second computation would see: none happens
+    assert kept.digest == graph.digest(before) != graph.digest(after)
+    newer = cache.put("run-1", (19,), after)
+    assert cache.get("run-1", (15,)) is None
+    assert newer.digest == graph.digest(after)
+    assert graph.summary(after, newer.digest) == graph.summary(after)
+
+
+def test_the_least_recently_used_runs_leave_first_within_the_bound() -> None:
+    cache = RunCache(max_runs=2)
+    run = _run()
+    cache.put("a", (1,), run)
+    cache.put("b", (1,), run)
+    assert cache.get("a", (1,)) is not None  # a is now the most recently used
+    cache.put("c", (1,), run)
+    assert cache.get("b", (1,)) is None
+    assert cache.get("a", (1,)) is not None and cache.get("c", (1,)) is not None
+    assert len(cache) == 2
+    assert RunCache(max_runs=0).put("a", (1,), run).run is run  # keeps nothing, still answers
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 100.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_a_verdict_is_kept_for_its_age_under_its_version_only() -> None:
+    clock = Clock()
+    verdicts = Verdicts(max_age_s=15, clock=clock)
+    status = {"valid": True, "length": 15}
+    verdicts.put("run-1", (15,), status, at=clock())
+    clock.now += 15
+    assert verdicts.get("run-1", (15,)) is status
+    assert verdicts.get("run-1", (16,)) is None  # a new event: verified again
+    assert verdicts.get("run-2", (15,)) is None
+    clock.now += 0.001
+    assert verdicts.get("run-1", (15,)) is None  # too old: verified again
+    # The age counts from when the verification began, not when it was stored.
+    verdicts.put("run-1", (15,), status, at=clock() - 14.5)
+    clock.now += 0.6
+    assert verdicts.get("run-1", (15,)) is None
+
+
+def test_verdicts_are_bounded() -> None:
+    clock = Clock()
+    verdicts = Verdicts(max_runs=2, clock=clock)
+    for run in ("a", "b", "c"):
+        verdicts.put(run, (1,), {"run": run}, at=clock())
+    assert verdicts.get("a", (1,)) is None
+    assert verdicts.get("b", (1,)) == {"run": "b"} and verdicts.get("c", (1,)) == {"run": "c"}
