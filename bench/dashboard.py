@@ -1,28 +1,36 @@
 """Benchmark: the reviewer dashboard's API under 20 concurrent reviewers (issue 14).
 
     .venv/bin/python bench/dashboard.py [--runs 10000] [--checkpoints 2000] [--evals 200]
-                                        [--reviewers 20] [--rounds 2]
+                                        [--log-every 2] [--reviewers 20] [--rounds 2]
+                                        [--visits 5] [--against DIR]
 
 Everything real, on the local stack (deploy/stack up), with topics and a database of the
 benchmark's own: lineage, ingest and the dashboard run as their own processes; a workspace
 is seeded with --runs runs (run.started and run.ended straight onto the canonical topic, as
 the services would publish them; a third of them approved, a third rejected) and one run with
---checkpoints checkpoints (each hashed) and --evals evaluations.
+--checkpoints checkpoints (each hashed), --evals evaluations, and its loss and learning
+rate logged every --log-every steps (10 steps per checkpoint: 20,000 points by default).
 
-Measured, for each API the dashboard's pages call first:
+Measured, for each API the dashboard's pages call:
 
 - the runs list, a page of 50 at a random offset (`GET /v1/runs?limit=50&offset=N`);
 - the big run's lineage graph (`GET /v1/runs/{run}/lineage`);
+- the run page's other reads of the big run, in turn: its summary, metric series,
+  annotations, approvals, and first 200 events with the chain's verification (p95 by path
+  printed too);
 
 by --reviewers clients at once, each signed in with its own session, each sending its
-requests one after another. The baseline is the same request straight to lineage with the
-key (what the dashboard adds is the session lookup, the proxy hop and the streaming copy);
-the two are measured alternately, --rounds times each, in the same run. Printed: p50, p95,
-p99 and requests/s, the dashboard's p95 against the baseline's, and the CPU milliseconds
-each process used per request while its requests ran (ingest, lineage, the dashboard, and
-this script's clients; PostgreSQL and Kafka are shared with the machine and not counted;
-the lineage figure includes folding the reads' access records). The clients run on the
-same 2 cores as the services, Kafka and PostgreSQL: read the figures with that.
+requests one after another with no pause (a harsher load than 20 people reading), asking for
+gzip as a browser does. The clients are bench/rawhttp.py's keep-alive HTTP/1.1 GETs: httpx's
+cost more CPU per request than the services they measured. The baseline is the same request
+straight to lineage with the key (what the dashboard adds is the session lookup, the proxy
+hop and the streaming copy); the two are measured alternately, --rounds times each, in the
+same run. Printed: p50, p95, p99 and requests/s, the dashboard's p95 against the baseline's,
+and the CPU milliseconds each process used per request while its requests ran (ingest,
+lineage, the dashboard, and this script's clients; PostgreSQL and Kafka are shared with the
+machine and not counted; the lineage figure includes folding the reads' access records). The
+clients run on the same 2 cores as the services, Kafka and PostgreSQL: read the figures with
+that.
 
 Issue 14's target is an API p95 under 100 ms.
 
@@ -188,7 +196,9 @@ def many_runs(count: int) -> list[ev.Event]:
     return out
 
 
-def big_run(checkpoints: int, evals: int) -> tuple[str, list[ev.Event]]:
+def big_run(checkpoints: int, evals: int, log_every: int = 2) -> tuple[str, list[ev.Event]]:
+    """A run of 10 steps per checkpoint, its loss and learning rate logged every
+    `log_every` steps (0: none), an evaluation after every checkpoints/evals-th."""
     s = Script(WORKSPACE, "run-big", project="project-big")
     events: list[ev.Event] = [
         s.started(),
@@ -197,6 +207,9 @@ def big_run(checkpoints: int, evals: int) -> tuple[str, list[ev.Event]]:
     ]
     every = max(1, checkpoints // max(1, evals))
     for n in range(1, checkpoints + 1):
+        if log_every > 0:
+            steps = range((n - 1) * 10 + 1, n * 10 + 1)
+            events += [s.metrics(t, 2.0 / (1 + t / 500)) for t in steps if t % log_every == 0]
         events.append(s.checkpoint(n * 10))
         if n % every == 0 and n // every <= evals:
             events.append(s.evaluation(n * 10))
@@ -276,6 +289,9 @@ async def main() -> None:
     parser.add_argument("--runs", type=int, default=10_000)
     parser.add_argument("--checkpoints", type=int, default=2_000)
     parser.add_argument("--evals", type=int, default=200)
+    parser.add_argument(
+        "--log-every", type=int, default=2, help="the big run's metrics every N steps (0: none)"
+    )
     parser.add_argument("--reviewers", type=int, default=20)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument(
@@ -289,7 +305,7 @@ async def main() -> None:
     )
     args = parser.parse_args()
     kafka = KafkaSettings()
-    big, big_events = big_run(args.checkpoints, args.evals)
+    big, big_events = big_run(args.checkpoints, args.evals, args.log_every)
     events = many_runs(args.runs) + big_events
     trees: list[tuple[str, Path | None]] = [("this tree", None)]
     if args.against is not None:
@@ -304,9 +320,11 @@ async def main() -> None:
         started = time.perf_counter()
         for v in variants:
             await seed(args, kafka, v, big, events)
+        points = sum(len(e.payload.metrics) for e in big_events if isinstance(e, ev.MetricsLogged))
         print(
-            f"seeded {args.runs:,} runs and one of {args.checkpoints:,} checkpoints and "
-            f"{args.evals} evaluations in {time.perf_counter() - started:.1f} s"
+            f"seeded {args.runs:,} runs and one of {args.checkpoints:,} checkpoints, "
+            f"{args.evals} evaluations and {points:,} metric points "
+            f"in {time.perf_counter() - started:.1f} s"
             + (f" ({len(variants)} sets of services)" if len(variants) > 1 else ""),
             flush=True,
         )
@@ -427,6 +445,17 @@ async def measure(args: argparse.Namespace, variants: list[Variant], big: str) -
             return next(others)
 
         first = clients[f"{variants[0].name}|direct"][0]
+        # What a reviewer who opens the big run first meets: each read alone, nothing about
+        # the run kept yet (the run page's reads, in the order the page sends them).
+        alone = []
+        for rest in ("", "/lineage", "/metrics", "/annotations", "/approvals", "/events?limit=200"):
+            started = time.perf_counter()
+            answer = await first.get(f"/v1/runs/{big}{rest}")
+            alone.append(
+                f"{rest.split('?')[0] or '/'} {(time.perf_counter() - started) * 1000:.0f}"
+            )
+            assert answer.status == 200, (rest, answer.status, answer.text[:200])
+        print(f"the big run's first reads, alone, lineage directly (ms): {', '.join(alone)}")
         size = len((await first.get(lineage(), {"Accept-Encoding": "identity"})).body)
         sent = len((await first.get(lineage())).body)
         print(

@@ -1,6 +1,7 @@
-"""The runs list is answered from a cache of encoded pages (cognify_lineage.runlist), with
-ETags: never stale once lineage has folded a change, never another workspace's page, and
-never answered to a key before the key is checked. Real lineage, ingest, Kafka, PostgreSQL.
+"""The runs list, the lineage graph and the metric series are answered from caches of
+encoded answers (cognify_lineage.runlist, api.kept_answer), with ETags: never stale once
+lineage has folded a change, never another workspace's answer, and never answered to a key
+before the key is checked. Real lineage, ingest, Kafka, PostgreSQL.
 """
 
 from __future__ import annotations
@@ -194,3 +195,45 @@ async def test_the_graph_answers_304_to_its_etag_until_the_run_changes(
         revalidated = {"Accept-Encoding": "gzip", "If-None-Match": zipped_tag}
         assert (await get_raw(url, keys.reviewer, revalidated))[0] == 304
         assert (await get_raw(url, theirs.reviewer, revalidated))[0] == 404
+
+
+async def test_metric_series_answer_304_to_their_etag_until_the_run_logs_more(
+    kafka: KafkaSettings, unique: str
+) -> None:
+    async with stack(kafka) as s:
+        ws = f"ws-{unique}"
+        keys = await make_workspace(s.dsn, ws)
+        script = Script(ws, f"run-{unique}")
+        await s.send_events([script.started(), script.metrics(1, 2.0), script.metrics(2, 1.5)])
+        url = f"{s.lineage_url}/v1/runs/{script.run_id}/metrics"
+
+        async def logged() -> Any:
+            status, body, tag = await get(url, keys.reviewer)
+            two = status == 200 and len(body["series"].get("loss", [])) == 2
+            return (body, tag) if two else None
+
+        series, tag = await eventually(logged, "the run's loss series")
+        assert tag is not None and tag.startswith('"metrics-')
+        hits = metrics.SERIES_CACHE.labels("hit")._value.get()
+        assert (await get(url, keys.reviewer)) == (200, series, tag)
+        assert metrics.SERIES_CACHE.labels("hit")._value.get() == hits + 1
+        assert (await get(url, keys.reviewer, tag))[:2] == (304, None)
+        theirs = await make_workspace(s.dsn, f"ws-o{unique}")
+        assert (await get(url, theirs.reviewer, tag))[0] == 404
+        assert (await get(url, None, tag))[0] == 401
+        # One series asked by name is an answer of its own, with its own tag.
+        status, lr, lr_tag = await get(f"{url}?name=lr", keys.reviewer)
+        assert status == 200 and set(lr["series"]) == {"lr"} and lr_tag not in (tag, None)
+
+        await s.send_events([script.metrics(3, 1.25)])
+
+        async def grown() -> Any:
+            status, body, new_tag = await get(url, keys.reviewer, tag)
+            return (body, new_tag) if status == 200 else None
+
+        now, new_tag = await eventually(grown, "the third point in the series")
+        assert [p["value"] for p in now["series"]["loss"]] == [2.0, 1.5, 1.25]
+        assert new_tag != tag
+        status, headers, raw = await get_raw(url, keys.reviewer, {"Accept-Encoding": "gzip"})
+        assert status == 200 and headers["Content-Encoding"] == "gzip"
+        assert json.loads(gzip.decompress(raw)) == now and headers["ETag"].endswith('-gz"')

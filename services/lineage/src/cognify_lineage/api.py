@@ -107,13 +107,53 @@ class Reader:
         return found[1]
 
 
-def graph_etag(run_id: str, version: tuple[Any, ...], zipped: bool = False) -> str:
-    """A strong ETag for the run's graph under its version (graphcache.py), one per
-    representation (gzip or not): the version read before the graph, so a graph built
-    from a later read is at worst revalidated once more, never answered 304 for a change."""
-    text = repr((run_id, version))
+def kept_etag(kind: str, run_id: str, version: tuple[Any, ...], zipped: bool = False) -> str:
+    """A strong ETag for an answer about the run kept under its version (graphcache.py), one
+    per representation (gzip or not): the version read before the answer was built, so an
+    answer built from a later read is at worst revalidated once more, never answered 304
+    for a change. `kind` names the answer (`graph`, or `metrics` and the series asked for)."""
+    text = repr((run_id, version)) if kind == "graph" else repr((kind, run_id, version))
     suffix = "-gz" if zipped else ""
-    return '"graph-' + hashlib.sha256(text.encode()).hexdigest()[:40] + suffix + '"'
+    tag = kind.split(" ", 1)[0]
+    return f'"{tag}-' + hashlib.sha256(text.encode()).hexdigest()[:40] + suffix + '"'
+
+
+async def kept_answer(
+    reader: Reader,
+    request: Request,
+    kind: str,
+    run_id: str,
+    version: tuple[Any, ...],
+    build: Callable[[], Awaitable[bytes]],
+    counted: Callable[[str], None],
+) -> Response:
+    """A JSON answer about the run that changes only with its version: 304 to a matching
+    `If-None-Match`, else the encoding kept under the version (gzip when the caller takes it,
+    compressed once per version), built by `build` on a miss. Called after the key was
+    checked and the read recorded."""
+    zipped = accepts_gzip(request.headers.get("accept-encoding"))
+    tag = kept_etag(kind, run_id, version, zipped)
+    headers = {"ETag": tag, "Vary": "Accept-Encoding"}
+    if runlist.matches(request.headers.get("if-none-match"), tag):
+        counted("not-modified")
+        return Response(status_code=304, headers=headers)
+    key = run_id if kind == "graph" else f"{kind}\x00{run_id}"
+    cache = reader.graphs_gzip if zipped else reader.graphs
+    cached = cache.get(key, version)
+    if cached is None:
+        counted("miss")
+        body = reader.graphs.get(key, version)
+        if body is None:
+            body = await build()
+            reader.graphs.put(key, version, body)
+        cached = gzip.compress(body, 6, mtime=0) if zipped else body
+        if zipped:
+            reader.graphs_gzip.put(key, version, cached)
+    else:
+        counted("hit")
+    if zipped:
+        headers["Content-Encoding"] = "gzip"
+    return Response(cached, media_type="application/json", headers=headers)
 
 
 async def _principal(request: Request, token: ApiKey) -> Principal:
@@ -259,34 +299,19 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
     )
     async def lineage(run_id: RunId, request: Request, p: Caller) -> Any:
         version = await reader.check(p, request, "lineage.read", run_id)
+
+        async def build() -> bytes:
+            run = (await reader.folded(run_id, version)).run
+            # Already JSON (graph.py): encoded as it is. FastAPI's generic encoder walked
+            # the graph of a 2,000-checkpoint run for 77 ms of the 100 it took.
+            return bytes(JSONResponse(graph.lineage(run)).body)
+
         # Gzip when the caller takes it (the dashboard passes the browser's wish on): a
-        # 2,000-checkpoint graph is 0.9 MB of JSON and a tenth of that compressed, and it is
-        # compressed once per version, like the encoding (graphcache.py).
-        zipped = accepts_gzip(request.headers.get("accept-encoding"))
-        tag = graph_etag(run_id, version, zipped)
-        if runlist.matches(request.headers.get("if-none-match"), tag):
-            metrics.GRAPH_CACHE.labels("not-modified").inc()
-            return Response(status_code=304, headers={"ETag": tag, "Vary": "Accept-Encoding"})
-        cache = reader.graphs_gzip if zipped else reader.graphs
-        cached = cache.get(run_id, version)
-        if cached is None:
-            metrics.GRAPH_CACHE.labels("miss").inc()
-            body = reader.graphs.get(run_id, version)
-            if body is None:
-                run = (await reader.folded(run_id, version)).run
-                # Already JSON (graph.py): encoded as it is. FastAPI's generic encoder walked
-                # the graph of a 2,000-checkpoint run for 77 ms of the 100 it took.
-                body = bytes(JSONResponse(graph.lineage(run)).body)
-                reader.graphs.put(run_id, version, body)
-            cached = gzip.compress(body, 6, mtime=0) if zipped else body
-            if zipped:
-                reader.graphs_gzip.put(run_id, version, cached)
-        else:
-            metrics.GRAPH_CACHE.labels("hit").inc()
-        headers = {"ETag": tag, "Vary": "Accept-Encoding"}
-        if zipped:
-            headers["Content-Encoding"] = "gzip"
-        return Response(cached, media_type="application/json", headers=headers)
+        # 2,000-checkpoint graph is 0.9 MB of JSON and a tenth of that compressed.
+        counted = metrics.GRAPH_CACHE.labels
+        return await kept_answer(
+            reader, request, "graph", run_id, version, build, lambda o: counted(o).inc()
+        )
 
     @app.get("/v1/runs/{run_id}/findings", responses={200: {"model": views.Findings}, **READ})
     async def findings(run_id: RunId, request: Request, p: Caller) -> Any:
@@ -300,8 +325,19 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
         p: Caller,
         name: Annotated[PlainText | None, Query(min_length=1, max_length=MAX_TEXT)] = None,
     ) -> Any:
-        await reader.check(p, request, "metrics.read", run_id)
-        return {"run_id": run_id, "series": await queries.metric_series(reader.pool, run_id, name)}
+        version = await reader.check(p, request, "metrics.read", run_id)
+
+        async def build() -> bytes:
+            series = await queries.metric_series(reader.pool, run_id, name)
+            return bytes(JSONResponse({"run_id": run_id, "series": series}).body)
+
+        # A long run's series are megabytes (20,000 points: 1.6 MB): kept like the graph,
+        # since they too change only with the run's events.
+        counted = metrics.SERIES_CACHE.labels
+        kind = "metrics" if name is None else f"metrics {name}"
+        return await kept_answer(
+            reader, request, kind, run_id, version, build, lambda o: counted(o).inc()
+        )
 
     @app.get("/v1/runs/{run_id}/events", responses={200: {"model": views.EventPage}, **READ})
     async def events(

@@ -72,7 +72,10 @@ async def serve(settings: LineageSettings, stop: asyncio.Event | None = None) ->
     if settings.migrate:
         await migrate(settings.postgres.dsn)
     pool = await postgres.create_pool(settings.postgres.dsn)
-    prod = producer(settings.kafka)
+    # Every read waits for its access record's acknowledgement: sent at once rather than
+    # after the 5 ms linger (records that arrive while a send is in flight still go
+    # together in the next batch).
+    prod = producer(settings.kafka, linger_ms=0)
     await prod.start()
     try:
         publisher = Publisher(prod, settings.events_topic, settings.dlq_topic)

@@ -97,3 +97,9 @@ RUN_CACHE = Counter(
     "from the projection (miss).",
     ["outcome"],
 )
+SERIES_CACHE = Counter(
+    "cognify_lineage_metric_series_cache_total",
+    "Metric series requests answered from the encodings kept under the run's version (hit), "
+    "read (miss), or revalidated by the caller's ETag (not-modified).",
+    ["outcome"],
+)
