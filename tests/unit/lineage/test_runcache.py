@@ -1,6 +1,6 @@
 """Folded runs and chain verdicts kept between requests (pure): a run is answered only under
 the version it was loaded at, its digest computed once; a verdict only under its version and
-for at most its age; both within their bounds."""
+for at most its age, with the pages answered with it; all within their bounds."""
 
 from __future__ import annotations
 
@@ -68,7 +68,8 @@ def test_a_verdict_is_kept_for_its_age_under_its_version_only() -> None:
     status = {"valid": True, "length": 15}
     verdicts.put("run-1", (15,), status, at=clock())
     clock.now += 15
-    assert verdicts.get("run-1", (15,)) is status
+    kept = verdicts.get("run-1", (15,))
+    assert kept is not None and kept.status is status
     assert verdicts.get("run-1", (16,)) is None  # a new event: verified again
     assert verdicts.get("run-2", (15,)) is None
     clock.now += 0.001
@@ -79,10 +80,29 @@ def test_a_verdict_is_kept_for_its_age_under_its_version_only() -> None:
     assert verdicts.get("run-1", (15,)) is None
 
 
+def test_pages_are_kept_with_their_verdict_and_go_with_it() -> None:
+    clock = Clock()
+    verdicts = Verdicts(clock=clock)
+    first = verdicts.put("run-1", (15,), {"valid": True}, at=clock())
+    first.keep_page(200, 0, b"page 1")
+    first.keep_page(200, 200, b"page 2")
+    kept = verdicts.get("run-1", (15,))
+    assert kept is not None and kept.page(200, 0) == b"page 1" and kept.page(100, 0) is None
+    # A fresh verification (GET .../chain) replaces the verdict and drops its pages.
+    verdicts.put("run-1", (15,), {"valid": False}, at=clock())
+    kept = verdicts.get("run-1", (15,))
+    assert kept is not None and kept.status == {"valid": False} and kept.page(200, 0) is None
+    for n in range(10):  # a bounded number of pages per verdict, the oldest out first
+        kept.keep_page(10, n * 10, b"%d" % n)
+    assert kept.page(10, 0) is None and kept.page(10, 90) == b"9" and len(kept.pages) == 8
+
+
 def test_verdicts_are_bounded() -> None:
     clock = Clock()
     verdicts = Verdicts(max_runs=2, clock=clock)
     for run in ("a", "b", "c"):
         verdicts.put(run, (1,), {"run": run}, at=clock())
     assert verdicts.get("a", (1,)) is None
-    assert verdicts.get("b", (1,)) == {"run": "b"} and verdicts.get("c", (1,)) == {"run": "c"}
+    for run in ("b", "c"):
+        kept = verdicts.get(run, (1,))
+        assert kept is not None and kept.status == {"run": run}

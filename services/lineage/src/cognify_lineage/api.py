@@ -348,17 +348,24 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
         offset: Offset = 0,
     ) -> Any:
         version = await reader.check(p, request, "events.read", run_id)
-        # The chain's verification as kept for a few seconds (runcache.Verdicts), or now.
+        # The chain's verification as kept for a few seconds with the pages answered with
+        # it (runcache.Verdicts), or verified now.
         kept = reader.verdicts.get(run_id, version)
-        if kept is not None:
-            page = await queries.events_verified(reader.pool, run_id, limit, offset, kept)
-        else:
-            began = reader.verdicts.clock()
-            page = await queries.events(reader.pool, run_id, limit, offset, reader.segments)
-            reader.verdicts.put(run_id, version, page["chain"], began)
-        # Plain JSON already (the events as stored, parsed): encoded as it is, not walked by
-        # FastAPI's generic encoder (a page of 1,000 events).
-        return JSONResponse(page)
+        body = kept.page(limit, offset) if kept is not None else None
+        if body is None:
+            if kept is not None:
+                page = await queries.events_verified(
+                    reader.pool, run_id, limit, offset, kept.status
+                )
+            else:
+                began = reader.verdicts.clock()
+                page = await queries.events(reader.pool, run_id, limit, offset, reader.segments)
+                kept = reader.verdicts.put(run_id, version, page["chain"], began)
+            # Plain JSON already (the events as stored, parsed): encoded as it is, not walked
+            # by FastAPI's generic encoder (a page of 1,000 events).
+            body = bytes(JSONResponse(page).body)
+            kept.keep_page(limit, offset, body)
+        return Response(body, media_type="application/json")
 
     @app.get("/v1/runs/{run_id}/chain", responses={200: {"model": views.ChainStatus}, **READ})
     async def chain_status(run_id: RunId, request: Request, p: Caller) -> Any:

@@ -73,35 +73,54 @@ VERDICT_S = 15.0
 
 
 @dataclass
+class Verdict:
+    """A chain's verification, and the pages of events answered with it (encoded)."""
+
+    version: Version
+    at: float  # the clock when the verification began
+    status: dict[str, Any]
+    pages: OrderedDict[tuple[int, int], bytes] = field(default_factory=OrderedDict)
+
+    def page(self, limit: int, offset: int) -> bytes | None:
+        return self.pages.get((limit, offset))
+
+    def keep_page(self, limit: int, offset: int, body: bytes, most: int = 8) -> None:
+        self.pages[(limit, offset)] = body
+        while len(self.pages) > most:
+            self.pages.popitem(last=False)
+
+
+@dataclass
 class Verdicts:
-    """Chain verifications kept for at most `max_age_s` under the run's version.
+    """Chain verifications kept for at most `max_age_s` under the run's version, with the
+    pages of events answered with them.
 
     The run page asks for its first events with the chain's verification, which reads and
     hashes every stored event of the run (thousands for a large one): the same answer,
     recomputed for every reviewer who opens the page. A verdict kept here answers those
     pages for `max_age_s` while the run does not change; the answer says when it was
     computed (`checked_at`). `GET /v1/runs/{id}/chain` always verifies afresh and keeps
-    what it found. What this gives up, and only for the page: a stored event altered in
-    place by someone with write access to PostgreSQL shows on the page at most `max_age_s`
-    later (the seal and every export verify afresh; docs/spec/trust.md).
+    what it found (the pages kept with the verdict before go with it). What this gives up,
+    and only for the page: a stored event altered in place by someone with write access to
+    PostgreSQL shows on the page at most `max_age_s` later (the seal and every export
+    verify afresh; docs/spec/lineage.md, "How fresh").
     """
 
     max_age_s: float = VERDICT_S
     max_runs: int = 256
     clock: Callable[[], float] = time.monotonic
-    _entries: OrderedDict[str, tuple[Version, float, dict[str, Any]]] = field(
-        default_factory=OrderedDict
-    )
+    _entries: OrderedDict[str, Verdict] = field(default_factory=OrderedDict)
 
-    def get(self, run_id: str, version: Version) -> dict[str, Any] | None:
+    def get(self, run_id: str, version: Version) -> Verdict | None:
         entry = self._entries.get(run_id)
-        if entry is None or entry[0] != version or self.clock() - entry[1] > self.max_age_s:
+        if entry is None or entry.version != version or self.clock() - entry.at > self.max_age_s:
             return None
-        return entry[2]
+        return entry
 
-    def put(self, run_id: str, version: Version, status: dict[str, Any], at: float) -> None:
+    def put(self, run_id: str, version: Version, status: dict[str, Any], at: float) -> Verdict:
         """`at`: the clock when the verification began (its rows were read after it)."""
         self._entries.pop(run_id, None)
-        self._entries[run_id] = (version, at, status)
+        entry = self._entries[run_id] = Verdict(version, at, status)
         while len(self._entries) > self.max_runs:
             self._entries.popitem(last=False)
+        return entry
