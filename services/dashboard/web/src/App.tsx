@@ -1,14 +1,29 @@
-import { useCallback, useEffect, useMemo, useState } from "react";
-import { ApiError, getJson, send, setUnauthorizedHandler } from "./api";
-import { AdminPage } from "./pages/Admin";
-import { ComparePage } from "./pages/Compare";
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState } from "react";
+import { ApiError, getJson, prefetchJson, send, setUnauthorizedHandler } from "./api";
 import { NotFound } from "./pages/NotFound";
-import { RunPage } from "./pages/Run";
-import { RunsPage } from "./pages/Runs";
+import { RunsPage, runsListPath } from "./pages/Runs";
 import { SignInPage } from "./pages/SignIn";
 import { Link, match, navigate, useLocation } from "./router";
 import { SessionContext, type Session } from "./session";
 import type { Me } from "./types";
+
+// The run page (the graph library and the charts), comparison and admin load when first
+// opened: the runs list, where a reviewer starts, paints without parsing them
+// (bench/dashboard.py, docs/decisions/dashboard-frontend.md).
+const loadRunPage = () => import("./pages/Run");
+const RunPage = lazy(() => loadRunPage().then((m) => ({ default: m.RunPage })));
+// Opened at a run's address, its code and first data are fetched while the session is asked
+// for; from any other page, its code once the page has settled, so that opening a run does
+// not wait for it.
+const opened = match("/runs/:runId", window.location.pathname)?.["runId"];
+if (opened) void loadRunPage().then((m) => m.preloadRunPage(opened));
+else window.setTimeout(() => void loadRunPage(), 3_000);
+// The runs list's first page is asked for with the session, not after it.
+if (window.location.pathname === "/runs") {
+  prefetchJson(runsListPath(new URLSearchParams(window.location.search)));
+}
+const ComparePage = lazy(() => import("./pages/Compare").then((m) => ({ default: m.ComparePage })));
+const AdminPage = lazy(() => import("./pages/Admin").then((m) => ({ default: m.AdminPage })));
 
 type SessionState = { state: "loading" } | { state: "out" } | { state: "in"; me: Me };
 
@@ -50,13 +65,7 @@ export function App() {
     document.title = `${decodeURIComponentSafe(name)} — Cognify review`;
   }, [path]);
 
-  if (session.state === "loading") {
-    return (
-      <main className="page" aria-busy="true">
-        <p role="status">Loading…</p>
-      </main>
-    );
-  }
+  if (session.state === "loading") return <Loading />;
   if (session.state === "out" || context === null) {
     const next = path === "/signin" ? search.get("next") : path + (search.size ? `?${search}` : "");
     return (
@@ -72,8 +81,18 @@ export function App() {
   return (
     <SessionContext.Provider value={context}>
       <Header me={context.me} path={path} onSignOut={() => void signOut()} />
-      <Routes path={path} me={context.me} />
+      <Suspense fallback={<Loading />}>
+        <Routes path={path} me={context.me} />
+      </Suspense>
     </SessionContext.Provider>
+  );
+}
+
+function Loading() {
+  return (
+    <main className="page" aria-busy="true">
+      <p role="status">Loading…</p>
+    </main>
   );
 }
 

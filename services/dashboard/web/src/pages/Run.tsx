@@ -1,5 +1,5 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from "react";
-import { ApiError, getJson, lineagePath, runPath } from "../api";
+import { ApiError, getJson, lineagePath, prefetchJson, runPath } from "../api";
 import { LockIcon, StatusBadge } from "../components/Badges";
 import { MetricsPanel } from "../components/Charts";
 import { LineageGraph } from "../components/LineageGraph";
@@ -18,6 +18,14 @@ import { NotFound } from "./NotFound";
 
 const FIRST_EVENTS = 200; // enough for the configuration, which a run records first
 const ALL_EVENTS = 10_000; // the read API's page limit
+
+/** Opened at a run's address: its graph, summary and first events asked for, and the layout
+ * engine loaded, while the session is (App.tsx). */
+export function preloadRunPage(runId: string): void {
+  void preloadLayout();
+  const base = lineagePath(runPath(runId));
+  for (const path of [`${base}/lineage`, base, `${base}/events?limit=${FIRST_EVENTS}`]) prefetchJson(path);
+}
 
 export function RunPage({ runId }: { runId: string }) {
   const { me } = useSession();

@@ -21,9 +21,8 @@ const COLUMNS: { key: string; label: string; sort?: string }[] = [
   { key: "last_event_at", label: "Last event", sort: "last_event_at" },
 ];
 
-export function RunsPage() {
-  const { search } = useLocation();
-  const filters = {
+function filtersOf(search: URLSearchParams) {
+  return {
     project: search.get("project") ?? "",
     status: search.get("status") ?? "",
     tag: search.get("tag") ?? "",
@@ -31,25 +30,33 @@ export function RunsPage() {
     q: search.get("q") ?? "",
     sort: search.get("sort") ?? "-last_event_at",
   };
+}
+
+/** The lineage API path of the runs list the page at `/runs?<search>` shows. */
+export function runsListPath(search: URLSearchParams): string {
+  const filters = filtersOf(search);
+  const page = Math.max(0, Number(search.get("page") ?? "0") || 0);
+  return (
+    lineagePath("runs") +
+    query({
+      project: filters.project,
+      status: filters.status,
+      tag: filters.tag.includes(":") ? filters.tag : "",
+      approval: filters.approval,
+      q: filters.q,
+      sort: filters.sort,
+      limit: PAGE_SIZE,
+      offset: page * PAGE_SIZE,
+    })
+  );
+}
+
+export function RunsPage() {
+  const { search } = useLocation();
+  const filters = filtersOf(search);
   const page = Math.max(0, Number(search.get("page") ?? "0") || 0);
   const key = JSON.stringify({ ...filters, page });
-  const runs = useLoad(
-    () =>
-      getJson<RunList>(
-        lineagePath("runs") +
-          query({
-            project: filters.project,
-            status: filters.status,
-            tag: filters.tag.includes(":") ? filters.tag : "",
-            approval: filters.approval,
-            q: filters.q,
-            sort: filters.sort,
-            limit: PAGE_SIZE,
-            offset: page * PAGE_SIZE,
-          }),
-      ),
-    [key],
-  );
+  const runs = useLoad(() => getJson<RunList>(runsListPath(search)), [key]);
 
   // A new run or a status change elsewhere in the workspace: refresh the first page.
   const pending = useRef<number | null>(null);
