@@ -98,6 +98,9 @@ def test_an_admin_reads_the_access_log_and_saves_the_documentation(
     for label, text in written.items():
         expect(docs.get_by_role("textbox", name=label)).to_have_value(text)
     expect(log.get_by_role("row").nth(1)).to_be_visible()
+    # The admin's own reads, named once: the key is labelled with its role ("admin").
+    expect(log.get_by_role("cell", name=f"{ADMIN.name} (admin)", exact=True).first).to_be_visible()
+    expect(log).not_to_contain_text("(admin) (admin)")
 
 
 def test_signing_out_ends_the_session(page: Page, site: Site) -> None:

@@ -99,7 +99,9 @@ function AccessLogPanel({ ws }: { ws: string }) {
               <tr key={e.event_id}>
                 <td className="nowrap">{time(e.time)}</td>
                 <td>
-                  {e.actor} <span className="muted">({e.role})</span>
+                  {e.actor}
+                  {/* A key labelled with its role ("Dana Reyes (reviewer)") names it once. */}
+                  {e.actor.endsWith(`(${e.role})`) ? null : <span className="muted"> ({e.role})</span>}
                 </td>
                 <td>{e.action}</td>
                 <td>
