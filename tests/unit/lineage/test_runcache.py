@@ -4,10 +4,12 @@ for at most its age, with the pages answered with it; all within their bounds.""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+import pytest
 from cognify_lineage import dag, graph
-from cognify_lineage.runcache import RunCache, Verdicts
+from cognify_lineage.runcache import Flights, RunCache, Verdicts
 
 from .script import Script, hash_results, training
 
@@ -106,3 +108,57 @@ def test_verdicts_are_bounded() -> None:
     for run in ("b", "c"):
         kept = verdicts.get(run, (1,))
         assert kept is not None and kept.status == {"run": run}
+
+
+def test_an_older_verification_does_not_replace_a_newer_one() -> None:
+    clock = Clock()
+    verdicts = Verdicts(clock=clock)
+    fresh = verdicts.put("run-1", (15,), {"valid": False}, at=clock())
+    assert verdicts.put("run-1", (15,), {"valid": True}, at=clock() - 1) is fresh
+    kept = verdicts.get("run-1", (15,))
+    assert kept is not None and kept.status == {"valid": False}
+    newer = verdicts.put("run-1", (16,), {"valid": True}, at=clock() - 1)  # another version
+    assert verdicts.get("run-1", (16,)) is newer
+
+
+async def test_callers_asking_at_once_wait_for_one_build() -> None:
+    flights = Flights()
+    calls: list[str] = []
+    gate = asyncio.Event()
+
+    async def build(what: str) -> str:
+        calls.append(what)
+        await gate.wait()
+        return f"built {what}"
+
+    waiting = [asyncio.create_task(flights.run(("run-1", 7), lambda: build("a"))) for _ in range(5)]
+    other = asyncio.create_task(flights.run(("run-1", 8), lambda: build("b")))
+    await asyncio.sleep(0)
+    waiting[0].cancel()  # a caller that goes away stops neither the build nor the others
+    gate.set()
+    assert [await t for t in waiting[1:]] == ["built a"] * 4
+    assert await other == "built b"
+    assert sorted(calls) == ["a", "b"] and len(flights) == 0
+    # Done: the next caller builds again (what is kept is the caches' business).
+    assert await flights.run(("run-1", 7), lambda: build("c")) == "built c"
+
+
+async def test_a_failed_build_fails_every_waiter_and_is_not_kept() -> None:
+    flights = Flights()
+    gate = asyncio.Event()
+
+    async def fails() -> str:
+        await gate.wait()
+        raise LookupError("no such run")
+
+    waiting = [asyncio.create_task(flights.run("k", fails)) for _ in range(3)]
+    await asyncio.sleep(0)
+    gate.set()
+    for task in waiting:
+        with pytest.raises(LookupError):
+            await task
+
+    async def works() -> str:
+        return "now"
+
+    assert await flights.run("k", works) == "now"

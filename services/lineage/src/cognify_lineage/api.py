@@ -10,6 +10,7 @@ where).
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import gzip
 import hashlib
@@ -44,7 +45,7 @@ from .auth import Principal
 from .graphcache import GraphCache
 from .kafka import Publisher
 from .postgres import Pool, chain_rows
-from .runcache import Folded, RunCache, Verdicts
+from .runcache import Flights, Folded, RunCache, Verdict, Verdicts
 from .settings import DEV_ANCHOR_SEED
 
 DEV_ANCHOR_KEY_ID = anchors.key_id(
@@ -68,6 +69,7 @@ class Reader:
     graphs_gzip: GraphCache = field(default_factory=lambda: GraphCache(max_bytes=16 << 20))
     runs: RunCache = field(default_factory=RunCache)
     verdicts: Verdicts = field(default_factory=Verdicts)
+    flights: Flights = field(default_factory=Flights)
 
     async def record(self, p: Principal, request: Request, action: str, obj: str, ok: bool) -> None:
         await self.publisher.emit(request_recorded(p, request, action, obj, ok, self.producer))
@@ -85,10 +87,28 @@ class Reader:
             metrics.RUN_CACHE.labels("hit").inc()
             return kept
         metrics.RUN_CACHE.labels("miss").inc()
-        found = await queries.run(self.pool, run_id)
-        if found is None:  # gone between the two reads (a rebuild): as if never there
-            raise HTTPException(404, "no such run")
-        return self.runs.put(run_id, version, found)
+
+        async def load() -> Folded:
+            found = await queries.run(self.pool, run_id)
+            if found is None:  # gone between the two reads (a rebuild): as if never there
+                raise HTTPException(404, "no such run")
+            return self.runs.put(run_id, version, found)
+
+        return await self.flights.run(("run", run_id, version), load)
+
+    async def verdict(self, run_id: str, version: tuple[Any, ...]) -> Verdict:
+        """The chain's verification under `version`: kept (runcache.Verdicts), or now."""
+        kept = self.verdicts.get(run_id, version)
+        if kept is not None:
+            return kept
+
+        async def verify() -> Verdict:
+            began = self.verdicts.clock()
+            links, head = await chain_rows(self.pool, run_id)
+            status = await queries.chain_status(self.pool, self.segments, run_id, links, head)
+            return self.verdicts.put(run_id, version, status, began)
+
+        return await self.flights.run(("verdict", run_id, version), verify)
 
     async def check(
         self, p: Principal, request: Request, action: str, run_id: str
@@ -142,13 +162,26 @@ async def kept_answer(
     cached = cache.get(key, version)
     if cached is None:
         counted("miss")
-        body = reader.graphs.get(key, version)
-        if body is None:
+
+        async def plain() -> bytes:
             body = await build()
             reader.graphs.put(key, version, body)
-        cached = gzip.compress(body, 6, mtime=0) if zipped else body
-        if zipped:
-            reader.graphs_gzip.put(key, version, cached)
+            return body
+
+        async def represented() -> bytes:
+            body = reader.graphs.get(key, version)
+            if body is None:
+                body = await reader.flights.run((key, version), plain)
+            if not zipped:
+                return body
+            # Megabytes compress for tens of milliseconds: off the event loop (zlib lets go
+            # of the GIL).
+            packed = await asyncio.to_thread(gzip.compress, body, 6, mtime=0)
+            reader.graphs_gzip.put(key, version, packed)
+            return packed
+
+        # Reviewers asking at once for what is not kept yet wait for one build.
+        cached = await reader.flights.run((key, version, zipped), represented)
     else:
         counted("hit")
     if zipped:
@@ -350,17 +383,10 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
         version = await reader.check(p, request, "events.read", run_id)
         # The chain's verification as kept for a few seconds with the pages answered with
         # it (runcache.Verdicts), or verified now.
-        kept = reader.verdicts.get(run_id, version)
-        body = kept.page(limit, offset) if kept is not None else None
+        kept = await reader.verdict(run_id, version)
+        body = kept.page(limit, offset)
         if body is None:
-            if kept is not None:
-                page = await queries.events_verified(
-                    reader.pool, run_id, limit, offset, kept.status
-                )
-            else:
-                began = reader.verdicts.clock()
-                page = await queries.events(reader.pool, run_id, limit, offset, reader.segments)
-                kept = reader.verdicts.put(run_id, version, page["chain"], began)
+            page = await queries.events_verified(reader.pool, run_id, limit, offset, kept.status)
             # Plain JSON already (the events as stored, parsed): encoded as it is, not walked
             # by FastAPI's generic encoder (a page of 1,000 events).
             body = bytes(JSONResponse(page).body)
@@ -375,7 +401,7 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
         began = reader.verdicts.clock()
         links, head = await chain_rows(reader.pool, run_id)
         status = await queries.chain_status(reader.pool, reader.segments, run_id, links, head)
-        reader.verdicts.put(run_id, version, status, began)
+        reader.verdicts.put(run_id, version, status, began)  # and the page says so from now
         return {"run_id": run_id, "chain": status}
 
     @app.get("/v1/anchor-key", responses={200: {"model": views.AnchorKey}, **refusals(401, 404)})

@@ -16,11 +16,12 @@ again.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from cognify_lineage_model import graph
 from cognify_lineage_model.model import Run
@@ -28,6 +29,7 @@ from cognify_lineage_model.model import Run
 from .graphcache import Version
 
 MAX_RUNS = 16
+T = TypeVar("T")
 
 
 @dataclass
@@ -118,9 +120,45 @@ class Verdicts:
         return entry
 
     def put(self, run_id: str, version: Version, status: dict[str, Any], at: float) -> Verdict:
-        """`at`: the clock when the verification began (its rows were read after it)."""
+        """`at`: the clock when the verification began (its rows were read after it). A
+        verification that began before the one kept for the same version (a slow one that
+        ends after a fresh `/chain` read) keeps the newer."""
+        kept = self._entries.get(run_id)
+        if kept is not None and kept.version == version and kept.at > at:
+            return kept
         self._entries.pop(run_id, None)
         entry = self._entries[run_id] = Verdict(version, at, status)
         while len(self._entries) > self.max_runs:
             self._entries.popitem(last=False)
         return entry
+
+
+class Flights:
+    """One computation at a time per key: callers asking for the same thing (the same run
+    under the same version) while it is being built wait for that one build, rather than
+    each building it again. A live run page reloads its reads on every new event; with 20
+    reviewers on a large running run, each miss was built 20 times at once.
+
+    The build runs as a task of its own, so a caller that goes away (a closed connection)
+    cancels neither it nor the others' wait; its outcome, answer or error, is every
+    waiter's."""
+
+    def __init__(self) -> None:
+        self._running: dict[Hashable, asyncio.Future[Any]] = {}
+
+    async def run(self, key: Hashable, build: Callable[[], Awaitable[T]]) -> T:
+        running = self._running.get(key)
+        if running is None:
+            running = asyncio.ensure_future(build())
+            self._running[key] = running
+
+            def done(_: asyncio.Future[Any], key: Hashable = key, task: Any = running) -> None:
+                if self._running.get(key) is task:
+                    del self._running[key]
+
+            running.add_done_callback(done)
+        result: T = await asyncio.shield(running)
+        return result
+
+    def __len__(self) -> int:
+        return len(self._running)
