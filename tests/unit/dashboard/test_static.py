@@ -56,3 +56,38 @@ def test_the_api_refuses_before_any_service_is_asked(tmp_path: Path) -> None:
     assert c.post("/api/session", content=b"api_key=x").status_code == 415
     bad = c.post("/api/session", json={"key": "x"})
     assert bad.status_code == 422
+
+
+def test_assets_are_gzipped_for_a_browser_that_takes_it_and_cached_for_good(
+    tmp_path: Path,
+) -> None:
+    dist = tmp_path / "dist"
+    (dist / "assets").mkdir(parents=True)
+    script = "export const answer = 42;\n" * 200
+    (dist / "assets" / "index-abc.js").write_text(script)
+    (dist / "assets" / "logo-abc.png").write_bytes(b"\x89PNG not really")
+    (tmp_path / "secret.js").write_text("not an asset")
+    (dist / "assets" / "linked.js").symlink_to(tmp_path / "secret.js")
+    (dist / "index.html").write_text("<!doctype html><title>Cognify</title>")
+    c = client(dist)
+    zipped = c.get("/assets/index-abc.js", headers={"Accept-Encoding": "gzip"})
+    assert zipped.status_code == 200 and zipped.text == script  # httpx inflated it
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert int(zipped.headers["content-length"]) < len(script) / 10
+    assert zipped.headers["vary"] == "Accept-Encoding"
+    assert "javascript" in zipped.headers["content-type"]
+    assert zipped.headers["cache-control"] == "public, max-age=31536000, immutable"
+    assert zipped.headers["content-security-policy"] == CSP
+    again = c.get("/assets/index-abc.js", headers={"Accept-Encoding": "gzip"})
+    assert again.content == zipped.content
+    plain = c.get("/assets/index-abc.js", headers={"Accept-Encoding": "gzip;q=0"})
+    assert plain.text == script and "content-encoding" not in plain.headers
+    assert plain.headers["cache-control"] == "public, max-age=31536000, immutable"
+    image = c.get("/assets/logo-abc.png", headers={"Accept-Encoding": "gzip"})
+    assert image.content == b"\x89PNG not really" and "content-encoding" not in image.headers
+    # Only the built files, never a link out of the folder nor a path around it.
+    for path in ("/assets/linked.js", "/assets/../../secret.js", "/assets/%2e%2e/%2e%2e/secret.js"):
+        answer = c.get(path, headers={"Accept-Encoding": "gzip"})
+        assert "not an asset" not in answer.text, path
+    missing = c.get("/assets/missing.js", headers={"Accept-Encoding": "gzip"})
+    assert missing.status_code == 404 and "cache-control" not in missing.headers
