@@ -16,7 +16,7 @@ from cognify_objectstore import ObjectStoreError
 from . import anchoring, chain, projection, sequence
 from .anchoring import Segments
 from .auth import Principal, key_id_of, matches
-from .postgres import Pool, chain_rows, decode
+from .postgres import Pool, decode
 
 
 async def principal(pool: Pool, token: str) -> Principal | None:
@@ -309,21 +309,11 @@ async def chain_status(
     return status
 
 
-async def events(
-    pool: Pool, run_id: str, limit: int, offset: int, segments: Segments | None = None
-) -> dict[str, Any]:
-    """A page of the run's stored events, and the verification of its whole chain (with
-    its anchors, given `segments`)."""
-    links, head = await chain_rows(pool, run_id)
-    status = await chain_status(pool, segments, run_id, links, head)
-    return _event_page(run_id, status, len(links), links[offset : offset + limit])
-
-
 async def events_verified(
     pool: Pool, run_id: str, limit: int, offset: int, status: dict[str, Any]
 ) -> dict[str, Any]:
-    """`events` with the chain's verification given (runcache.Verdicts): the page's rows
-    and the count only."""
+    """A page of the run's stored events, with the verification of its whole chain (`status`:
+    `chain_status`, as kept by runcache.Verdicts) and how many events the run has."""
     async with pool.acquire() as conn, conn.transaction(isolation="repeatable_read", readonly=True):
         rows = await conn.fetch(
             """SELECT chain_index, event_id, body, prev_hash, hash FROM events
