@@ -84,6 +84,8 @@ sys.path.insert(0, str(ROOT))
 from tests.unit.lineage.script import Script, root  # noqa: E402 (the scripted run of the tests)
 
 WORKSPACE = "ws-bench-dash"
+# The run page's reads of its run, in the order web/src/pages/Run.tsx sends them.
+RUN_PAGE = ("", "/lineage", "/metrics", "/annotations", "/approvals", "/events?limit=200")
 LOGS: list[Path] = []  # the services' log folders, one per set
 PAGE = 50
 
@@ -435,11 +437,8 @@ async def measure(args: argparse.Namespace, variants: list[Variant], big: str) -
         def lineage() -> str:
             return f"/v1/runs/{big}/lineage"
 
-        # The run page's other reads (web/src/pages/Run.tsx), in turn.
-        others = itertools.cycle(
-            f"/v1/runs/{big}{rest}"
-            for rest in ("", "/metrics", "/annotations", "/approvals", "/events?limit=200")
-        )
+        # The run page's other reads, in turn.
+        others = itertools.cycle(f"/v1/runs/{big}{rest}" for rest in RUN_PAGE if rest != "/lineage")
 
         def run_page() -> str:
             return next(others)
@@ -448,7 +447,7 @@ async def measure(args: argparse.Namespace, variants: list[Variant], big: str) -
         # What a reviewer who opens the big run first meets: each read alone, nothing about
         # the run kept yet (the run page's reads, in the order the page sends them).
         alone = []
-        for rest in ("", "/lineage", "/metrics", "/annotations", "/approvals", "/events?limit=200"):
+        for rest in RUN_PAGE:
             started = time.perf_counter()
             answer = await first.get(f"/v1/runs/{big}{rest}")
             alone.append(

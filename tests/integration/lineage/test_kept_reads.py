@@ -15,7 +15,17 @@ from cognify_lineage import metrics
 
 from tests.unit.lineage.script import Script, hash_results, training
 
-from .harness import eventually, http, make_workspace, signed, stack
+from .harness import Keys, Stack, eventually, http, make_workspace, signed, stack
+
+
+async def trained(s: Stack, unique: str) -> tuple[Keys, Script, str]:
+    """A workspace whose writer sent a complete training run: its keys, the run, and the
+    run's read API address."""
+    ws = f"ws-{unique}"
+    keys = await make_workspace(s.dsn, ws)
+    script = Script(ws, f"run-{unique}")
+    await s.send_raw([signed(e, keys.writer) for e in training(script)])
+    return keys, script, f"{s.lineage_url}/v1/runs/{script.run_id}"
 
 
 def _run_hits() -> float:
@@ -24,11 +34,7 @@ def _run_hits() -> float:
 
 async def test_a_kept_run_answers_until_the_run_changes(kafka: KafkaSettings, unique: str) -> None:
     async with stack(kafka) as s:
-        ws = f"ws-{unique}"
-        keys = await make_workspace(s.dsn, ws)
-        script = Script(ws, f"run-{unique}")
-        await s.send_raw([signed(e, keys.writer) for e in training(script)])
-        base = f"{s.lineage_url}/v1/runs/{script.run_id}"
+        keys, script, base = await trained(s, unique)
 
         async def ended() -> Any:
             status, summary = await http("GET", base, keys.reviewer)
@@ -71,11 +77,7 @@ async def test_an_event_altered_in_place_is_named_by_chain_and_then_by_the_page(
     kafka: KafkaSettings, unique: str
 ) -> None:
     async with stack(kafka) as s:
-        ws = f"ws-{unique}"
-        keys = await make_workspace(s.dsn, ws)
-        script = Script(ws, f"run-{unique}")
-        await s.send_raw([signed(e, keys.writer) for e in training(script)])
-        base = f"{s.lineage_url}/v1/runs/{script.run_id}"
+        keys, script, base = await trained(s, unique)
         events = f"{base}/events?limit=5"
 
         seen: list[int] = []

@@ -60,7 +60,7 @@ class SecurityHeaders:
         await self.app(scope, receive, with_headers)
 
 
-IMMUTABLE = (b"cache-control", b"public, max-age=31536000, immutable")
+IMMUTABLE = "public, max-age=31536000, immutable"
 COMPRESSED = (".js", ".css", ".svg", ".json", ".html", ".txt")
 
 
@@ -91,7 +91,7 @@ class Spa:
             headers = {
                 "content-encoding": "gzip",
                 "vary": "Accept-Encoding",
-                IMMUTABLE[0].decode(): IMMUTABLE[1].decode(),
+                "cache-control": IMMUTABLE,
             }
             kind = mimetypes.guess_type(name)[0] or "application/octet-stream"
             await Response(packed, 200, headers, kind)(scope, receive, send)
@@ -99,7 +99,8 @@ class Spa:
 
         async def immutable(message: Message) -> None:
             if message["type"] == "http.response.start" and message["status"] == 200:
-                message = {**message, "headers": [*message.get("headers", []), IMMUTABLE]}
+                cached = (b"cache-control", IMMUTABLE.encode())
+                message = {**message, "headers": [*message.get("headers", []), cached]}
             await send(message)
 
         await self._files(scope, receive, immutable)

@@ -363,26 +363,20 @@ def unchecked(reason: str) -> dict[str, Any]:
     }
 
 
-async def check(
-    pool: Pool,
-    segments: Segments,
-    chain_id: str,
-    bodies: Sequence[bytes] | None = None,
-    recomputed: Sequence[str] | None = None,
-) -> Verdict:
-    """The chain in the store (recomputed from its bytes, or from `bodies` when the caller
-    read them already) against all its segments. `recomputed`: the chain hashes the caller
-    already recomputed from the stored bytes (a `chain.verify` that found the chain intact
-    did: every stored hash equals its recomputation), so they are not computed twice."""
-    if recomputed is None:
-        if bodies is None:
-            rows = await pool.fetch(
-                "SELECT body FROM events WHERE chain_id = $1 ORDER BY chain_index", chain_id
-            )
-            bodies = [r["body"] for r in rows]
-        recomputed = anchors.recompute(bodies)
+def recomputed(links: Sequence[chain.StoredLink], verified: chain.Verification) -> list[str]:
+    """The chain's hashes recomputed from its stored bytes: for a chain `chain.verify` found
+    intact, its stored hashes (verify compared each with its recomputation), so they are not
+    computed twice; for a broken one, computed again from the bytes (never the stored column)."""
+    if verified.valid:
+        return [link.hash for link in links]
+    return anchors.recompute(link.body for link in links)
+
+
+async def check(pool: Pool, segments: Segments, chain_id: str, hashes: Sequence[str]) -> Verdict:
+    """The chain in the store (`hashes`: its chain hashes recomputed from the stored bytes,
+    `recomputed`) against all its segments."""
     found, problems = await segments.of(chain_id)
-    result = anchors.compare(chain_id, recomputed, found)
+    result = anchors.compare(chain_id, hashes, found)
     if problems:
         result = replace(result, problems=(*problems, *result.problems))
     event = None

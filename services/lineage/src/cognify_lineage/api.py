@@ -38,6 +38,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.responses import JSONResponse
+from prometheus_client import Counter
 
 from . import anchors, metrics, queries, runlist, views
 from .anchoring import Segments
@@ -101,14 +102,16 @@ class Reader:
         kept = self.verdicts.get(run_id, version)
         if kept is not None:
             return kept
+        return await self.flights.run(
+            ("verdict", run_id, version), lambda: self.verify(run_id, version)
+        )
 
-        async def verify() -> Verdict:
-            began = self.verdicts.clock()
-            links, head = await chain_rows(self.pool, run_id)
-            status = await queries.chain_status(self.pool, self.segments, run_id, links, head)
-            return self.verdicts.put(run_id, version, status, began)
-
-        return await self.flights.run(("verdict", run_id, version), verify)
+    async def verify(self, run_id: str, version: tuple[Any, ...]) -> Verdict:
+        """The chain verified now (and against its anchors), kept for the pages after."""
+        began = self.verdicts.clock()
+        links, head = await chain_rows(self.pool, run_id)
+        status = await queries.chain_status(self.pool, self.segments, run_id, links, head)
+        return self.verdicts.put(run_id, version, status, began)
 
     async def check(
         self, p: Principal, request: Request, action: str, run_id: str
@@ -132,10 +135,9 @@ def kept_etag(kind: str, run_id: str, version: tuple[Any, ...], zipped: bool = F
     per representation (gzip or not): the version read before the answer was built, so an
     answer built from a later read is at worst revalidated once more, never answered 304
     for a change. `kind` names the answer (`graph`, or `metrics` and the series asked for)."""
-    text = repr((run_id, version)) if kind == "graph" else repr((kind, run_id, version))
+    digest = hashlib.sha256(repr((kind, run_id, version)).encode()).hexdigest()[:40]
     suffix = "-gz" if zipped else ""
-    tag = kind.split(" ", 1)[0]
-    return f'"{tag}-' + hashlib.sha256(text.encode()).hexdigest()[:40] + suffix + '"'
+    return f'"{kind.split(" ", 1)[0]}-{digest}{suffix}"'
 
 
 async def kept_answer(
@@ -145,7 +147,7 @@ async def kept_answer(
     run_id: str,
     version: tuple[Any, ...],
     build: Callable[[], Awaitable[bytes]],
-    counted: Callable[[str], None],
+    outcomes: Counter,
 ) -> Response:
     """A JSON answer about the run that changes only with its version: 304 to a matching
     `If-None-Match`, else the encoding kept under the version (gzip when the caller takes it,
@@ -155,13 +157,13 @@ async def kept_answer(
     tag = kept_etag(kind, run_id, version, zipped)
     headers = {"ETag": tag, "Vary": "Accept-Encoding"}
     if runlist.matches(request.headers.get("if-none-match"), tag):
-        counted("not-modified")
+        outcomes.labels("not-modified").inc()
         return Response(status_code=304, headers=headers)
-    key = run_id if kind == "graph" else f"{kind}\x00{run_id}"
+    key = f"{kind}\x00{run_id}"
     cache = reader.graphs_gzip if zipped else reader.graphs
     cached = cache.get(key, version)
     if cached is None:
-        counted("miss")
+        outcomes.labels("miss").inc()
 
         async def plain() -> bytes:
             body = await build()
@@ -183,7 +185,7 @@ async def kept_answer(
         # Reviewers asking at once for what is not kept yet wait for one build.
         cached = await reader.flights.run((key, version, zipped), represented)
     else:
-        counted("hit")
+        outcomes.labels("hit").inc()
     if zipped:
         headers["Content-Encoding"] = "gzip"
     return Response(cached, media_type="application/json", headers=headers)
@@ -341,9 +343,8 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
 
         # Gzip when the caller takes it (the dashboard passes the browser's wish on): a
         # 2,000-checkpoint graph is 0.9 MB of JSON and a tenth of that compressed.
-        counted = metrics.GRAPH_CACHE.labels
         return await kept_answer(
-            reader, request, "graph", run_id, version, build, lambda o: counted(o).inc()
+            reader, request, "graph", run_id, version, build, metrics.GRAPH_CACHE
         )
 
     @app.get("/v1/runs/{run_id}/findings", responses={200: {"model": views.Findings}, **READ})
@@ -366,10 +367,9 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
 
         # A long run's series are megabytes (20,000 points: 1.6 MB): kept like the graph,
         # since they too change only with the run's events.
-        counted = metrics.SERIES_CACHE.labels
         kind = "metrics" if name is None else f"metrics {name}"
         return await kept_answer(
-            reader, request, kind, run_id, version, build, lambda o: counted(o).inc()
+            reader, request, kind, run_id, version, build, metrics.SERIES_CACHE
         )
 
     @app.get("/v1/runs/{run_id}/events", responses={200: {"model": views.EventPage}, **READ})
@@ -398,11 +398,8 @@ def create_app(reader: Reader, ready: Callable[[], Awaitable[bool]] | None = Non
         """The run's hash chain, recomputed from the stored events and compared with the
         heads lineage anchored in Object Lock storage (docs/spec/anchors.md)."""
         version = await reader.check(p, request, "chain.read", run_id)
-        began = reader.verdicts.clock()
-        links, head = await chain_rows(reader.pool, run_id)
-        status = await queries.chain_status(reader.pool, reader.segments, run_id, links, head)
-        reader.verdicts.put(run_id, version, status, began)  # and the page says so from now
-        return {"run_id": run_id, "chain": status}
+        # Always afresh, and the run page's events say so from now on.
+        return {"run_id": run_id, "chain": (await reader.verify(run_id, version)).status}
 
     @app.get("/v1/anchor-key", responses={200: {"model": views.AnchorKey}, **refusals(401, 404)})
     async def anchor_key(p: Caller) -> Any:

@@ -19,7 +19,7 @@ from cognify_postgres import apply_migrations
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from . import __version__, anchors, metrics, postgres
-from .anchoring import Anchorer, AnchorStore, Segments, check, trusted_keys
+from .anchoring import Anchorer, AnchorStore, Segments, check, recomputed, trusted_keys
 from .api import Reader, create_app
 from .kafka import EventsWorker, Publisher
 from .settings import LineageSettings
@@ -160,7 +160,7 @@ async def verify(
             result = chain.verify(cid, links, head)
             if not result.valid:
                 broken.append(result.describe())
-            verdict = await check(pool, segments, cid, [link.body for link in links])
+            verdict = await check(pool, segments, cid, recomputed(links, result))
             if not verdict.check.valid:
                 broken.append(verdict.describe())
         return broken

@@ -7,7 +7,6 @@ from datetime import UTC, datetime
 from typing import Any
 
 from cognify_events import InvalidEvent, RunApproved, RunRejected, freshness
-from cognify_lineage_model import graph
 from cognify_lineage_model.graph import finding_json
 from cognify_lineage_model.model import Annotation, Finding, Run, iso
 from cognify_lineage_model.rows import annotation_from_row, findings_from_refusals, is_conflict
@@ -120,23 +119,19 @@ async def annotation_list(pool: Pool, run_id: str) -> list[dict[str, Any]]:
     ]
 
 
-async def approval_list(
-    pool: Pool, run_id: str, run: Run | None = None, digest: str | None = None
-) -> list[dict[str, Any]]:
+async def approval_list(pool: Pool, run_id: str, run: Run, digest: str) -> list[dict[str, Any]]:
     """The run's decisions in store order, each with who made it (from the key), on which
     state of the run (`reviewed_chain`), and whether it is stale: the run changed since by
     more than reviews (cognify_events.freshness, the rule the exporter seals by), or the
     chain at the reviewed length is not the head the decision names. A sealed run is judged
     against its sealed chain only (what came after the seal changes nothing sealed).
-    `digest`: the run's lineage digest, when the caller has it."""
+    `digest`: the run's lineage digest now (graph.digest)."""
     rows = await pool.fetch(
         """SELECT a.*, e.body FROM approvals a JOIN events e USING (event_id)
            WHERE a.run_id = $1 ORDER BY e.position""",
         run_id,
     )
-    seal = (run.info.get("seal") if run is not None else None) or {}
-    until = seal.get("event_count")
-    now = digest or (graph.digest(run) if run is not None else None)
+    until = (run.info.get("seal") or {}).get("event_count")
     out = []
     for r in rows:
         event = _decision(r["body"])
@@ -164,9 +159,7 @@ async def approval_list(
                 # the lineage graph decided on, and whether the run's graph is another now
                 "lineage_digest": r["lineage_digest"],
                 "lineage_changed": (
-                    None
-                    if r["lineage_digest"] is None or now is None
-                    else r["lineage_digest"] != now
+                    None if r["lineage_digest"] is None else r["lineage_digest"] != digest
                 ),
             }
         )
@@ -285,13 +278,8 @@ async def chain_status(
     if segments is None:
         return status
     try:
-        # An intact chain's stored hashes are its recomputation from the bytes (verify
-        # compared each); a broken one is recomputed for the anchors from the bytes.
-        if verdict.valid:
-            recomputed = [link.hash for link in links]
-            anchored = await anchoring.check(pool, segments, run_id, recomputed=recomputed)
-        else:
-            anchored = await anchoring.check(pool, segments, run_id, [link.body for link in links])
+        hashes = anchoring.recomputed(links, verdict)
+        anchored = await anchoring.check(pool, segments, run_id, hashes)
     except ObjectStoreError as exc:
         status["anchors"] = anchoring.unchecked(str(exc))
         return status
@@ -323,27 +311,17 @@ async def events_verified(
             offset,
         )
         total = await conn.fetchval("SELECT count(*) FROM events WHERE chain_id = $1", run_id)
-    links = [
-        chain.StoredLink(r["chain_index"], str(r["event_id"]), r["body"], r["prev_hash"], r["hash"])
-        for r in rows
-    ]
-    return _event_page(run_id, status, int(total), links)
-
-
-def _event_page(
-    run_id: str, status: dict[str, Any], total: int, links: list[chain.StoredLink]
-) -> dict[str, Any]:
     page = [
         {
-            "index": link.index,
-            "event_id": link.event_id,
-            "hash": link.hash,
-            "prev_hash": link.prev_hash,
-            "event": _parse(link.body),
+            "index": r["chain_index"],
+            "event_id": str(r["event_id"]),
+            "hash": r["hash"],
+            "prev_hash": r["prev_hash"],
+            "event": _parse(r["body"]),
         }
-        for link in links
+        for r in rows
     ]
-    return {"run_id": run_id, "chain": status, "total": total, "events": page}
+    return {"run_id": run_id, "chain": status, "total": int(total), "events": page}
 
 
 def _parse(body: bytes) -> Any:

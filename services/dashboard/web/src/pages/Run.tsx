@@ -19,24 +19,31 @@ import { NotFound } from "./NotFound";
 const FIRST_EVENTS = 200; // enough for the configuration, which a run records first
 const ALL_EVENTS = 10_000; // the read API's page limit
 
+/** The reads the page's first paint needs (the paths `preloadRunPage` asks for early). */
+function firstReads(runId: string) {
+  const base = lineagePath(runPath(runId));
+  return { base, lineage: `${base}/lineage`, head: `${base}/events?limit=${FIRST_EVENTS}` };
+}
+
 /** Opened at a run's address: its graph, summary and first events asked for, and the layout
  * engine loaded, while the session is (App.tsx). */
 export function preloadRunPage(runId: string): void {
   void preloadLayout();
-  const base = lineagePath(runPath(runId));
-  for (const path of [`${base}/lineage`, base, `${base}/events?limit=${FIRST_EVENTS}`]) prefetchJson(path);
+  const reads = firstReads(runId);
+  for (const path of [reads.lineage, reads.base, reads.head]) prefetchJson(path);
 }
 
 export function RunPage({ runId }: { runId: string }) {
   const { me } = useSession();
   useEffect(() => void preloadLayout(), []);
-  const base = lineagePath(runPath(runId));
+  const reads = firstReads(runId);
+  const base = reads.base;
   const summary = useLoad(() => getJson<RunSummary>(base), [base]);
-  const lineage = useLoad(() => getJson<Lineage>(`${base}/lineage`), [base]);
+  const lineage = useLoad(() => getJson<Lineage>(reads.lineage), [base]);
   const metrics = useLoad(() => getJson<MetricSeries>(`${base}/metrics`), [base]);
   const annotations = useLoad(() => getJson<{ annotations: Annotation[] }>(`${base}/annotations`), [base]);
   const approvals = useLoad(() => getJson<{ approvals: Approval[] }>(`${base}/approvals`), [base]);
-  const head = useLoad(() => getJson<EventPage>(`${base}/events?limit=${FIRST_EVENTS}`), [base]);
+  const head = useLoad(() => getJson<EventPage>(reads.head), [base]);
   const [wantAll, setWantAll] = useState(false);
   const all = useLoad(wantAll ? () => getJson<EventPage>(`${base}/events?limit=${ALL_EVENTS}`) : null, [base, wantAll]);
   const [selected, setSelectedId] = useState<string | null>(null);

@@ -32,10 +32,14 @@ function filtersOf(search: URLSearchParams) {
   };
 }
 
+function pageOf(search: URLSearchParams): number {
+  return Math.max(0, Number(search.get("page") ?? "0") || 0);
+}
+
 /** The lineage API path of the runs list the page at `/runs?<search>` shows. */
 export function runsListPath(search: URLSearchParams): string {
   const filters = filtersOf(search);
-  const page = Math.max(0, Number(search.get("page") ?? "0") || 0);
+  const page = pageOf(search);
   return (
     lineagePath("runs") +
     query({
@@ -54,7 +58,7 @@ export function runsListPath(search: URLSearchParams): string {
 export function RunsPage() {
   const { search } = useLocation();
   const filters = filtersOf(search);
-  const page = Math.max(0, Number(search.get("page") ?? "0") || 0);
+  const page = pageOf(search);
   const key = JSON.stringify({ ...filters, page });
   const runs = useLoad(() => getJson<RunList>(runsListPath(search)), [key]);
 
