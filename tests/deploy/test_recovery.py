@@ -11,11 +11,11 @@ import json
 import uuid
 
 from cognify_kafka import KafkaSettings
-from cognify_lineage import projection
+from cognify_lineage import anchors, projection
 from cognify_lineage.anchoring import Anchorer, check
 from cognify_lineage.app import anchor_segments, anchor_signer
 from cognify_lineage.app import serve as serve_lineage
-from cognify_lineage.postgres import Pool, create_pool, sweep
+from cognify_lineage.postgres import Pool, chain_rows, create_pool, sweep
 from cognify_lineage.settings import LineageSettings
 
 from tests.integration.lineage.harness import (
@@ -89,7 +89,9 @@ async def test_a_lost_database_is_refolded_from_kafka_into_the_same_projection()
                 assert _cross_run(refolded) == _cross_run(lost_projection)
                 # The rebuilt chains are the anchored ones, event for event.
                 for chain_id in chains:
-                    verdict = await check(pool, segments, chain_id)
+                    links, _ = await chain_rows(pool, chain_id)
+                    hashes = anchors.recompute(link.body for link in links)
+                    verdict = await check(pool, segments, chain_id, hashes)
                     assert verdict.check.valid and verdict.check.segments, verdict.describe()
             finally:
                 stop.set()
